@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore/abi.h — the ABI that the host (KServ) and guests see.
+ *
+ * Calls follow the Arm SMC Calling Convention: `hvc #0` with the function id
+ * in x0 and arguments in x1..x6; on return x0 holds the status (0 or one of
+ * the negative KC_E* values below) and x1..x3 hold results.  Every argument
+ * register a call does not use must be zero, or the call fails with
+ * KC_EINVAL.
+ *
+ * The error *names* are the contract (DESIGN.md §3); the numbers are fixed
+ * here and never reused.  KC_ENOTSUP is SMCCC's NOT_SUPPORTED (-1) so that a
+ * caller probing an unknown id sees the value SMCCC promises.
+ *
+ * This header is shared by kcore, the hosted model, tools and tests; it
+ * depends only on <stdint.h>.
+ */
+#ifndef KCORE_ABI_H
+#define KCORE_ABI_H
+
+#include <stdint.h>
+
+/* ABI version returned by KC_HC_VERSION: major in bits [31:16], minor [15:0]. */
+#define KC_ABI_VERSION_MAJOR	 0
+#define KC_ABI_VERSION_MINOR	 1
+#define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
+
+/*
+ * Function ids: SMC64 fast calls in the vendor-specific hypervisor service
+ * range.  Bit 31 = fast call, bit 30 = SMC64, bits [29:24] = owner 6
+ * (vendor-specific hypervisor service), bits [15:0] = function number.
+ */
+#define KC_FN_BASE		 0xC6000000u
+#define KC_FN(n)		 (KC_FN_BASE | (uint32_t)(n))
+#define KC_FN_NUM(id)		 ((uint32_t)(id) & 0xFFFFu)
+
+/* Host (KServ) calls.  Numbers are stable; new calls take new numbers. */
+#define KC_HC_VERSION		 KC_FN(0x00)
+#define KC_HC_VM_CREATE		 KC_FN(0x01)
+#define KC_HC_VCPU_CREATE	 KC_FN(0x02)
+#define KC_HC_VM_SET_IMAGE	 KC_FN(0x03)
+#define KC_HC_VM_LOAD_IMAGE_PAGE KC_FN(0x04)
+#define KC_HC_VM_VERIFY		 KC_FN(0x05)
+#define KC_HC_VCPU_RUN		 KC_FN(0x06)
+#define KC_HC_VM_MAP_FAULT	 KC_FN(0x07)
+#define KC_HC_VM_MAP_IO		 KC_FN(0x08)
+#define KC_HC_VM_POWEROFF	 KC_FN(0x09)
+#define KC_HC_VM_RECLAIM	 KC_FN(0x0A)
+#define KC_HC_VM_DESTROY	 KC_FN(0x0B)
+
+/* Guest calls (from a VM). */
+#define KC_GC_SHARE		 KC_FN(0x80)
+#define KC_GC_UNSHARE		 KC_FN(0x81)
+
+/* PSCI, as a guest issues it (SMCCC standard secure service range). */
+#define KC_PSCI_SYSTEM_OFF	 0x84000008u
+
+/* Status codes (x0 on return).  0 is success. */
+#define KC_OK			 0
+#define KC_ENOTSUP		 (-1) /* unknown call (SMCCC NOT_SUPPORTED) */
+#define KC_EINVAL		 (-2) /* malformed: range, alignment, reserved bits, MBZ registers */
+#define KC_EPERM		 (-3) /* ownership or permission says no */
+#define KC_ESTATE		 (-4) /* wrong VM or vCPU state */
+#define KC_ENOMEM		 (-5) /* a pool is exhausted */
+#define KC_EEXIST		 (-6) /* slot already mapped, or id in use */
+#define KC_ENOENT		 (-7) /* nothing there */
+#define KC_EAUTH		 (-8) /* signature or tag check failed */
+#define KC_EBUSY		 (-9) /* e.g. vCPU running elsewhere, frame shared */
+
+#define KC_ERR_MIN		 KC_EBUSY /* the most negative status defined */
+
+#endif /* KCORE_ABI_H */

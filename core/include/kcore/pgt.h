@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore/pgt.h — Armv8-A VMSA translation tables, as the hardware reads them.
+ *
+ * One module builds every table kcore owns: the EL2 stage-1 "core map" and
+ * the stage-2 tables of the host and of each VM.  Geometry is fixed: 4 KiB
+ * granule, 48-bit input addresses, four levels (0..3) starting at level 0.
+ * Leaves are 4 KiB pages (level 3), 2 MiB blocks (level 2) or 1 GiB blocks
+ * (level 1).
+ *
+ * Rules the code keeps (SeKVM's transactional page-table argument):
+ *  - table pages come zeroed from a pool of CORE frames;
+ *  - every table a mapping needs is allocated before anything is written,
+ *    so pool exhaustion returns KC_ENOMEM with the tables unchanged;
+ *  - intermediate tables are linked before the leaf, the leaf is written
+ *    last, and only into an empty slot (KC_EEXIST otherwise);
+ *  - removing a leaf is followed by the TLB invalidation for its address.
+ *
+ * Callers hold the lock of the table they change (the owner's lock).
+ */
+#ifndef KCORE_PGT_H
+#define KCORE_PGT_H
+
+#include <kcore/platform.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PGT_PAGE_SHIFT	12
+#define PGT_PAGE_SIZE	(1ull << PGT_PAGE_SHIFT)
+#define PGT_ENTRIES	512
+#define PGT_IA_BITS	48 /* input (VA or IPA) bits translated */
+#define PGT_OA_BITS	48 /* output address bits a descriptor holds */
+#define PGT_START_LEVEL 0
+#define PGT_LEAF_LEVEL	3
+
+/* Bytes mapped by one entry at `level` (0..3). */
+static inline uint64_t pgt_level_size(unsigned level)
+{
+	return 1ull << (PGT_PAGE_SHIFT + 9u * (3u - level));
+}
+
+/* Which translation regime a table serves: decides the leaf encoding. */
+enum pgt_format {
+	PGT_S1_EL2, /* EL2 stage-1 (kcore's own map), non-VHE, single VA range */
+	PGT_S2,	    /* stage-2 (host or VM), MemAttr encoding, FWB off */
+};
+
+/* Access rights, independent of the format; pgt encodes them. */
+#define PGT_PROT_R	(1u << 0)
+#define PGT_PROT_W	(1u << 1)
+#define PGT_PROT_X	(1u << 2)
+#define PGT_PROT_DEVICE (1u << 3) /* Device-nGnRE (else Normal WB, inner shareable) */
+#define PGT_PROT_MASK	0xFu
+typedef uint32_t pgt_prot_t;
+
+/*
+ * MAIR_EL2 value matching the S1 AttrIndx values pgt writes:
+ * index 0 = Device-nGnRE (0x04), index 1 = Normal, inner and outer
+ * write-back, read- and write-allocate (0xff).
+ */
+#define PGT_MAIR_EL2 ((0x04ull << 0) | (0xffull << 8))
+
+/*
+ * A pool of table pages: a contiguous run of frames kcore owns.  Pages are
+ * handed out zeroed.  `free_head` chains returned pages through their first
+ * word (a physical address), so the pool needs no memory of its own.
+ */
+struct pgt_pool {
+	kc_paddr_t base;      /* first frame */
+	uint64_t npages;      /* frames in the run */
+	uint64_t bump;	      /* frames handed out by bumping so far */
+	kc_paddr_t free_head; /* returned frames, 0 = none */
+	uint64_t nfree;	      /* frames on the free chain */
+};
+
+void pgt_pool_init(struct pgt_pool *pool, kc_paddr_t base, uint64_t npages);
+uint64_t pgt_pool_available(const struct pgt_pool *pool);
+/* True if `pa` is a frame of this pool's run (in use or not). */
+bool pgt_pool_contains(const struct pgt_pool *pool, kc_paddr_t pa);
+
+/* One translation table tree. */
+struct pgt {
+	kc_paddr_t root; /* level-0 table */
+	enum pgt_format fmt;
+	uint16_t vmid;	       /* stage-2 only: tags TLB invalidations */
+	struct pgt_pool *pool; /* where this tree's table pages come from */
+};
+
+/* Allocate an empty root.  KC_ENOMEM if the pool is empty. */
+int pgt_init(struct pgt *pgt, enum pgt_format fmt, uint16_t vmid, struct pgt_pool *pool);
+
+/*
+ * Map one leaf: `va` -> `pa` at `level` (3: 4 KiB page, 2: 2 MiB block,
+ * 1: 1 GiB block), with `prot`.  Errors, each leaving the tree unchanged:
+ * KC_EINVAL for a bad level, misaligned or out-of-range addresses or an
+ * empty/contradictory prot (W without R, X with DEVICE); KC_EEXIST if any
+ * part of the range is already mapped (by a leaf at any level, or by a
+ * table below the requested level); KC_ENOMEM if the pool cannot supply the
+ * tables needed.
+ */
+int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_prot_t prot);
+
+/*
+ * Map [va, va+size) -> [pa, pa+size) with the largest leaves that fit
+ * (boot-time maps).  All-or-nothing: the tables needed are counted first,
+ * so KC_ENOMEM and KC_EEXIST leave the tree unchanged.
+ */
+int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot);
+
+/*
+ * Remove the leaf that maps `va` and invalidate its translation.  The level
+ * it sat at is stored in *level if not NULL.  KC_ENOENT if nothing maps va.
+ * Table pages stay linked (they are freed by pgt_destroy).
+ */
+int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level);
+
+/* Software walk: the leaf mapping `va`, if any. */
+struct pgt_leaf {
+	kc_paddr_t pa; /* output address of `va` itself (not of the leaf's base) */
+	unsigned level;
+	pgt_prot_t prot;
+};
+bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out);
+
+/* Free every table page of the tree back to its pool (after the last use). */
+void pgt_destroy(struct pgt *pgt);
+
+/* Number of table pages currently linked in the tree (root included). */
+uint64_t pgt_count_tables(const struct pgt *pgt);
+
+/* Raw encoding, exposed for the invariant checker and tests. */
+uint64_t pgt_encode_leaf(enum pgt_format fmt, kc_paddr_t pa, unsigned level, pgt_prot_t prot);
+bool pgt_decode_leaf(enum pgt_format fmt, uint64_t desc, unsigned level, kc_paddr_t *pa,
+		     pgt_prot_t *prot);
+
+#endif /* KCORE_PGT_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore/platform.h — THE seam between kcore's core and a platform.
+ *
+ * Everything core needs from the machine, and nothing more: only side
+ * effects live here.  Logic (descriptor encoding, ownership, validation)
+ * stays in core so that the hosted build runs exactly the code that runs at
+ * EL2.  Each platform (platform/hosted, platform/arm64) implements every
+ * function below; Meson picks one at link time, so there are no function
+ * pointers and no #ifdef in core.
+ *
+ * Rules for implementers:
+ *  - Nothing here may fail silently.  Functions that can fail say how.
+ *  - The TLB functions order themselves: they make prior descriptor writes
+ *    visible to the table walkers before invalidating, and they complete the
+ *    invalidation before returning (on Armv8: DSB ISHST; TLBI ...IS; DSB ISH;
+ *    ISB).  Core therefore needs no extra barrier around them.
+ */
+#ifndef KCORE_PLATFORM_H
+#define KCORE_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A physical address.  Plain integer: core never dereferences one directly. */
+typedef uint64_t kc_paddr_t;
+
+/* ---- physical memory ------------------------------------------------- */
+
+/*
+ * The address at which core reads and writes physical address `pa`.  Only
+ * called for RAM frames the platform declared at boot (core checks ranges
+ * first); a platform may fail-stop on anything else.
+ */
+void *plat_phys_to_virt(kc_paddr_t pa);
+
+/* ---- TLB maintenance (inner shareable: every CPU) --------------------- */
+
+/* Drop every EL2 stage-1 translation of virtual address `va`. */
+void plat_tlbi_el2_va(uint64_t va);
+
+/* Drop every EL2 stage-1 translation. */
+void plat_tlbi_el2_all(void);
+
+/*
+ * Drop the stage-2 translation of `ipa` tagged `vmid` (whatever the size of
+ * the leaf that maps it), and every combined stage-1+2 entry of that VMID,
+ * since those may cache the old output address.
+ */
+void plat_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa);
+
+/* Drop every stage-1 and stage-2 translation tagged `vmid`. */
+void plat_tlbi_s2_vmid(uint16_t vmid);
+
+/* ---- caches and barriers --------------------------------------------- */
+
+/* Clean and invalidate [va, va+len) to the point of coherency. */
+void plat_dcache_clean_inval_poc(const void *va, size_t len);
+
+/* Descriptor writes so far are visible to table walkers (Armv8: DSB ISHST). */
+void plat_barrier_tables(void);
+
+/* Full barrier: memory and context synchronisation (Armv8: DSB ISH; ISB). */
+void plat_barrier_full(void);
+
+/* ---- this CPU --------------------------------------------------------- */
+
+/* Dense index of the calling CPU, 0 <= id < the CPU count given at boot. */
+unsigned plat_cpu_id(void);
+
+/* ---- entropy ---------------------------------------------------------- */
+
+/*
+ * Fill `buf` with `len` bytes from the platform's entropy source.  Returns
+ * false, with `buf` unspecified, when the source fails; callers must treat
+ * that as an error, never use a partial result.
+ */
+bool plat_entropy(void *buf, size_t len);
+
+/* ---- console ---------------------------------------------------------- */
+
+/* Write `len` bytes to the console; '\n' is passed as is. */
+void plat_console_write(const char *s, size_t len);
+
+/* ---- fail-stop -------------------------------------------------------- */
+
+/*
+ * kcore found itself inconsistent: stop this machine for good.  Never
+ * reachable from host or guest input (each caller says why).
+ */
+_Noreturn void plat_panic(const char *why);
+
+/*
+ * Still to come, with the issues that need them: the world switch into a
+ * guest (VCPU_RUN) and SMMU command submission.  They will be declared here
+ * when a platform implements them, not before.
+ */
+
+#endif /* KCORE_PLATFORM_H */

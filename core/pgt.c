@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Armv8-A translation tables (VMSAv8-64, 4 KiB granule, 48-bit input,
+ * levels 0..3) for EL2 stage 1 and for stage 2.  See kcore/pgt.h for the
+ * rules; the shape of every change is
+ *
+ *     validate -> walk and count the tables needed -> check the pool
+ *     -> allocate and link (top down) -> write the leaf last
+ *
+ * so that nothing is written unless everything can be.  Descriptors are
+ * read and written with single 64-bit atomic accesses: the hardware walker
+ * (or another CPU) may read a descriptor while we write it, and must see
+ * either the old or the new value, never a torn one.
+ */
+#include <kcore/abi.h>
+#include <kcore/mem.h>
+#include <kcore/pgt.h>
+
+/* ---- descriptor encoding (Arm ARM D8.3, "Translation table descriptor formats") ---- */
+
+#define DESC_TYPE_MASK		3ull
+#define DESC_TYPE_BLOCK		1ull		      /* levels 1-2 */
+#define DESC_TYPE_TABLE		3ull		      /* levels 0-2 */
+#define DESC_TYPE_PAGE		3ull		      /* level 3 */
+#define DESC_OA_MASK		0x0000FFFFFFFFF000ull /* output address, bits [47:12] */
+#define DESC_SH_INNER		(3ull << 8)
+#define DESC_AF			(1ull << 10)
+#define DESC_XN			(1ull << 54) /* S1 EL2: XN; S2: XN[1] (no execution at EL1/EL0) */
+
+/* EL2 stage 1 (non-VHE: one VA range, one privilege level). */
+#define S1_ATTRIDX(i)		((uint64_t)(i) << 2) /* index into MAIR_EL2 (PGT_MAIR_EL2) */
+#define S1_ATTRIDX_MASK		(7ull << 2)
+#define S1_ATTR_DEVICE		0
+#define S1_ATTR_NORMAL		1
+#define S1_AP_RES1		(1ull << 6) /* AP[1] is RES1 in the EL2 regime */
+#define S1_AP_RO		(1ull << 7) /* AP[2]: read-only */
+
+/* Stage 2 (FWB off: MemAttr[3:0] gives the memory type directly). */
+#define S2_MEMATTR_MASK		(0xFull << 2)
+#define S2_MEMATTR_DEVICE_NGNRE (0x1ull << 2)
+#define S2_MEMATTR_NORMAL_WB	(0xFull << 2) /* outer and inner write-back */
+#define S2_S2AP_R		(1ull << 6)
+#define S2_S2AP_W		(1ull << 7)
+
+/* Every bit a leaf of ours may have: anything else is not our encoding. */
+#define S1_LEAF_BITS                                                                               \
+	(DESC_TYPE_MASK | S1_ATTRIDX_MASK | S1_AP_RES1 | S1_AP_RO | (3ull << 8) | DESC_AF |        \
+	 DESC_OA_MASK | DESC_XN)
+#define S2_LEAF_BITS                                                                               \
+	(DESC_TYPE_MASK | S2_MEMATTR_MASK | S2_S2AP_R | S2_S2AP_W | (3ull << 8) | DESC_AF |        \
+	 DESC_OA_MASK | DESC_XN)
+
+#define IA_LIMIT (1ull << PGT_IA_BITS)
+
+static inline unsigned pgt_index(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (PGT_PAGE_SHIFT + 9u * (3u - level))) & (PGT_ENTRIES - 1);
+}
+
+static inline uint64_t *pgt_table(kc_paddr_t pa)
+{
+	return plat_phys_to_virt(pa);
+}
+
+static inline uint64_t desc_read(const uint64_t *slot)
+{
+	return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
+
+static inline void desc_write(uint64_t *slot, uint64_t desc)
+{
+	__atomic_store_n(slot, desc, __ATOMIC_RELAXED);
+}
+
+static inline bool desc_is_table(uint64_t desc, unsigned level)
+{
+	return level < PGT_LEAF_LEVEL && (desc & DESC_TYPE_MASK) == DESC_TYPE_TABLE;
+}
+
+/* A valid leaf at `level`: a page at level 3, a block at levels 1 and 2. */
+static inline bool desc_is_leaf(uint64_t desc, unsigned level)
+{
+	if (level == PGT_LEAF_LEVEL)
+		return (desc & DESC_TYPE_MASK) == DESC_TYPE_PAGE;
+	return level >= 1 && (desc & DESC_TYPE_MASK) == DESC_TYPE_BLOCK;
+}
+
+static bool prot_valid(enum pgt_format fmt, pgt_prot_t prot)
+{
+	if (prot & ~PGT_PROT_MASK)
+		return false;
+	if (!(prot & PGT_PROT_R))
+		return false; /* no write-only or execute-only mappings */
+	if ((prot & PGT_PROT_DEVICE) && (prot & PGT_PROT_X))
+		return false; /* executing from a device is never wanted */
+	if (fmt == PGT_S1_EL2 && (prot & PGT_PROT_W) && (prot & PGT_PROT_X))
+		return false; /* W^X at EL2: kcore's own code is never writable */
+	return true;
+}
+
+uint64_t pgt_encode_leaf(enum pgt_format fmt, kc_paddr_t pa, unsigned level, pgt_prot_t prot)
+{
+	uint64_t d = (pa & DESC_OA_MASK) | DESC_AF;
+
+	d |= level == PGT_LEAF_LEVEL ? DESC_TYPE_PAGE : DESC_TYPE_BLOCK;
+	if (!(prot & PGT_PROT_X))
+		d |= DESC_XN;
+	if (fmt == PGT_S1_EL2) {
+		d |= S1_AP_RES1;
+		if (!(prot & PGT_PROT_W))
+			d |= S1_AP_RO;
+		if (prot & PGT_PROT_DEVICE)
+			d |= S1_ATTRIDX(S1_ATTR_DEVICE);
+		else
+			d |= S1_ATTRIDX(S1_ATTR_NORMAL) | DESC_SH_INNER;
+	} else {
+		if (prot & PGT_PROT_R)
+			d |= S2_S2AP_R;
+		if (prot & PGT_PROT_W)
+			d |= S2_S2AP_W;
+		if (prot & PGT_PROT_DEVICE)
+			d |= S2_MEMATTR_DEVICE_NGNRE;
+		else
+			d |= S2_MEMATTR_NORMAL_WB | DESC_SH_INNER;
+	}
+	return d;
+}
+
+/*
+ * Strict decode: true only for exactly the encodings pgt_encode_leaf
+ * produces (the invariant checker relies on this to find foreign bits).
+ */
+bool pgt_decode_leaf(enum pgt_format fmt, uint64_t desc, unsigned level, kc_paddr_t *pa,
+		     pgt_prot_t *prot)
+{
+	if (level > PGT_LEAF_LEVEL || !desc_is_leaf(desc, level) || !(desc & DESC_AF))
+		return false;
+	uint64_t oa = desc & DESC_OA_MASK;
+	if (oa & (pgt_level_size(level) - 1))
+		return false; /* a block's output must be aligned to its size */
+
+	pgt_prot_t p = PGT_PROT_R;
+	if (!(desc & DESC_XN))
+		p |= PGT_PROT_X;
+	uint64_t sh = desc & (3ull << 8);
+	if (fmt == PGT_S1_EL2) {
+		if (desc & ~S1_LEAF_BITS || !(desc & S1_AP_RES1))
+			return false;
+		if (!(desc & S1_AP_RO))
+			p |= PGT_PROT_W;
+		uint64_t attr = desc & S1_ATTRIDX_MASK;
+		if (attr == S1_ATTRIDX(S1_ATTR_DEVICE) && sh == 0)
+			p |= PGT_PROT_DEVICE;
+		else if (attr != S1_ATTRIDX(S1_ATTR_NORMAL) || sh != DESC_SH_INNER)
+			return false;
+	} else {
+		if (desc & ~S2_LEAF_BITS || !(desc & S2_S2AP_R))
+			return false;
+		if (desc & S2_S2AP_W)
+			p |= PGT_PROT_W;
+		uint64_t attr = desc & S2_MEMATTR_MASK;
+		if (attr == S2_MEMATTR_DEVICE_NGNRE && sh == 0)
+			p |= PGT_PROT_DEVICE;
+		else if (attr != S2_MEMATTR_NORMAL_WB || sh != DESC_SH_INNER)
+			return false;
+	}
+	if (!prot_valid(fmt, p))
+		return false;
+	*pa = oa;
+	*prot = p;
+	return true;
+}
+
+/* ---- the pool of table pages ---- */
+
+void pgt_pool_init(struct pgt_pool *pool, kc_paddr_t base, uint64_t npages)
+{
+	pool->base = base;
+	pool->npages = npages;
+	pool->bump = 0;
+	pool->free_head = 0;
+	pool->nfree = 0;
+}
+
+uint64_t pgt_pool_available(const struct pgt_pool *pool)
+{
+	return pool->npages - pool->bump + pool->nfree;
+}
+
+bool pgt_pool_contains(const struct pgt_pool *pool, kc_paddr_t pa)
+{
+	return pa >= pool->base && (pa - pool->base) / PGT_PAGE_SIZE < pool->npages;
+}
+
+/* Callers have checked pgt_pool_available() first: running dry here is a bug. */
+static kc_paddr_t pool_alloc(struct pgt_pool *pool)
+{
+	kc_paddr_t pa;
+
+	if (pool->nfree) {
+		pa = pool->free_head;
+		pool->free_head = *(kc_paddr_t *)pgt_table(pa);
+		pool->nfree--;
+	} else if (pool->bump < pool->npages) {
+		pa = pool->base + pool->bump * PGT_PAGE_SIZE;
+		pool->bump++;
+	} else {
+		plat_panic("pgt: table pool ran dry after its reservation was checked");
+	}
+	memset(pgt_table(pa), 0, PGT_PAGE_SIZE);
+	return pa;
+}
+
+static void pool_free(struct pgt_pool *pool, kc_paddr_t pa)
+{
+	if (!pgt_pool_contains(pool, pa))
+		plat_panic("pgt: freeing a table page that is not from this pool");
+	*(kc_paddr_t *)pgt_table(pa) = pool->free_head;
+	pool->free_head = pa;
+	pool->nfree++;
+}
+
+/* ---- trees ---- */
+
+int pgt_init(struct pgt *pgt, enum pgt_format fmt, uint16_t vmid, struct pgt_pool *pool)
+{
+	if (fmt != PGT_S1_EL2 && fmt != PGT_S2)
+		return KC_EINVAL;
+	if (pgt_pool_available(pool) < 1)
+		return KC_ENOMEM;
+	pgt->fmt = fmt;
+	pgt->vmid = vmid;
+	pgt->pool = pool;
+	pgt->root = pool_alloc(pool);
+	return KC_OK;
+}
+
+/*
+ * Where a new leaf at (va, level) would go.  Walks the existing tree without
+ * changing it.  Returns KC_OK with `*missing` = the number of tables that
+ * must be created (and `*slot` = the leaf's slot when none are missing), or
+ * KC_EEXIST if a leaf or a table already covers part of the range.
+ */
+static int pgt_probe(const struct pgt *pgt, uint64_t va, unsigned level, unsigned *missing,
+		     uint64_t **slot, unsigned *first_missing)
+{
+	kc_paddr_t table = pgt->root;
+
+	for (unsigned l = PGT_START_LEVEL; l < level; l++) {
+		uint64_t d = desc_read(&pgt_table(table)[pgt_index(va, l)]);
+		if (desc_is_table(d, l)) {
+			table = d & DESC_OA_MASK;
+			continue;
+		}
+		if (desc_is_leaf(d, l))
+			return KC_EEXIST; /* a larger block already maps va */
+		*missing = level - l;
+		*first_missing = l;
+		*slot = &pgt_table(table)[pgt_index(va, l)];
+		return KC_OK;
+	}
+	*slot = &pgt_table(table)[pgt_index(va, level)];
+	if (desc_read(*slot) != 0)
+		return KC_EEXIST; /* a leaf, or a table of finer mappings */
+	*missing = 0;
+	*first_missing = level;
+	return KC_OK;
+}
+
+/*
+ * Link the `missing` tables starting at `slot` (which sits at level
+ * `first`), then write the leaf.  The pool holds enough pages.
+ */
+static void pgt_commit(struct pgt *pgt, uint64_t va, unsigned first, uint64_t *slot, unsigned level,
+		       uint64_t leaf)
+{
+	for (unsigned l = first; l < level; l++) {
+		kc_paddr_t next = pool_alloc(pgt->pool);
+		/* The zeroed table must be visible before the link to it is. */
+		plat_barrier_tables();
+		desc_write(slot, next | DESC_TYPE_TABLE);
+		slot = &pgt_table(next)[pgt_index(va, l + 1)];
+	}
+	desc_write(slot, leaf);
+	/*
+	 * invalid -> valid needs no TLB invalidation (a translation fault is
+	 * never cached), only visibility to the walkers.
+	 */
+	plat_barrier_tables();
+}
+
+static bool pgt_args_valid(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+			   pgt_prot_t prot)
+{
+	if (level < 1 || level > PGT_LEAF_LEVEL)
+		return false;
+	uint64_t size = pgt_level_size(level);
+	if ((va | pa) & (size - 1))
+		return false;
+	if (va >= IA_LIMIT || pa >= (1ull << PGT_OA_BITS))
+		return false;
+	return prot_valid(pgt->fmt, prot);
+}
+
+int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_prot_t prot)
+{
+	unsigned missing, first;
+	uint64_t *slot;
+
+	if (!pgt_args_valid(pgt, va, pa, level, prot))
+		return KC_EINVAL;
+	int rc = pgt_probe(pgt, va, level, &missing, &slot, &first);
+	if (rc)
+		return rc;
+	if (pgt_pool_available(pgt->pool) < missing)
+		return KC_ENOMEM;
+	pgt_commit(pgt, va, first, slot, level, pgt_encode_leaf(pgt->fmt, pa, level, prot));
+	return KC_OK;
+}
+
+/* The largest leaf level (1..3) for the next piece of a range. */
+static unsigned range_level(uint64_t va, kc_paddr_t pa, uint64_t left)
+{
+	for (unsigned level = 1; level < PGT_LEAF_LEVEL; level++) {
+		uint64_t size = pgt_level_size(level);
+		if (!((va | pa) & (size - 1)) && left >= size)
+			return level;
+	}
+	return PGT_LEAF_LEVEL;
+}
+
+int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot)
+{
+	if (!size || (size & (PGT_PAGE_SIZE - 1)) || va + size < va || va + size > IA_LIMIT ||
+	    pa + size < pa || pa + size > (1ull << PGT_OA_BITS))
+		return KC_EINVAL;
+	if (!pgt_args_valid(pgt, va, pa, PGT_LEAF_LEVEL, prot))
+		return KC_EINVAL;
+
+	/*
+	 * Dry run: check every piece and count the tables it needs.  Pieces go
+	 * up in address order, so a table planned for an earlier piece is
+	 * recognised by its region (the va range its parent entry covers).
+	 */
+	uint64_t planned[PGT_LEAF_LEVEL + 1];
+	for (unsigned l = 0; l <= PGT_LEAF_LEVEL; l++)
+		planned[l] = ~0ull;
+	uint64_t need = 0;
+	for (uint64_t off = 0; off < size;) {
+		unsigned level = range_level(va + off, pa + off, size - off);
+		unsigned missing, first;
+		uint64_t *slot;
+		int rc = pgt_probe(pgt, va + off, level, &missing, &slot, &first);
+		if (rc)
+			return rc;
+		for (unsigned l = first + 1; l <= level && missing; l++) {
+			uint64_t region = (va + off) & ~(pgt_level_size(l - 1) - 1);
+			if (planned[l] != region) {
+				planned[l] = region;
+				need++;
+			}
+		}
+		off += pgt_level_size(level);
+	}
+	if (pgt_pool_available(pgt->pool) < need)
+		return KC_ENOMEM;
+
+	/* Commit: each piece now finds the tables earlier pieces linked. */
+	for (uint64_t off = 0; off < size;) {
+		unsigned level = range_level(va + off, pa + off, size - off);
+		unsigned missing, first;
+		uint64_t *slot;
+		if (pgt_probe(pgt, va + off, level, &missing, &slot, &first))
+			plat_panic("pgt: range piece conflicts after the dry run passed");
+		pgt_commit(pgt, va + off, first, slot, level,
+			   pgt_encode_leaf(pgt->fmt, pa + off, level, prot));
+		off += pgt_level_size(level);
+	}
+	return KC_OK;
+}
+
+/* The leaf slot mapping va, or NULL; *level gets its level. */
+static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *level)
+{
+	kc_paddr_t table = pgt->root;
+
+	if (va >= IA_LIMIT)
+		return NULL;
+	for (unsigned l = PGT_START_LEVEL; l <= PGT_LEAF_LEVEL; l++) {
+		uint64_t *slot = &pgt_table(table)[pgt_index(va, l)];
+		uint64_t d = desc_read(slot);
+		if (desc_is_leaf(d, l)) {
+			*level = l;
+			return slot;
+		}
+		if (!desc_is_table(d, l))
+			return NULL;
+		table = d & DESC_OA_MASK;
+	}
+	return NULL;
+}
+
+int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
+{
+	unsigned level;
+	uint64_t *slot = pgt_find_leaf(pgt, va, &level);
+
+	if (!slot)
+		return KC_ENOENT;
+	desc_write(slot, 0);
+	uint64_t base = va & ~(pgt_level_size(level) - 1);
+	/* valid -> invalid: the old translation may be cached; drop it. */
+	if (pgt->fmt == PGT_S1_EL2)
+		plat_tlbi_el2_va(base);
+	else
+		plat_tlbi_s2_ipa(pgt->vmid, base);
+	if (level_out)
+		*level_out = level;
+	return KC_OK;
+}
+
+bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out)
+{
+	unsigned level;
+	const uint64_t *slot = pgt_find_leaf(pgt, va, &level);
+	kc_paddr_t base;
+	pgt_prot_t prot;
+
+	if (!slot || !pgt_decode_leaf(pgt->fmt, desc_read(slot), level, &base, &prot))
+		return false;
+	out->pa = base | (va & (pgt_level_size(level) - 1));
+	out->level = level;
+	out->prot = prot;
+	return true;
+}
+
+/* Visit every table page below `table` (at `level`), deepest first. */
+static uint64_t pgt_walk_tables(struct pgt *pgt, kc_paddr_t table, unsigned level, bool free)
+{
+	uint64_t n = 1;
+
+	if (level < PGT_LEAF_LEVEL) {
+		const uint64_t *t = pgt_table(table);
+		for (unsigned i = 0; i < PGT_ENTRIES; i++) {
+			uint64_t d = desc_read(&t[i]);
+			if (desc_is_table(d, level))
+				n += pgt_walk_tables(pgt, d & DESC_OA_MASK, level + 1, free);
+		}
+	}
+	if (free)
+		pool_free(pgt->pool, table);
+	return n;
+}
+
+void pgt_destroy(struct pgt *pgt)
+{
+	if (pgt->root)
+		pgt_walk_tables(pgt, pgt->root, PGT_START_LEVEL, true);
+	pgt->root = 0;
+}
+
+uint64_t pgt_count_tables(const struct pgt *pgt)
+{
+	/* Counting does not change the tree; the cast only shares the walker. */
+	return pgt->root ? pgt_walk_tables((struct pgt *)pgt, pgt->root, PGT_START_LEVEL, false)
+			 : 0;
+}
