@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * hm_internal.h — the hosted machine's private state, shared by the files of
+ * platform/hosted/ only.  Tests and fuzzers use kcore_hosted/machine.h.
+ */
+#ifndef KCORE_HOSTED_INTERNAL_H
+#define KCORE_HOSTED_INTERNAL_H
+
+#include <kcore_hosted/machine.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One cached translation. */
+struct hm_tlb_entry {
+	bool valid;
+	enum hm_regime regime;
+	uint16_t vmid;	     /* S2 only */
+	uint64_t in_base;    /* input address of the leaf, aligned to size */
+	uint64_t size;	     /* leaf size: the range the entry covers */
+	struct hm_walk walk; /* the walk that filled it (pa is of in_base) */
+};
+
+/*
+ * One CPU's TLB.  Its lock is held across lookup + walk + fill, so a TLBI
+ * (which takes every CPU's lock in turn) either precedes a walk, which then
+ * sees the new tables, or follows the fill and drops it.
+ */
+struct hm_tlb {
+	pthread_mutex_t lock;
+	struct hm_tlb_entry e[HM_TLB_ENTRIES];
+	unsigned next_victim;
+};
+
+struct hm_machine {
+	struct hm_config cfg;
+
+	/* arena.c */
+	void *map; /* the whole mapping, guard pages included */
+	size_t map_size;
+	uint8_t *ram; /* host address of cfg.ram_base */
+
+	/* tlb.c */
+	struct hm_tlb *tlbs; /* cfg.ncpus of them */
+	pthread_mutex_t log_lock;
+	struct hm_tlbi_rec *log;
+	size_t log_len, log_cap;
+	uint64_t log_seq;
+
+	/* console.c */
+	pthread_mutex_t console_lock;
+	char *console;
+	size_t console_len, console_cap;
+
+	/* entropy.c */
+	pthread_mutex_t rng_lock;
+	uint64_t rng_state;
+	unsigned rng_fail_next;
+
+	/* counters, updated atomically */
+	struct hm_stats stats;
+};
+
+/* The current machine, or plat_panic naming `who`. */
+struct hm_machine *hm_current_or_panic(const char *who);
+
+/* A misuse of the model by a test: a fail-stop through plat_panic. */
+_Noreturn void hm_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A full fence, standing in for DSB/ISB.  gcc cannot instrument a standalone
+ * fence for ThreadSanitizer (-Wtsan), so under TSan a seq_cst read-modify-write
+ * of a shared word does the job: still a compiler and CPU barrier, and one
+ * TSan understands.
+ */
+#if defined(__SANITIZE_THREAD__)
+extern unsigned hm_fence_word;
+#define hm_fence() ((void)__atomic_fetch_add(&hm_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define hm_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+#define hm_stat_add(m, field) __atomic_fetch_add(&(m)->stats.field, 1, __ATOMIC_RELAXED)
+
+/* arena.c */
+int hm_arena_map(struct hm_machine *m);
+void hm_arena_unmap(struct hm_machine *m);
+
+/* tlb.c */
+int hm_tlb_init(struct hm_machine *m);
+void hm_tlb_fini(struct hm_machine *m);
+void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr);
+/* Lookup + walk + fill for `cpu` under its lock; the walk result is in *out. */
+enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+			       uint64_t addr, struct hm_walk *out);
+
+/* console.c */
+void hm_console_init(struct hm_machine *m);
+void hm_console_fini(struct hm_machine *m);
+void hm_console_append(struct hm_machine *m, const char *s, size_t len);
+
+/* entropy.c */
+void hm_entropy_init(struct hm_machine *m);
+void hm_entropy_fini(struct hm_machine *m);
+bool hm_entropy_fill(struct hm_machine *m, void *buf, size_t len);
+
+#endif /* KCORE_HOSTED_INTERNAL_H */

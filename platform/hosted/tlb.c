@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tlb.c — per-CPU TLBs that keep a translation until the matching TLBI.
+ *
+ * This is what makes a missing or mis-aimed invalidation in core visible: an
+ * access that hits uses the cached translation however the tables changed.
+ * Entries are tagged as on hardware: EL2 stage-1 entries by nothing but the
+ * regime (no ASID without VHE), stage-2 entries by VMID — never by the root
+ * table, so switching roots without a TLBI also shows stale entries.  Only
+ * successful walks are cached (no translation, address size, external or
+ * access-flag fault); a permission fault is decided against the cached
+ * entry, as hardware does.  Combined stage-1+2 entries are not modelled yet.
+ *
+ * Size and replacement: HM_TLB_ENTRIES per CPU; a fill takes the lowest
+ * free slot, else the slot after the last one evicted (round robin).  Both
+ * are deterministic so that a test of eviction can predict the victim;
+ * other tests must not depend on eviction.
+ *
+ * Every plat_tlbi_* is inner shareable: it reaches every CPU's TLB, and is
+ * logged with a sequence number so tests can check that core invalidated
+ * what it changed.
+ */
+#include "hm_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hm_tlb_init(struct hm_machine *m)
+{
+	m->tlbs = calloc(m->cfg.ncpus, sizeof(*m->tlbs));
+	if (!m->tlbs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->cfg.ncpus; i++)
+		pthread_mutex_init(&m->tlbs[i].lock, NULL);
+	pthread_mutex_init(&m->log_lock, NULL);
+	return 0;
+}
+
+void hm_tlb_fini(struct hm_machine *m)
+{
+	for (unsigned i = 0; i < m->cfg.ncpus; i++)
+		pthread_mutex_destroy(&m->tlbs[i].lock);
+	pthread_mutex_destroy(&m->log_lock);
+	free(m->tlbs);
+	free(m->log);
+	m->tlbs = NULL;
+	m->log = NULL;
+}
+
+static bool covers(const struct hm_tlb_entry *e, uint64_t addr)
+{
+	return addr - e->in_base < e->size;
+}
+
+static bool same_tag(const struct hm_tlb_entry *e, const struct hm_ctx *ctx)
+{
+	return e->regime == ctx->regime && (ctx->regime != HM_REGIME_S2 || e->vmid == ctx->vmid);
+}
+
+static struct hm_tlb_entry *lookup(struct hm_tlb *t, const struct hm_ctx *ctx, uint64_t addr)
+{
+	for (unsigned i = 0; i < HM_TLB_ENTRIES; i++)
+		if (t->e[i].valid && same_tag(&t->e[i], ctx) && covers(&t->e[i], addr))
+			return &t->e[i];
+	return NULL;
+}
+
+static void fill(struct hm_machine *m, struct hm_tlb *t, const struct hm_ctx *ctx, uint64_t addr,
+		 const struct hm_walk *w)
+{
+	struct hm_tlb_entry *e = NULL;
+
+	for (unsigned i = 0; i < HM_TLB_ENTRIES && !e; i++)
+		if (!t->e[i].valid)
+			e = &t->e[i];
+	if (!e) {
+		e = &t->e[t->next_victim];
+		t->next_victim = (t->next_victim + 1) % HM_TLB_ENTRIES;
+		hm_stat_add(m, tlb_evictions);
+	}
+	e->valid = true;
+	e->regime = ctx->regime;
+	e->vmid = ctx->regime == HM_REGIME_S2 ? ctx->vmid : 0;
+	e->size = w->leaf_size;
+	e->in_base = addr & ~(w->leaf_size - 1);
+	e->walk = *w;
+	e->walk.pa = w->pa & ~(w->leaf_size - 1);
+}
+
+enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+			       uint64_t addr, struct hm_walk *out)
+{
+	struct hm_tlb *t = &m->tlbs[cpu];
+	struct hm_tlb_entry *e;
+	enum hm_fault f = HM_FAULT_NONE;
+
+	pthread_mutex_lock(&t->lock);
+	e = lookup(t, ctx, addr);
+	if (e) {
+		hm_stat_add(m, tlb_hits);
+		*out = e->walk;
+		out->pa = e->walk.pa + (addr - e->in_base);
+		out->tlb_hit = true;
+	} else {
+		hm_stat_add(m, tlb_misses);
+		f = hm_mmu_walk(m, ctx, addr, out);
+		if (f == HM_FAULT_NONE)
+			fill(m, t, ctx, addr, out);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return f;
+}
+
+static bool tlbi_matches(const struct hm_tlb_entry *e, enum hm_tlbi_kind kind, uint16_t vmid,
+			 uint64_t addr)
+{
+	switch (kind) {
+	case HM_TLBI_EL2_VA:
+		return e->regime == HM_REGIME_S1_EL2 && covers(e, addr);
+	case HM_TLBI_EL2_ALL:
+		return e->regime == HM_REGIME_S1_EL2;
+	case HM_TLBI_S2_IPA:
+		return e->regime == HM_REGIME_S2 && e->vmid == vmid && covers(e, addr);
+	case HM_TLBI_S2_VMID:
+		return e->regime == HM_REGIME_S2 && e->vmid == vmid;
+	}
+	return false;
+}
+
+static void log_append(struct hm_machine *m, const struct hm_tlbi_rec *r)
+{
+	pthread_mutex_lock(&m->log_lock);
+	if (m->log_len == m->log_cap) {
+		size_t cap = m->log_cap ? 2 * m->log_cap : 64;
+		struct hm_tlbi_rec *n = realloc(m->log, cap * sizeof(*n));
+
+		if (!n) {
+			pthread_mutex_unlock(&m->log_lock);
+			hm_bug("TLBI log: out of host memory");
+		}
+		m->log = n;
+		m->log_cap = cap;
+	}
+	m->log[m->log_len] = *r;
+	m->log[m->log_len].seq = ++m->log_seq;
+	m->log_len++;
+	pthread_mutex_unlock(&m->log_lock);
+}
+
+void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr)
+{
+	struct hm_tlbi_rec r = {
+		.kind = kind, .vmid = vmid, .addr = addr, .cpu = hm_cpu_current()
+	};
+
+	for (unsigned c = 0; c < m->cfg.ncpus; c++) {
+		struct hm_tlb *t = &m->tlbs[c];
+
+		pthread_mutex_lock(&t->lock);
+		for (unsigned i = 0; i < HM_TLB_ENTRIES; i++) {
+			if (t->e[i].valid && tlbi_matches(&t->e[i], kind, vmid, addr)) {
+				t->e[i].valid = false;
+				r.dropped++;
+			}
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	log_append(m, &r);
+}
+
+unsigned hm_tlb_count(struct hm_machine *m, unsigned cpu)
+{
+	unsigned n = 0;
+
+	if (cpu >= m->cfg.ncpus)
+		hm_bug("hm_tlb_count: CPU %u of %u", cpu, m->cfg.ncpus);
+	pthread_mutex_lock(&m->tlbs[cpu].lock);
+	for (unsigned i = 0; i < HM_TLB_ENTRIES; i++)
+		n += m->tlbs[cpu].e[i].valid;
+	pthread_mutex_unlock(&m->tlbs[cpu].lock);
+	return n;
+}
+
+void hm_tlb_reset(struct hm_machine *m)
+{
+	for (unsigned c = 0; c < m->cfg.ncpus; c++) {
+		pthread_mutex_lock(&m->tlbs[c].lock);
+		memset(m->tlbs[c].e, 0, sizeof(m->tlbs[c].e));
+		m->tlbs[c].next_victim = 0;
+		pthread_mutex_unlock(&m->tlbs[c].lock);
+	}
+}
+
+size_t hm_tlbi_log_read(struct hm_machine *m, struct hm_tlbi_rec *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->log_lock);
+	n = m->log_len;
+	if (out && max)
+		memcpy(out, m->log, (max < n ? max : n) * sizeof(*out));
+	pthread_mutex_unlock(&m->log_lock);
+	return n;
+}
+
+void hm_tlbi_log_clear(struct hm_machine *m)
+{
+	pthread_mutex_lock(&m->log_lock);
+	m->log_len = 0;
+	pthread_mutex_unlock(&m->log_lock);
+}
