@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Device tree reading for the arm64 boot: RAM, the console UART and the
+ * boot arguments.  Only libfdt and kcore headers, so a hosted test can feed
+ * it trees made with libfdt's writers.
+ *
+ * Nothing here trusts the tree: every property length is checked before
+ * use, address + size must not wrap, and anything kcore cannot describe
+ * exactly (odd cell counts, a UART behind a translating bus, too many RAM
+ * regions) is refused rather than guessed at.
+ */
+#include "arm64_fdt.h"
+
+#include <kcore/abi.h>
+#include <libfdt.h>
+#include <string.h>
+
+#define ARM64_FDT_PAGE 4096ull
+
+static bool arm64_fdt_cells(const fdt32_t *p, int cells, uint64_t *out)
+{
+	if (cells == 1) {
+		*out = fdt32_to_cpu(p[0]);
+		return true;
+	}
+	if (cells == 2) {
+		*out = ((uint64_t)fdt32_to_cpu(p[0]) << 32) | fdt32_to_cpu(p[1]);
+		return true;
+	}
+	return false;
+}
+
+/* A node is usable unless its "status" says otherwise ("ok" is the old spelling). */
+static bool arm64_fdt_node_ok(const void *fdt, int node)
+{
+	int len;
+	const char *status = fdt_getprop(fdt, node, "status", &len);
+
+	if (!status || len <= 0)
+		return true;
+	return strcmp(status, "okay") == 0 || strcmp(status, "ok") == 0;
+}
+
+/*
+ * The #address-cells/#size-cells that apply to `node`'s reg (its parent's).
+ * Only 1 or 2 cells each: that covers every 32- and 64-bit tree.
+ */
+static int arm64_fdt_reg_cells(const void *fdt, int node, int *ac, int *sc, const char **why)
+{
+	int parent = fdt_parent_offset(fdt, node);
+
+	if (parent < 0) {
+		*why = "device tree: node without a parent";
+		return KC_EINVAL;
+	}
+	*ac = fdt_address_cells(fdt, parent);
+	*sc = fdt_size_cells(fdt, parent);
+	if (*ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
+		*why = "device tree: #address-cells/#size-cells other than 1 or 2";
+		return KC_EINVAL;
+	}
+	return KC_OK;
+}
+
+/* Entry `idx` of `node`'s reg; KC_ENOENT past the last one. */
+static int arm64_fdt_reg(const void *fdt, int node, int idx, uint64_t *base, uint64_t *size,
+			 const char **why)
+{
+	int ac, sc, len;
+	int rc = arm64_fdt_reg_cells(fdt, node, &ac, &sc, why);
+	const fdt32_t *reg;
+	size_t entry;
+
+	if (rc != KC_OK)
+		return rc;
+	reg = fdt_getprop(fdt, node, "reg", &len);
+	if (!reg || len < 0) {
+		*why = "device tree: node without a reg property";
+		return KC_EINVAL;
+	}
+	entry = (size_t)(ac + sc) * sizeof(fdt32_t);
+	if ((size_t)len % entry != 0) {
+		*why = "device tree: reg length is not a whole number of entries";
+		return KC_EINVAL;
+	}
+	if ((size_t)idx >= (size_t)len / entry)
+		return KC_ENOENT;
+	reg += (size_t)idx * (size_t)(ac + sc);
+	arm64_fdt_cells(reg, ac, base);
+	arm64_fdt_cells(reg + ac, sc, size);
+	if (*size == 0 || *base + *size < *base) {
+		*why = "device tree: reg entry that is empty or wraps around";
+		return KC_EINVAL;
+	}
+	return KC_OK;
+}
+
+static int arm64_fdt_memory(const void *fdt, struct arm64_fdt_info *info, const char **why)
+{
+	static const char memory[] = "memory";
+	int node = -1;
+
+	info->nram = 0;
+	for (;;) {
+		node = fdt_node_offset_by_prop_value(fdt, node, "device_type", memory,
+						     sizeof(memory));
+		if (node == -FDT_ERR_NOTFOUND)
+			break;
+		if (node < 0) {
+			*why = "device tree: malformed while looking for memory nodes";
+			return KC_EINVAL;
+		}
+		if (!arm64_fdt_node_ok(fdt, node))
+			continue;
+		for (int i = 0;; i++) {
+			uint64_t base, size, start, end;
+			int rc = arm64_fdt_reg(fdt, node, i, &base, &size, why);
+
+			if (rc == KC_ENOENT)
+				break;
+			if (rc != KC_OK)
+				return rc;
+			/* Whole pages only: kcore maps and owns RAM by 4 KiB frame. */
+			start = (base + ARM64_FDT_PAGE - 1) & ~(ARM64_FDT_PAGE - 1);
+			end = (base + size) & ~(ARM64_FDT_PAGE - 1);
+			if (start < base || end <= start)
+				continue;
+			if (info->nram == KC_MAX_RAM_REGIONS) {
+				*why = "device tree: more RAM regions than KC_MAX_RAM_REGIONS";
+				return KC_EINVAL;
+			}
+			info->ram[info->nram].base = start;
+			info->ram[info->nram].size = end - start;
+			info->nram++;
+		}
+	}
+	if (info->nram == 0) {
+		*why = "device tree: no usable memory node";
+		return KC_EINVAL;
+	}
+	return KC_OK;
+}
+
+/*
+ * kcore maps the UART at its reg address, which is a CPU physical address
+ * only if no bus in between translates: every ancestor below the root must
+ * have an empty "ranges" (identity).
+ */
+static bool arm64_fdt_untranslated(const void *fdt, int node)
+{
+	for (int p = fdt_parent_offset(fdt, node); p > 0; p = fdt_parent_offset(fdt, p)) {
+		int len;
+
+		if (!fdt_getprop(fdt, p, "ranges", &len) || len != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The /chosen stdout-path node ("path[:options]" or an alias), if it is a PL011. */
+static int arm64_fdt_stdout_uart(const void *fdt, int chosen)
+{
+	int len, node;
+	const char *path;
+	const char *colon;
+
+	if (chosen < 0)
+		return -FDT_ERR_NOTFOUND;
+	path = fdt_getprop(fdt, chosen, "stdout-path", &len);
+	if (!path || len <= 0 || path[len - 1] != '\0')
+		return -FDT_ERR_NOTFOUND;
+	colon = strchr(path, ':');
+	node = fdt_path_offset_namelen(fdt, path, colon ? (int)(colon - path) : len - 1);
+	if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0)
+		return -FDT_ERR_NOTFOUND;
+	return node;
+}
+
+static int arm64_fdt_uart(const void *fdt, int chosen, struct arm64_fdt_info *info,
+			  const char **why)
+{
+	int node = arm64_fdt_stdout_uart(fdt, chosen);
+	int rc;
+
+	if (node < 0 || !arm64_fdt_node_ok(fdt, node)) {
+		node = -1;
+		do {
+			node = fdt_node_offset_by_compatible(fdt, node, "arm,pl011");
+		} while (node >= 0 && !arm64_fdt_node_ok(fdt, node));
+	}
+	if (node < 0) {
+		*why = "device tree: no \"arm,pl011\" UART";
+		return KC_EINVAL;
+	}
+	if (!arm64_fdt_untranslated(fdt, node)) {
+		*why = "device tree: the UART sits behind a bus that translates addresses";
+		return KC_EINVAL;
+	}
+	rc = arm64_fdt_reg(fdt, node, 0, &info->uart_base, &info->uart_size, why);
+	if (rc == KC_ENOENT) {
+		*why = "device tree: the UART has an empty reg";
+		return KC_EINVAL;
+	}
+	return rc;
+}
+
+int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **why)
+{
+	int chosen, len, rc;
+	const char *args;
+
+	*why = "";
+	if (fdt_check_header(fdt) != 0) {
+		*why = "device tree: bad header (magic, version or sizes)";
+		return KC_EINVAL;
+	}
+	rc = arm64_fdt_memory(fdt, info, why);
+	if (rc != KC_OK)
+		return rc;
+	chosen = fdt_path_offset(fdt, "/chosen");
+	rc = arm64_fdt_uart(fdt, chosen, info, why);
+	if (rc != KC_OK)
+		return rc;
+	info->bootargs = "";
+	args = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", &len) : NULL;
+	if (args && len > 0 && args[len - 1] == '\0')
+		info->bootargs = args;
+	return KC_OK;
+}
+
+bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg)
+{
+	size_t n = strlen(arg);
+	const char *p = bootargs;
+
+	while (*p) {
+		size_t w = 0;
+
+		while (*p == ' ')
+			p++;
+		while (p[w] && p[w] != ' ')
+			w++;
+		if (w == n && memcmp(p, arg, n) == 0)
+			return true;
+		p += w;
+	}
+	return false;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What kcore needs from the device tree the boot loader passed in x0.
+ * Depends only on libfdt and kcore headers, so it can be unit-tested
+ * hosted with device trees built by libfdt's writers.
+ */
+#ifndef KCORE_ARM64_FDT_H
+#define KCORE_ARM64_FDT_H
+
+#include <kcore/kcore.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arm64_fdt_info {
+	/* RAM from every device_type = "memory" node, trimmed to whole pages. */
+	struct kc_region ram[KC_MAX_RAM_REGIONS];
+	unsigned nram;
+	/* The console: /chosen stdout-path if it names a PL011, else the first "arm,pl011". */
+	uint64_t uart_base;
+	uint64_t uart_size;
+	/* /chosen bootargs (points into the DTB), "" if there are none. */
+	const char *bootargs;
+};
+
+/*
+ * Read `fdt`.  Returns KC_OK, or KC_EINVAL with *why set to a sentence
+ * saying what is missing or malformed.  Every address is checked to fit in
+ * 64 bits without wrapping.
+ */
+int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **why);
+
+/*
+ * True if the space-separated `bootargs` contain exactly the word `arg`
+ * (e.g. "kcore.selftest=fault").
+ */
+bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg);
+
+#endif /* KCORE_ARM64_FDT_H */

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore's arm64 boot, from start.S to the exit status: read the DTB, build
+ * the boot layout, let core build its EL2 map, turn the MMU on, check that
+ * the hardware agrees with core's tables, run the crypto known-answer
+ * tests, and exit through semihosting.
+ *
+ * The exit status says how far it got (enum kcore_exit_status); the QEMU
+ * tests in tests/qemu assert on it and on the console output.
+ */
+#include <kcore/abi.h>
+#include <kcore/crypto.h>
+#include <kcore/kcore.h>
+#include <kcore/platform.h>
+#include <kcore/printf.h>
+
+#include "arm64_fdt.h"
+#include "arm64_plat.h"
+#include "el2_mmu.h"
+#include "pl011.h"
+#include "semihost.h"
+#include "sysreg.h"
+
+#ifndef KCORE_VERSION
+#error "meson passes KCORE_VERSION (the project version)"
+#endif
+
+/*
+ * Table pages for the core map.  An identity map of RAM with 1 GiB and
+ * 2 MiB blocks needs: the level-0 root, one level-1 table per 512 GiB,
+ * and at each end of every RAM region and of the text (up to 2 + 2*8 ends)
+ * at most one level-2 and one level-3 table where the range is not block
+ * aligned; the UART adds a level-1/2/3 chain of its own.  With 8 RAM
+ * regions that is under 1 + 1 + 2*18 + 3 = 41 pages; 64 leave room for a
+ * few more devices.  256 KiB of .bss.
+ */
+#define ARM64_POOL_PAGES  64
+
+/*
+ * Inside the 48-bit VA range but never mapped: the core map is an identity
+ * map of RAM (QEMU virt: from 1 GiB) and low MMIO, and no machine kcore
+ * supports has anything at 128 TiB.
+ */
+#define ARM64_UNMAPPED_VA 0x0000800000000000ull
+
+extern char __image_start[], __image_end[], __text_start[], __text_end[];
+
+static uint8_t arm64_pool[ARM64_POOL_PAGES * PGT_PAGE_SIZE] __attribute__((aligned(4096)));
+static struct kc_boot_layout arm64_layout;
+static struct pgt_pool arm64_table_pool;
+static struct pgt arm64_coremap;
+
+/* kcore.selftest=... on the command line: make the boot fail on purpose. */
+enum arm64_selftest {
+	ARM64_SELFTEST_NONE,
+	ARM64_SELFTEST_FAULT,	   /* load from an unmapped VA */
+	ARM64_SELFTEST_WRITE_TEXT, /* store into kcore's text (mapped read+execute) */
+};
+
+_Noreturn void kcore_arm64_main(uint64_t dtb);
+_Noreturn void kcore_arm64_wrong_el(uint64_t el);
+
+static uint64_t arm64_addr(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static _Noreturn void arm64_fail(int status)
+{
+	kc_printf("kcore: boot failed (exit status %d)\n", status);
+	semihost_exit(status);
+}
+
+static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_layout *l)
+{
+	uint64_t uart = fdt->uart_base & ~(PGT_PAGE_SIZE - 1);
+	uint64_t uart_end =
+		(fdt->uart_base + fdt->uart_size + PGT_PAGE_SIZE - 1) & ~(PGT_PAGE_SIZE - 1);
+
+	for (unsigned i = 0; i < fdt->nram; i++)
+		l->ram[i] = fdt->ram[i];
+	l->nram = fdt->nram;
+	l->devices[0].base = uart;
+	l->devices[0].size = uart_end - uart;
+	l->ndevices = 1;
+	l->image.base = arm64_addr(__image_start);
+	l->image.size = arm64_addr(__image_end) - arm64_addr(__image_start);
+	l->text.base = arm64_addr(__text_start);
+	l->text.size = arm64_addr(__text_end) - arm64_addr(__text_start);
+	l->pool.base = arm64_addr(arm64_pool);
+	l->pool.size = sizeof(arm64_pool);
+}
+
+/*
+ * Prove the MMU runs on core's tables: for addresses in text, data, the
+ * table pool and the UART, the hardware walk (AT S1E2R) and core's
+ * software walk (pgt_lookup) must both give VA = PA; an unmapped VA must
+ * fault in both; a value written through the map must read back.
+ */
+static bool arm64_mmu_check(const struct pgt *map)
+{
+	static volatile uint64_t probe;
+	const struct {
+		const char *what;
+		uint64_t va;
+	} probes[] = {
+		{ "text", arm64_addr(__text_start) },
+		{ "data", arm64_addr((const void *)&probe) },
+		{ "pool", map->root },
+		{ "uart", pl011_base() },
+	};
+	struct pgt_leaf leaf;
+	uint64_t pa;
+	bool ok = el2_mmu_is_on();
+
+	if (!ok)
+		kc_printf("kcore: SCTLR_EL2.M reads back 0\n");
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		uint64_t va = probes[i].va;
+		bool hw = el2_mmu_translate(va, &pa);
+		bool sw = pgt_lookup(map, va, &leaf);
+
+		if (!hw || !sw || pa != va || leaf.pa != va) {
+			kc_printf(
+				"kcore: MMU check: %s VA 0x%llx: AT %s 0x%llx, core map %s 0x%llx\n",
+				probes[i].what, (unsigned long long)va, hw ? "->" : "faults",
+				(unsigned long long)(hw ? pa : 0), sw ? "->" : "has nothing",
+				(unsigned long long)(sw ? leaf.pa : 0));
+			ok = false;
+		}
+	}
+	if (el2_mmu_translate(ARM64_UNMAPPED_VA, &pa) ||
+	    pgt_lookup(map, ARM64_UNMAPPED_VA, &leaf)) {
+		kc_printf("kcore: MMU check: VA 0x%llx should be unmapped\n", ARM64_UNMAPPED_VA);
+		ok = false;
+	}
+	probe = 0x6b636f72652d6f6bull;
+	if (probe != 0x6b636f72652d6f6bull) {
+		kc_printf("kcore: MMU check: data does not read back\n");
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * Nothing in the boot path invalidates yet (the core map is write-once),
+ * so run each maintenance operation once: each must execute at EL2
+ * without trapping, the stage-2 ones must put VTTBR_EL2 back, and the CPU
+ * id must be the boot CPU's.
+ */
+static bool arm64_maintenance_check(void)
+{
+	static uint8_t line[256];
+	uint64_t vttbr = read_sysreg(vttbr_el2);
+	bool ok = true;
+
+	plat_tlbi_el2_va(arm64_addr(__text_start));
+	plat_tlbi_el2_all();
+	plat_tlbi_s2_ipa(1, arm64_layout.ram[0].base);
+	plat_tlbi_s2_vmid(1);
+	plat_dcache_clean_inval_poc(line, sizeof(line));
+	plat_barrier_tables();
+	plat_barrier_full();
+	if (read_sysreg(vttbr_el2) != vttbr) {
+		kc_printf("kcore: maintenance check: VTTBR_EL2 not restored\n");
+		ok = false;
+	}
+	if (plat_cpu_id() != 0) {
+		kc_printf("kcore: maintenance check: boot CPU id %u, not 0\n", plat_cpu_id());
+		ok = false;
+	}
+	return ok;
+}
+
+static enum arm64_selftest arm64_selftest_from(const char *bootargs)
+{
+	if (arm64_fdt_bootarg_has(bootargs, "kcore.selftest=fault"))
+		return ARM64_SELFTEST_FAULT;
+	if (arm64_fdt_bootarg_has(bootargs, "kcore.selftest=write-text"))
+		return ARM64_SELFTEST_WRITE_TEXT;
+	return ARM64_SELFTEST_NONE;
+}
+
+/* The fault tests: each must end in el2_exception_handler, never come back. */
+static void arm64_selftest_run(enum arm64_selftest t)
+{
+	if (t == ARM64_SELFTEST_FAULT) {
+		kc_printf("kcore: selftest: loading from unmapped VA 0x%llx\n", ARM64_UNMAPPED_VA);
+		(void)*(volatile uint64_t *)(uintptr_t)ARM64_UNMAPPED_VA;
+	} else if (t == ARM64_SELFTEST_WRITE_TEXT) {
+		kc_printf("kcore: selftest: writing to kcore text at 0x%llx\n",
+			  (unsigned long long)arm64_addr(__text_start));
+		*(volatile uint32_t *)(void *)__text_start = 0;
+	} else {
+		return;
+	}
+	kc_printf("kcore: selftest: the access did not fault\n");
+	arm64_fail(KCORE_EXIT_BOOT);
+}
+
+static void arm64_entropy_report(void)
+{
+	uint64_t a = 0, b = 0;
+
+	if (!arm64_entropy_present())
+		kc_printf("kcore: entropy: no FEAT_RNG on this CPU\n");
+	else if (!plat_entropy(&a, sizeof(a)) || !plat_entropy(&b, sizeof(b)) || a == b)
+		kc_printf("kcore: entropy: FEAT_RNG present but RNDR failing\n");
+	else
+		kc_printf("kcore: entropy: FEAT_RNG (RNDR) ok\n");
+}
+
+_Noreturn void kcore_arm64_wrong_el(uint64_t el)
+{
+	char level[] = "kcore: entered at EL?";
+
+	level[sizeof(level) - 2] = (char)('0' + (el & 3));
+	pl011_puts(level);
+	pl011_puts(", not EL2: kcore runs at EL2 (QEMU: -M virt,virtualization=on)\n");
+	semihost_exit(KCORE_EXIT_NOT_EL2);
+}
+
+_Noreturn void kcore_arm64_main(uint64_t dtb)
+{
+	struct arm64_fdt_info fdt;
+	enum arm64_selftest selftest;
+	const char *why;
+	unsigned failed;
+	int rc;
+
+	/* The UART is still QEMU virt's default: the DTB has not been read. */
+	if (dtb == 0 || (dtb & 7)) {
+		kc_printf("kcore: no device tree (x0 = 0x%llx): boot the raw image (kcore.bin), "
+			  "QEMU passes a DTB only to Linux-style images\n",
+			  (unsigned long long)dtb);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	rc = arm64_fdt_parse((const void *)(uintptr_t)dtb, &fdt, &why);
+	if (rc != KC_OK) {
+		kc_printf("kcore: %s (DTB at 0x%llx)\n", why, (unsigned long long)dtb);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	pl011_set_base(fdt.uart_base);
+	selftest = arm64_selftest_from(fdt.bootargs);
+
+	kc_printf("kcore %s EL2 on MIDR_EL1 0x%08llx\n", KCORE_VERSION,
+		  (unsigned long long)read_sysreg(midr_el1));
+	kc_printf("kcore: DTB at 0x%llx, console PL011 at 0x%llx, bootargs \"%s\"\n",
+		  (unsigned long long)dtb, (unsigned long long)fdt.uart_base, fdt.bootargs);
+
+	arm64_layout_build(&fdt, &arm64_layout);
+	arm64_plat_set_ram(&arm64_layout);
+	kcore_print_layout(&arm64_layout);
+
+	pgt_pool_init(&arm64_table_pool, arm64_layout.pool.base, ARM64_POOL_PAGES);
+	rc = kcore_coremap_build(&arm64_layout, &arm64_table_pool, &arm64_coremap);
+	if (rc != KC_OK) {
+		kc_printf("kcore: core map: %s\n", kcore_err_name(rc));
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	kc_printf("kcore: core map built: %llu table pages of %d\n",
+		  (unsigned long long)pgt_count_tables(&arm64_coremap), ARM64_POOL_PAGES);
+
+	el2_mmu_enable(arm64_coremap.root, &arm64_layout.image);
+	kc_printf("EL2 MMU on: SCTLR_EL2=0x%llx TCR_EL2=0x%llx TTBR0_EL2=0x%llx\n",
+		  (unsigned long long)read_sysreg(sctlr_el2),
+		  (unsigned long long)read_sysreg(tcr_el2),
+		  (unsigned long long)read_sysreg(ttbr0_el2));
+	if (!arm64_mmu_check(&arm64_coremap))
+		arm64_fail(KCORE_EXIT_BOOT);
+	kc_printf("kcore: MMU check ok: hardware and core walks agree, unmapped VA faults\n");
+
+	if (!arm64_maintenance_check())
+		arm64_fail(KCORE_EXIT_BOOT);
+	kc_printf("kcore: TLB and cache maintenance ok\n");
+
+	arm64_selftest_run(selftest);
+	arm64_entropy_report();
+
+	failed = crypto_selftest();
+	if (failed) {
+		kc_printf("kcore: crypto KATs: %u FAILED\n", failed);
+		arm64_fail(KCORE_EXIT_KAT);
+	}
+	kc_printf("kcore: crypto KATs: all passed\n");
+	kc_printf("kcore: boot complete (exit status 0)\n");
+	semihost_exit(KCORE_EXIT_OK);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * EL2 exception vectors: 16 entries of 0x80 bytes, the table 2 KiB aligned
+ * (VBAR_EL2[10:0] are RES0).  Each entry saves x0/x1, puts its own index in
+ * x0 and joins el2_vector_common, which saves the rest of the context into
+ * a struct el2_frame on the current stack and calls the C handler.
+ */
+#include "el2_exception.h"
+
+	.macro	el2_vector index
+	.balign	0x80
+	sub	sp, sp, #EL2_FRAME_SIZE
+	stp	x0, x1, [sp, #EL2_FRAME_X + 0]
+	mov	x0, #\index
+	b	el2_vector_common
+	.endm
+
+	.section .text.el2_vectors, "ax"
+	.balign	0x800
+	.global	el2_vectors
+el2_vectors:
+	el2_vector 0		/* current EL, SP_EL0: sync, IRQ, FIQ, SError */
+	el2_vector 1
+	el2_vector 2
+	el2_vector 3
+	el2_vector 4		/* current EL, SP_EL2 (kcore runs here) */
+	el2_vector 5
+	el2_vector 6
+	el2_vector 7
+	el2_vector 8		/* lower EL, AArch64 */
+	el2_vector 9
+	el2_vector 10
+	el2_vector 11
+	el2_vector 12		/* lower EL, AArch32 */
+	el2_vector 13
+	el2_vector 14
+	el2_vector 15
+
+el2_vector_common:
+	stp	x2, x3, [sp, #EL2_FRAME_X + 16]
+	stp	x4, x5, [sp, #EL2_FRAME_X + 32]
+	stp	x6, x7, [sp, #EL2_FRAME_X + 48]
+	stp	x8, x9, [sp, #EL2_FRAME_X + 64]
+	stp	x10, x11, [sp, #EL2_FRAME_X + 80]
+	stp	x12, x13, [sp, #EL2_FRAME_X + 96]
+	stp	x14, x15, [sp, #EL2_FRAME_X + 112]
+	stp	x16, x17, [sp, #EL2_FRAME_X + 128]
+	stp	x18, x19, [sp, #EL2_FRAME_X + 144]
+	stp	x20, x21, [sp, #EL2_FRAME_X + 160]
+	stp	x22, x23, [sp, #EL2_FRAME_X + 176]
+	stp	x24, x25, [sp, #EL2_FRAME_X + 192]
+	stp	x26, x27, [sp, #EL2_FRAME_X + 208]
+	stp	x28, x29, [sp, #EL2_FRAME_X + 224]
+	add	x1, sp, #EL2_FRAME_SIZE		/* SP before the entry pushed the frame */
+	stp	x30, x1, [sp, #EL2_FRAME_X + 240]
+	mrs	x1, elr_el2
+	mrs	x2, spsr_el2
+	stp	x1, x2, [sp, #EL2_FRAME_ELR]
+	mrs	x1, esr_el2
+	mrs	x2, far_el2
+	stp	x1, x2, [sp, #EL2_FRAME_ESR]
+	mov	x1, sp
+	/* A frame record pointing at the faulting PC, for a debugger's backtrace. */
+	ldr	x2, [sp, #EL2_FRAME_ELR]
+	stp	x29, x2, [sp, #-16]!
+	mov	x29, sp
+	bl	el2_exception_handler		/* does not return (unexpected exception) */
+1:	wfi
+	b	1b
