@@ -21,6 +21,7 @@ struct hm_tlb_entry {
 	uint64_t in_base;    /* input address of the leaf, aligned to size */
 	uint64_t size;	     /* leaf size: the range the entry covers */
 	struct hm_walk walk; /* the walk that filled it (pa is of in_base) */
+	struct hm_ctx ctx;   /* root (and MAIR) it was walked at: not a tag, for hm_tlb_coherent */
 };
 
 /*
@@ -59,6 +60,19 @@ struct hm_machine {
 	uint64_t rng_state;
 	unsigned rng_fail_next;
 
+	/* data.c: the device-access log */
+	pthread_mutex_t dev_lock;
+	struct hm_dev_access *dev_log;
+	size_t dev_len, dev_cap;
+	uint64_t dev_seq;
+
+	/* guest.c: programs by (VMID, vCPU), EXPECT failures */
+	pthread_mutex_t guest_lock;
+	struct hm_gprog **progs;
+	size_t nprogs, progs_cap;
+	unsigned guest_failures;
+	char guest_msg[200];
+
 	/* counters, updated atomically */
 	struct hm_stats stats;
 };
@@ -95,6 +109,24 @@ void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64
 /* Lookup + walk + fill for `cpu` under its lock; the walk result is in *out. */
 enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
 			       uint64_t addr, struct hm_walk *out);
+
+/* data.c */
+void hm_data_init(struct hm_machine *m);
+void hm_data_fini(struct hm_machine *m);
+/*
+ * One data access of `len` bytes within one page by `cpu` through `ctx`
+ * (hm_access, so TLB and permission included): RAM is read or written
+ * (single-copy atomic for an aligned 1/2/4/8-byte access), a device range
+ * reads zeros / drops the store and is logged, anything else is
+ * HM_FAULT_EXTERNAL with fault_level -1.  Returns out->fault.
+ */
+enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+			     uint64_t addr, void *buf, size_t len, bool write, struct hm_walk *out);
+
+/* guest.c */
+struct hm_gprog;
+void hm_guest_init(struct hm_machine *m);
+void hm_guest_fini(struct hm_machine *m);
 
 /* console.c */
 void hm_console_init(struct hm_machine *m);

@@ -144,6 +144,8 @@ int hm_machine_create(const struct hm_config *cfg, struct hm_machine **out)
 	}
 	hm_console_init(m);
 	hm_entropy_init(m);
+	hm_data_init(m);
+	hm_guest_init(m);
 	hm_machine_select(m);
 	*out = m;
 	return 0;
@@ -155,6 +157,8 @@ void hm_machine_destroy(struct hm_machine *m)
 		return;
 	if (hm_machine_current() == m)
 		hm_machine_select(NULL);
+	hm_guest_fini(m);
+	hm_data_fini(m);
 	hm_entropy_fini(m);
 	hm_console_fini(m);
 	hm_tlb_fini(m);

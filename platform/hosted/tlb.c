@@ -23,6 +23,8 @@
 #include "hm_internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,7 @@ static void fill(struct hm_machine *m, struct hm_tlb *t, const struct hm_ctx *ct
 	e->in_base = addr & ~(w->leaf_size - 1);
 	e->walk = *w;
 	e->walk.pa = w->pa & ~(w->leaf_size - 1);
+	e->ctx = *ctx;
 }
 
 enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
@@ -209,4 +212,101 @@ void hm_tlbi_log_clear(struct hm_machine *m)
 	pthread_mutex_lock(&m->log_lock);
 	m->log_len = 0;
 	pthread_mutex_unlock(&m->log_lock);
+}
+
+/* ---- invariant 7: cached translations agree with the tables ------------ */
+
+static const char *size_name(uint64_t size)
+{
+	switch (size) {
+	case 1ull << 12:
+		return "4 KiB";
+	case 1ull << 21:
+		return "2 MiB";
+	case 1ull << 30:
+		return "1 GiB";
+	}
+	return "? size";
+}
+
+static const char *fault_name(enum hm_fault f)
+{
+	switch (f) {
+	case HM_FAULT_NONE:
+		return "no fault";
+	case HM_FAULT_TRANSLATION:
+		return "translation fault";
+	case HM_FAULT_ADDR_SIZE:
+		return "address size fault";
+	case HM_FAULT_EXTERNAL:
+		return "external abort";
+	case HM_FAULT_ACCESS_FLAG:
+		return "access flag fault";
+	case HM_FAULT_PERMISSION:
+		return "permission fault";
+	case HM_FAULT_REFUSED:
+		return "refused";
+	}
+	return "unknown fault";
+}
+
+/* "PA 0x40200000 (2 MiB, rw-, Normal 0xf)" */
+static void describe(char *buf, size_t size, const struct hm_walk *w)
+{
+	snprintf(buf, size, "PA 0x%" PRIx64 " (%s, %c%c%c, %s 0x%x)", w->pa,
+		 size_name(w->leaf_size), w->r ? 'r' : '-', w->w ? 'w' : '-', w->x ? 'x' : '-',
+		 w->device ? "Device" : "Normal", (unsigned)w->attr);
+}
+
+static bool same_translation(const struct hm_walk *a, const struct hm_walk *b)
+{
+	return a->pa == b->pa && a->leaf_size == b->leaf_size && a->r == b->r && a->w == b->w &&
+	       a->x == b->x && a->device == b->device && a->attr == b->attr;
+}
+
+bool hm_tlb_coherent(struct hm_machine *m, char *why, size_t why_size)
+{
+	for (unsigned c = 0; c < m->cfg.ncpus; c++) {
+		struct hm_tlb *t = &m->tlbs[c];
+
+		/* Under the lock: a concurrent fill or TLBI cannot tear an entry. */
+		pthread_mutex_lock(&t->lock);
+		for (unsigned i = 0; i < HM_TLB_ENTRIES; i++) {
+			const struct hm_tlb_entry *e = &t->e[i];
+			struct hm_walk now;
+			char held[96], tables[96];
+
+			if (!e->valid)
+				continue;
+			hm_mmu_walk(m, &e->ctx, e->in_base, &now);
+			if (now.fault == HM_FAULT_NONE) {
+				now.pa &= ~(now.leaf_size - 1);
+				if (same_translation(&e->walk, &now))
+					continue;
+				describe(tables, sizeof(tables), &now);
+			} else {
+				snprintf(tables, sizeof(tables), "%s at level %d",
+					 fault_name(now.fault), now.fault_level);
+			}
+			describe(held, sizeof(held), &e->walk);
+			if (why && why_size) {
+				if (e->regime == HM_REGIME_S2)
+					snprintf(why, why_size,
+						 "CPU %u TLB holds S2 VMID %u IPA 0x%" PRIx64
+						 " -> %s, tables now: %s",
+						 c, (unsigned)e->vmid, e->in_base, held, tables);
+				else
+					snprintf(why, why_size,
+						 "CPU %u TLB holds EL2 VA 0x%" PRIx64
+						 " -> %s, tables now: %s",
+						 c, e->in_base, held, tables);
+			}
+			pthread_mutex_unlock(&t->lock);
+			return false;
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	if (why && why_size)
+		why[0] = '\0';
+	return true;
 }

@@ -122,6 +122,9 @@ static inline struct hm_ctx hm_ctx_s2(uint16_t vmid, uint64_t root)
  *               output address has no RAM behind it (no device models yet)
  *  ACCESS_FLAG  leaf with AF = 0 (no hardware AF management)
  *  PERMISSION   the leaf does not allow the access kind
+ *  REFUSED      not from a walk: a host access (kcore_hosted/host.h) whose
+ *               stage-2 fault kcore's fault handler refused (KC_EPERM); on
+ *               arm64 kcore injects an abort into the host instead
  */
 enum hm_fault {
 	HM_FAULT_NONE = 0,
@@ -130,6 +133,7 @@ enum hm_fault {
 	HM_FAULT_EXTERNAL,
 	HM_FAULT_ACCESS_FLAG,
 	HM_FAULT_PERMISSION,
+	HM_FAULT_REFUSED,
 };
 
 enum hm_access_kind {
@@ -210,6 +214,46 @@ struct hm_tlbi_rec {
  */
 size_t hm_tlbi_log_read(struct hm_machine *m, struct hm_tlbi_rec *out, size_t max);
 void hm_tlbi_log_clear(struct hm_machine *m);
+
+/*
+ * Invariant 7 of DESIGN.md §4 (TLB coherence), hosted only: re-walk every
+ * valid entry of every CPU's TLB at the root (and MAIR) it was filled from,
+ * and compare what the tables say now with what the entry caches: output
+ * address, leaf size, r/w/x and memory type (Device or Normal, attribute).
+ * Strict: any difference counts, a permission upgrade or a leaf split
+ * included, since the TLB would keep the old one until a TLBI.  Returns true
+ * if every entry agrees; else false with the first disagreement in `why`
+ * (may be NULL), e.g. "CPU 1 TLB holds S2 VMID 3 IPA 0x80000000 -> PA
+ * 0x40200000 (2 MiB, rw-, Normal), tables now: translation fault at level 2".
+ */
+bool hm_tlb_coherent(struct hm_machine *m, char *why, size_t why_size);
+
+/* ---- device accesses ---------------------------------------------------- */
+
+/*
+ * The model has no device models: a guest or host load (kcore_hosted/guest.h,
+ * host.h) whose output address lies in a device range reads zeros, a store
+ * there is dropped, and either is logged here so tests can see that (and
+ * where) an access reached MMIO.  What decides is the output address, as on
+ * hardware, not the leaf's memory type; `device_attr` records the type so a
+ * test can also check that an MMIO mapping is Device memory.  (hm_load and
+ * hm_store stay raw copies: they report a non-RAM output as EXTERNAL.)
+ */
+struct hm_dev_access {
+	uint64_t seq;	  /* per machine, from 1, never reset */
+	unsigned cpu;	  /* the CPU that made the access */
+	uint16_t vmid;	  /* stage-2 VMID of the access (0: the host) */
+	uint64_t ipa;	  /* input address */
+	uint64_t pa;	  /* device address reached */
+	uint64_t size;	  /* bytes (1..8 for a guest, up to a page for a host copy) */
+	bool write;	  /* store (dropped) or load (read as zero) */
+	uint64_t value;	  /* a store's first min(size, 8) bytes, little-endian; 0 for loads */
+	bool device_attr; /* the leaf was Device memory */
+};
+
+/* As hm_tlbi_log_read: copies up to `max` oldest first, returns how many the log holds. */
+size_t hm_dev_log_read(struct hm_machine *m, struct hm_dev_access *out, size_t max);
+void hm_dev_log_clear(struct hm_machine *m);
 
 /* ---- console ---------------------------------------------------------- */
 

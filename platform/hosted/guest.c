@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * guest.c — plat_guest_run: a vCPU executing its guest program until it
+ * traps to EL2 (the semantics are in kcore_hosted/guest.h).
+ *
+ * The syndrome encoders here are written from the architecture (Arm ARM
+ * D17.2.37 ESR_EL2, D17.2.62 HPFAR_EL2), NOT shared with core/trap.c:
+ * core decodes what this file encodes, and a shared mistake would hide.
+ */
+#include "hm_internal.h"
+
+#include <kcore/platform.h>
+#include <kcore_hosted/guest.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ESR_EL2: EC [31:26], IL [25] (32-bit instruction), ISS [24:0]. */
+#define ESR_EC_SHIFT	 26
+#define ESR_IL		 (1ull << 25)
+#define ESR_ISS_MASK	 0x1ffffffull
+#define EC_WFX		 0x01u
+#define EC_HVC64	 0x16u
+#define EC_IABT_LOW	 0x20u
+#define EC_DABT_LOW	 0x24u
+
+/* ISS of a trapped WFx from AArch64: CV = 1, COND = 0b1110, TI [1:0] = 0b00 (WFI). */
+#define ISS_WFX_CV	 (1u << 24)
+#define ISS_WFX_COND_AL	 (0xeu << 20)
+
+/* ISS of a data abort. */
+#define ISS_DABT_ISV	 (1u << 24)
+#define ISS_DABT_SAS(s)	 ((uint32_t)(s) << 22) /* log2 of the access size */
+#define ISS_DABT_SRT(r)	 ((uint32_t)(r) << 16)
+#define ISS_DABT_SF	 (1u << 15) /* 64-bit register */
+#define ISS_DABT_WNR	 (1u << 6)
+/* ISS of a data or instruction abort. */
+#define ISS_ABT_EA	 (1u << 9)
+
+/* Fault status codes, DFSC and IFSC alike (LL = level). */
+#define FSC_ADDR_SIZE(l) (0x00u | (unsigned)(l))
+#define FSC_TRANSLATE(l) (0x04u | (unsigned)(l))
+#define FSC_ACCESS(l)	 (0x08u | (unsigned)(l))
+#define FSC_PERM(l)	 (0x0cu | (unsigned)(l))
+#define FSC_SEA		 0x10u
+#define FSC_SEA_WALK(l)	 (0x14u | (unsigned)(l))
+
+/* HPFAR_EL2.FIPA [43:4] holds IPA[51:12]. */
+#define HPFAR_OF(ipa)	 (((ipa) >> 12) << 4)
+
+#define GUEST_ADDR_LIMIT (1ull << HM_VA_BITS)
+
+/* An installed program; freed when replaced and no run holds it. */
+struct hm_gprog {
+	uint16_t vmid, vcpu;
+	uint64_t base_pc;
+	size_t n;
+	unsigned refs; /* the table's reference + one per run in progress */
+	struct hm_guest_op ops[];
+};
+
+void hm_guest_init(struct hm_machine *m)
+{
+	pthread_mutex_init(&m->guest_lock, NULL);
+}
+
+void hm_guest_fini(struct hm_machine *m)
+{
+	/* No CPU runs while the machine is destroyed: only the table's references remain. */
+	for (size_t i = 0; i < m->nprogs; i++)
+		free(m->progs[i]);
+	free(m->progs);
+	m->progs = NULL;
+	m->nprogs = m->progs_cap = 0;
+	pthread_mutex_destroy(&m->guest_lock);
+}
+
+static void prog_put_locked(struct hm_gprog *p)
+{
+	if (--p->refs == 0)
+		free(p);
+}
+
+__attribute__((format(printf, 1, 2))) static int refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hm_guest_program: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int check_reg(const struct hm_guest_op *o, size_t i)
+{
+	/* x31 is xzr or sp depending on the instruction: not a general register. */
+	return o->reg > 30 ? refuse("op %zu: x%u is not x0..x30", i, o->reg) : 0;
+}
+
+static int check_op(const struct hm_guest_op *o, size_t i)
+{
+	switch (o->op) {
+	case HM_GOP_LOAD:
+	case HM_GOP_STORE:
+		if (o->size != 1 && o->size != 2 && o->size != 4 && o->size != 8)
+			return refuse("op %zu: size %u is not 1, 2, 4 or 8", i, o->size);
+		if (o->addr & (o->size - 1u))
+			return refuse("op %zu: address 0x%" PRIx64 " not aligned to %u (an EL1 "
+				      "alignment fault, never seen by EL2)",
+				      i, o->addr, o->size);
+		if (o->addr >= GUEST_ADDR_LIMIT)
+			return refuse("op %zu: address 0x%" PRIx64 " not below 2^48", i, o->addr);
+		return check_reg(o, i);
+	case HM_GOP_SET:
+	case HM_GOP_EXPECT:
+		return check_reg(o, i);
+	case HM_GOP_HVC:
+		if (o->value > 0xffff)
+			return refuse("op %zu: hvc immediate 0x%" PRIx64 " is not 16 bits", i,
+				      o->value);
+		return 0;
+	case HM_GOP_WFI:
+		return 0;
+	}
+	return refuse("op %zu: unknown op %d", i, (int)o->op);
+}
+
+int hm_guest_program(struct hm_machine *m, uint16_t vmid, uint16_t vcpu, uint64_t base_pc,
+		     const struct hm_guest_op *ops, size_t n)
+{
+	struct hm_gprog *p = NULL;
+	size_t i;
+
+	if (n > HM_GUEST_MAX_OPS) {
+		fprintf(stderr, "hm_guest_program: %zu ops, at most %u\n", n, HM_GUEST_MAX_OPS);
+		return -E2BIG;
+	}
+	if (n) {
+		if (base_pc & 3)
+			return refuse("base pc 0x%" PRIx64 " not 4-aligned", base_pc);
+		if (base_pc >= GUEST_ADDR_LIMIT || 4 * n > GUEST_ADDR_LIMIT - base_pc)
+			return refuse("program at 0x%" PRIx64 " (%zu ops) not below 2^48", base_pc,
+				      n);
+		for (i = 0; i < n; i++)
+			if (check_op(&ops[i], i))
+				return -EINVAL;
+		p = malloc(sizeof(*p) + n * sizeof(ops[0]));
+		if (!p)
+			return -ENOMEM;
+		*p = (struct hm_gprog){ .vmid = vmid, .vcpu = vcpu, .base_pc = base_pc, .n = n };
+		memcpy(p->ops, ops, n * sizeof(ops[0]));
+		p->refs = 1;
+	}
+
+	pthread_mutex_lock(&m->guest_lock);
+	for (i = 0; i < m->nprogs; i++)
+		if (m->progs[i]->vmid == vmid && m->progs[i]->vcpu == vcpu)
+			break;
+	if (i < m->nprogs) {
+		prog_put_locked(m->progs[i]);
+		if (p)
+			m->progs[i] = p;
+		else
+			m->progs[i] = m->progs[--m->nprogs];
+	} else if (p) {
+		if (m->nprogs == m->progs_cap) {
+			size_t cap = m->progs_cap ? 2 * m->progs_cap : 8;
+			struct hm_gprog **np = realloc(m->progs, cap * sizeof(*np));
+
+			if (!np) {
+				pthread_mutex_unlock(&m->guest_lock);
+				free(p);
+				return -ENOMEM;
+			}
+			m->progs = np;
+			m->progs_cap = cap;
+		}
+		m->progs[m->nprogs++] = p;
+	}
+	pthread_mutex_unlock(&m->guest_lock);
+	return 0;
+}
+
+unsigned hm_guest_failures(struct hm_machine *m, char *last_msg, size_t msg_size)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&m->guest_lock);
+	n = m->guest_failures;
+	if (last_msg && msg_size)
+		snprintf(last_msg, msg_size, "%s", m->guest_msg);
+	pthread_mutex_unlock(&m->guest_lock);
+	return n;
+}
+
+/* The program of (vmid, vcpu), referenced for one run, or NULL. */
+static struct hm_gprog *prog_get(struct hm_machine *m, uint16_t vmid, uint16_t vcpu)
+{
+	struct hm_gprog *p = NULL;
+
+	pthread_mutex_lock(&m->guest_lock);
+	for (size_t i = 0; i < m->nprogs && !p; i++)
+		if (m->progs[i]->vmid == vmid && m->progs[i]->vcpu == vcpu)
+			p = m->progs[i];
+	if (p)
+		p->refs++;
+	pthread_mutex_unlock(&m->guest_lock);
+	return p;
+}
+
+static void prog_put(struct hm_machine *m, struct hm_gprog *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&m->guest_lock);
+	prog_put_locked(p);
+	pthread_mutex_unlock(&m->guest_lock);
+}
+
+/* The op at `pc`, or NULL: outside the program, misaligned or beyond 2^48. */
+static const struct hm_guest_op *op_at(const struct hm_gprog *p, uint64_t pc)
+{
+	uint64_t i;
+
+	if (!p || (pc & 3) || pc < p->base_pc)
+		return NULL;
+	i = (pc - p->base_pc) / 4;
+	return i < p->n ? &p->ops[i] : NULL;
+}
+
+static void expect_failed(struct hm_machine *m, const struct kc_guest *g, uint64_t pc,
+			  const struct hm_guest_op *o, uint64_t got)
+{
+	pthread_mutex_lock(&m->guest_lock);
+	m->guest_failures++;
+	snprintf(m->guest_msg, sizeof(m->guest_msg),
+		 "VMID %u vCPU %u pc 0x%" PRIx64 ": x%u is 0x%" PRIx64 ", expected 0x%" PRIx64,
+		 (unsigned)g->vmid, (unsigned)g->vcpu, pc, o->reg, got, o->value);
+	pthread_mutex_unlock(&m->guest_lock);
+}
+
+static uint64_t esr(unsigned ec, uint32_t iss)
+{
+	return ((uint64_t)ec << ESR_EC_SHIFT) | ESR_IL | (iss & ESR_ISS_MASK);
+}
+
+/* FSC and EA for a fault of the model, plus whether HPFAR holds the IPA. */
+static uint32_t fault_syndrome(const struct hm_walk *w, bool *hpfar_valid)
+{
+	int l = w->fault_level;
+
+	*hpfar_valid = true;
+	switch (w->fault) {
+	case HM_FAULT_ADDR_SIZE:
+		return FSC_ADDR_SIZE(l);
+	case HM_FAULT_TRANSLATION:
+		return FSC_TRANSLATE(l);
+	case HM_FAULT_ACCESS_FLAG:
+		return FSC_ACCESS(l);
+	case HM_FAULT_PERMISSION:
+		return FSC_PERM(l);
+	case HM_FAULT_EXTERNAL:
+		if (l >= 0)
+			return ISS_ABT_EA | FSC_SEA_WALK(l);
+		/* On the access, not the walk: HPFAR_EL2 is UNKNOWN, the model writes 0. */
+		*hpfar_valid = false;
+		return ISS_ABT_EA | FSC_SEA;
+	case HM_FAULT_NONE:
+	case HM_FAULT_REFUSED:
+		break;
+	}
+	hm_bug("plat_guest_run: no syndrome for fault %d", (int)w->fault);
+}
+
+static void trap_abort(struct kc_trap *trap, unsigned ec, uint32_t iss, const struct hm_walk *w,
+		       uint64_t addr)
+{
+	bool hpfar_valid;
+
+	iss |= fault_syndrome(w, &hpfar_valid);
+	trap->esr = esr(ec, iss);
+	trap->far = addr;
+	trap->hpfar = hpfar_valid ? HPFAR_OF(addr) : 0;
+}
+
+static void trap_plain(struct kc_trap *trap, uint64_t esr_val)
+{
+	trap->esr = esr_val;
+	trap->far = 0;
+	trap->hpfar = 0;
+}
+
+static unsigned log2_size(unsigned size)
+{
+	return size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
+}
+
+/*
+ * One LOAD or STORE.  Returns false after filling `trap` for a data abort.
+ * The op was validated at install: size is 1/2/4/8 and addr aligned to it,
+ * so the access never crosses a page.
+ */
+static bool data_op(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+		    const struct hm_guest_op *o, struct kc_vcpu_regs *regs, struct kc_trap *trap)
+{
+	bool store = o->op == HM_GOP_STORE;
+	uint64_t v = store ? regs->x[o->reg] : 0;
+	struct hm_walk w;
+
+	if (hm_data_access(m, cpu, ctx, o->addr, &v, o->size, store, &w) != HM_FAULT_NONE) {
+		uint32_t iss = ISS_DABT_ISV | ISS_DABT_SAS(log2_size(o->size)) |
+			       ISS_DABT_SRT(o->reg) | (o->size == 8 ? ISS_DABT_SF : 0) |
+			       (store ? ISS_DABT_WNR : 0);
+
+		trap_abort(trap, EC_DABT_LOW, iss, &w, o->addr);
+		return false;
+	}
+	if (!store) {
+		/* Zero-extend: v started at 0 and only `size` low bytes were filled. */
+		regs->x[o->reg] = v;
+	}
+	return true;
+}
+
+void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
+{
+	struct hm_machine *m = hm_current_or_panic("plat_guest_run");
+	unsigned cpu = plat_cpu_id();
+	struct hm_ctx ctx = hm_ctx_s2(g->vmid, g->s2_root);
+	struct hm_gprog *p = prog_get(m, g->vmid, g->vcpu);
+
+	/*
+	 * No branches: every iteration either traps or moves pc to the next op,
+	 * so this ends within p->n + 1 iterations (<= HM_GUEST_MAX_OPS + 1).
+	 */
+	for (;;) {
+		uint64_t pc = regs->pc;
+		const struct hm_guest_op *o = NULL;
+		struct hm_walk w;
+
+		/* A PC the guest's EL1 would fault on first: it idles (guest.h). */
+		if ((pc & 3) == 0 && pc < GUEST_ADDR_LIMIT) {
+			if (hm_access(m, cpu, &ctx, pc, HM_EXEC, &w) == HM_FAULT_NONE &&
+			    !hm_is_ram(m, w.pa, 4)) {
+				/* Instructions come from memory: none there, an external abort. */
+				w.fault = HM_FAULT_EXTERNAL;
+				w.fault_level = -1;
+			}
+			if (w.fault != HM_FAULT_NONE) {
+				trap_abort(trap, EC_IABT_LOW, 0, &w, pc);
+				break;
+			}
+			o = op_at(p, pc);
+		}
+		if (!o || o->op == HM_GOP_WFI) {
+			/* ELR_EL2 stays at the WFI: core steps over it. */
+			trap_plain(trap, esr(EC_WFX, ISS_WFX_CV | ISS_WFX_COND_AL));
+			break;
+		}
+		if (o->op == HM_GOP_HVC) {
+			/* ELR_EL2 of an HVC is the instruction after it. */
+			trap_plain(trap, esr(EC_HVC64, (uint32_t)o->value));
+			regs->pc = pc + 4;
+			break;
+		}
+		if (o->op == HM_GOP_SET) {
+			regs->x[o->reg] = o->value;
+		} else if (o->op == HM_GOP_EXPECT) {
+			if (regs->x[o->reg] != o->value)
+				expect_failed(m, g, pc, o, regs->x[o->reg]);
+		} else if (!data_op(m, cpu, &ctx, o, regs, trap)) {
+			/* pc unchanged: the access re-executes once the fault is handled. */
+			break;
+		}
+		regs->pc = pc + 4;
+	}
+	prog_put(m, p);
+}

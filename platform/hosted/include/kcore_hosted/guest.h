@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore_hosted/guest.h — what a guest vCPU does when kcore runs it.
+ *
+ * plat_guest_run (kcore/platform.h) executes a "guest program": an array of
+ * ops the test installs for a (VMID, vCPU), op i at guest PC base_pc + 4*i.
+ * The guest runs with its stage 1 off, so VA = IPA, and every fetch, load
+ * and store goes through the VM's stage 2 at the kc_guest's root, as the
+ * CPU that calls plat_guest_run, TLB included.  It runs until something
+ * traps to EL2 and reports that trap as the hardware would (ESR_EL2,
+ * FAR_EL2, HPFAR_EL2, ELR_EL2 in regs->pc):
+ *
+ *   fetch fault       EC 0x20 (IABT, lower EL), IFSC; pc unchanged
+ *   LOAD/STORE fault  EC 0x24 (DABT, lower EL), ISV=1 with SAS/SRT/SF/WnR,
+ *                     DFSC; pc unchanged, so the access re-executes
+ *   HVC               EC 0x16 (HVC64), ISS = imm16; pc = next op (ELR of an
+ *                     HVC is the following instruction)
+ *   WFI               EC 0x01, ISS CV=1 COND=0b1110 TI=0 (WFI), as taken
+ *                     from AArch64; pc = the WFI itself: ELR of a trapped
+ *                     instruction points at it, and the hypervisor steps
+ *                     over it (KVM: kvm_incr_pc), so core must add 4
+ *
+ * A PC outside the program (or a vCPU with no program) executes WFI: a
+ * guest with nothing left to do idles.  So does a PC that is misaligned or
+ * at or above 2^48: on hardware that is a fault taken to the guest's own
+ * EL1, which the model does not run.  Programs have no branches, so a run
+ * ends after at most n + 1 ops; the length cap bounds every run.
+ *
+ * Fault status codes (IFSC/DFSC): address size 0b0000LL, translation
+ * 0b0001LL, access flag 0b0010LL, permission 0b0011LL (LL = level),
+ * synchronous external abort on the stage-2 walk 0b0101LL, and on the
+ * access itself (output address neither RAM nor device) 0b010000 with
+ * ISS.EA = 1.  HPFAR_EL2 = IPA[47:12] << 4 for every stage-2 fault and 0 for
+ * an external abort on the access (UNKNOWN there) and for HVC/WFI; FAR_EL2
+ * is the faulting address (the pc for an instruction abort), else 0.
+ *
+ * Threading: programs may be installed and failures read while CPUs run;
+ * a program being replaced stays alive until runs using it finish.
+ */
+#ifndef KCORE_HOSTED_GUEST_H
+#define KCORE_HOSTED_GUEST_H
+
+#include <kcore_hosted/machine.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest program hm_guest_program accepts (also the bound on one run). */
+#define HM_GUEST_MAX_OPS 65536u
+
+enum hm_gop {
+	HM_GOP_LOAD,   /* x[reg] = zero-extended `size` bytes at IPA `addr` */
+	HM_GOP_STORE,  /* `size` bytes at IPA `addr` = low bytes of x[reg] */
+	HM_GOP_SET,    /* x[reg] = value (no trap) */
+	HM_GOP_HVC,    /* hvc #value (value <= 0xffff) */
+	HM_GOP_EXPECT, /* record a failure if x[reg] != value (no trap) */
+	HM_GOP_WFI,    /* wfi */
+};
+
+struct hm_guest_op {
+	enum hm_gop op;
+	uint8_t reg;   /* x0..x30 (LOAD, STORE, SET, EXPECT) */
+	uint8_t size;  /* 1, 2, 4 or 8 (LOAD, STORE) */
+	uint64_t addr; /* IPA, aligned to size, below 2^48 (LOAD, STORE) */
+	uint64_t value;
+};
+
+/*
+ * Install a copy of `ops` as the program of (vmid, vcpu), op i at
+ * base_pc + 4*i, replacing any old one; n = 0 removes it.  A program the
+ * architecture would not let a guest express that way is refused with
+ * -EINVAL and the reason on stderr: base_pc not 4-aligned or the program
+ * not below 2^48, an unknown op, reg > 30, size not 1/2/4/8, addr not
+ * aligned to size (stage 1 off makes every access Device, where a
+ * misaligned one is an alignment fault taken to the guest's EL1, never to
+ * EL2) or not below 2^48, an HVC immediate above 0xffff.  -E2BIG for more
+ * than HM_GUEST_MAX_OPS ops, -ENOMEM.
+ */
+int hm_guest_program(struct hm_machine *m, uint16_t vmid, uint16_t vcpu, uint64_t base_pc,
+		     const struct hm_guest_op *ops, size_t n);
+
+/*
+ * EXPECT mismatches on `m` so far (all vCPUs); the last one's message is
+ * copied to last_msg (may be NULL), "" if none.
+ */
+unsigned hm_guest_failures(struct hm_machine *m, char *last_msg, size_t msg_size);
+
+#endif /* KCORE_HOSTED_GUEST_H */
