@@ -72,8 +72,10 @@ static int map_data(struct pgt *map, uint64_t base, uint64_t end)
 
 int kcore_coremap_build(const struct kc_boot_layout *l, struct pgt_pool *pool, struct pgt *map)
 {
-	if (!layout_valid(l) || pool->base != l->pool.base ||
-	    pool->npages != l->pool.size / PGT_PAGE_SIZE)
+	/* The table pages must be kcore's: inside the layout's pool. */
+	if (!layout_valid(l) || pool->base < l->pool.base ||
+	    pool->npages > l->pool.size / PGT_PAGE_SIZE ||
+	    pool->base - l->pool.base > l->pool.size - pool->npages * PGT_PAGE_SIZE)
 		return KC_EINVAL;
 
 	int rc = pgt_init(map, PGT_S1_EL2, 0, pool);

@@ -302,6 +302,31 @@ static bool pgt_args_valid(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, un
 	return prot_valid(pgt->fmt, prot);
 }
 
+int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+		  pgt_prot_t prot)
+{
+	unsigned missing, first;
+	uint64_t *slot;
+
+	if (!pgt_args_valid(pgt, va, pa, level, prot))
+		return KC_EINVAL;
+	int rc = pgt_probe(pgt, va, level, &missing, &slot, &first);
+	if (rc)
+		return rc;
+	return pgt_pool_available(pgt->pool) < missing ? KC_ENOMEM : KC_OK;
+}
+
+unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level)
+{
+	unsigned missing, first;
+	uint64_t *slot;
+
+	if (level < 1 || level > PGT_LEAF_LEVEL || va >= IA_LIMIT ||
+	    pgt_probe(pgt, va, level, &missing, &slot, &first))
+		return 0;
+	return missing;
+}
+
 int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_prot_t prot)
 {
 	unsigned missing, first;
@@ -434,6 +459,42 @@ bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out)
 	return true;
 }
 
+/* pgt_next_entry below `table` (at `level`, covering from `base`). */
+static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t from,
+			uint64_t *va, uint64_t *desc, unsigned *level_out)
+{
+	const uint64_t *t = pgt_table(table);
+	uint64_t size = pgt_level_size(level);
+	unsigned i = from > base ? (unsigned)((from - base) / size) : 0;
+
+	for (; i < PGT_ENTRIES; i++) {
+		uint64_t d = desc_read(&t[i]);
+		uint64_t at = base + (uint64_t)i * size;
+		if (!d)
+			continue;
+		if (desc_is_table(d, level)) {
+			if (pgt_next_in(d & DESC_OA_MASK, level + 1, at, from, va, desc, level_out))
+				return true;
+			continue;
+		}
+		if (at + size <= from)
+			continue; /* a leaf that ends below `from` */
+		*va = at;
+		*desc = d;
+		*level_out = level;
+		return true;
+	}
+	return false;
+}
+
+bool pgt_next_entry(const struct pgt *pgt, uint64_t from, uint64_t *va, uint64_t *desc,
+		    unsigned *level)
+{
+	if (!pgt->root || from >= IA_LIMIT)
+		return false;
+	return pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, desc, level);
+}
+
 /* Visit every table page below `table` (at `level`), deepest first. */
 static uint64_t pgt_walk_tables(struct pgt *pgt, kc_paddr_t table, unsigned level, bool free)
 {
@@ -450,6 +511,51 @@ static uint64_t pgt_walk_tables(struct pgt *pgt, kc_paddr_t table, unsigned leve
 	if (free)
 		pool_free(pgt->pool, table);
 	return n;
+}
+
+static const char *pgt_check_table(const struct pgt *pgt, kc_paddr_t table, unsigned level,
+				   uint64_t *n)
+{
+	const uint64_t *t = pgt_table(table);
+
+	if (++*n > pgt->pool->npages)
+		return "more tables linked than the pool holds (a table linked twice)";
+	for (unsigned i = 0; i < PGT_ENTRIES; i++) {
+		uint64_t d = desc_read(&t[i]);
+		kc_paddr_t pa;
+		pgt_prot_t prot;
+		if (!d)
+			continue;
+		if (desc_is_table(d, level)) {
+			kc_paddr_t next = d & DESC_OA_MASK;
+			if (d != (next | DESC_TYPE_TABLE))
+				return "a table descriptor has bits other than type and address";
+			if (!pgt_pool_contains(pgt->pool, next))
+				return "a table descriptor points outside the tree's pool";
+			const char *why = pgt_check_table(pgt, next, level + 1, n);
+			if (why)
+				return why;
+		} else if (!pgt_decode_leaf(pgt->fmt, d, level, &pa, &prot)) {
+			return "an entry is neither a table nor a leaf kcore writes";
+		}
+	}
+	return NULL;
+}
+
+const char *pgt_check(const struct pgt *pgt, uint64_t *tables)
+{
+	uint64_t n = 0;
+
+	*tables = 0;
+	if (!pgt_pool_contains(pgt->pool, pgt->root) || (pgt->root & (PGT_PAGE_SIZE - 1)))
+		return "the root is not a page of the tree's pool";
+	if (pgt->pool->bump > pgt->pool->npages || pgt->pool->nfree > pgt->pool->bump)
+		return "the pool's counters are inconsistent";
+	const char *why = pgt_check_table(pgt, pgt->root, PGT_START_LEVEL, &n);
+	*tables = n;
+	if (!why && n != pgt->pool->bump - pgt->pool->nfree)
+		why = "the tree does not hold exactly the pool's pages in use";
+	return why;
 }
 
 void pgt_destroy(struct pgt *pgt)

@@ -137,11 +137,17 @@ static void test_malformed_layouts_are_refused(void **state)
 	REFUSED(l.text.size = 0x800);
 #undef REFUSED
 
-	/* The pool given must be the layout's. */
+	/* The table pages must come from inside the layout's pool. */
 	l = good_layout();
 	struct pgt_pool pool;
-	pgt_pool_init(&pool, l.pool.base, l.pool.size / 4096 - 1);
+	pgt_pool_init(&pool, l.pool.base, l.pool.size / 4096 + 1);
 	assert_int_equal(kcore_coremap_build(&l, &pool, &map), KC_EINVAL);
+	pgt_pool_init(&pool, l.pool.base - 4096, 2);
+	assert_int_equal(kcore_coremap_build(&l, &pool, &map), KC_EINVAL);
+	pgt_pool_init(&pool, l.pool.base + 4096, l.pool.size / 4096);
+	assert_int_equal(kcore_coremap_build(&l, &pool, &map), KC_EINVAL);
+	pgt_pool_init(&pool, l.pool.base + 4096, l.pool.size / 4096 - 1);
+	assert_int_equal(kcore_coremap_build(&l, &pool, &map), KC_OK);
 }
 
 static void test_small_pool_is_enomem_and_nothing_kept(void **state)

@@ -55,6 +55,29 @@
 /* PSCI, as a guest issues it (SMCCC standard secure service range). */
 #define KC_PSCI_SYSTEM_OFF	 0x84000008u
 
+/*
+ * VCPU_RUN(x1 vmid, x2 vcpu, x3 finish, x4 value): `finish` says how the
+ * host completed the vCPU's last exit before it runs again.
+ */
+#define KC_RUN_RESUME		 0 /* nothing to complete; x4 must be 0 */
+#define KC_RUN_MMIO_DONE	 1 /* the host emulated the pending access; x4 = data for a load */
+#define KC_RUN_CALL_DONE	 2 /* the host handled the guest call; x4 = the guest's x0 */
+
+/* VCPU_RUN results: x1 = exit kind | flags, x2 and x3 as listed. */
+#define KC_EXIT_KIND(x1)	 ((x1) & 0xffu)
+#define KC_EXIT_FAULT		 1 /* stage-2 abort: x2 = IPA, x3 = data of a write (F_ISV) */
+#define KC_EXIT_CALL		 2 /* guest call for the host: x2 = guest x0, x3 = guest x1 */
+#define KC_EXIT_POWEROFF	 3 /* the guest called PSCI SYSTEM_OFF: the VM is POWEROFF */
+#define KC_EXIT_WFI		 4 /* the guest waits for an interrupt */
+#define KC_EXIT_YIELD		 5 /* kcore handled many guest calls in a row: run it again */
+#define KC_EXIT_UNKNOWN		 6 /* a trap kcore does not handle: x2 = ESR_EL2 */
+/* Flags of KC_EXIT_FAULT. */
+#define KC_EXIT_F_WRITE		 (1u << 8)
+#define KC_EXIT_F_ISV		 (1u << 9)  /* a plain load/store: size and data are valid */
+#define KC_EXIT_F_FETCH		 (1u << 10) /* an instruction fetch */
+#define KC_EXIT_F_SIZE(x1)	 (1u << (((x1) >> 12) & 3)) /* bytes accessed */
+#define KC_EXIT_F_FSC(x1)	 (((x1) >> 16) & 0x3fu)	    /* the fault status code */
+
 /* Status codes (x0 on return).  0 is success. */
 #define KC_OK			 0
 #define KC_ENOTSUP		 (-1) /* unknown call (SMCCC NOT_SUPPORTED) */

@@ -14,6 +14,8 @@
 #define KCORE_KCORE_H
 
 #include <kcore/pgt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define KC_MAX_RAM_REGIONS 8
@@ -36,7 +38,7 @@ struct kc_boot_layout {
 
 /*
  * Check `layout` and build kcore's EL2 stage-1 map into `map`, with table
- * pages from `pool` (which must describe layout->pool):
+ * pages from `pool` (which must lie inside layout->pool):
  *   - kcore text: read + execute;
  *   - the rest of RAM: read + write, never executable;
  *   - devices: read + write, Device-nGnRE, never executable;
@@ -52,5 +54,74 @@ void kcore_print_layout(const struct kc_boot_layout *layout);
 
 /* Name of a KC_* status code ("EINVAL", ...), "E?" for an unknown one. */
 const char *kcore_err_name(int status);
+
+/* ---- the running core (DESIGN.md §2-§4) -------------------------------- */
+
+/* Limits fixed at build time; kc_config picks values within them. */
+#define KC_MAX_VMS	    255 /* VM ids 1..255; VMID = id, the host is VMID 0 */
+#define KC_MAX_VCPUS	    8	/* per VM */
+#define KC_MAX_CPUS	    64
+#define KC_MAX_TRUSTED_KEYS 4
+
+struct kc_config {
+	unsigned ncpus;		/* 1..KC_MAX_CPUS */
+	unsigned max_vms;	/* 1..KC_MAX_VMS live VMs */
+	unsigned vm_pool_pages; /* stage-2 table pages of each VM */
+	uint64_t remap_pages;	/* image pages the write-once window holds, ever */
+	unsigned ntrusted_keys; /* 0..KC_MAX_TRUSTED_KEYS */
+	uint8_t trusted_keys[KC_MAX_TRUSTED_KEYS][65]; /* P-256 points, 0x04||X||Y */
+};
+
+/*
+ * Bytes of CORE frames kcore_init needs in layout->pool for `cfg` (frame
+ * table, table pools, remap window tables), so a platform can reserve them.
+ */
+uint64_t kcore_core_bytes(const struct kc_boot_layout *layout, const struct kc_config *cfg);
+
+/*
+ * Take over the machine: check layout and cfg, lay out kcore's metadata in
+ * layout->pool, mark kcore's frames CORE and every other RAM frame HOST,
+ * and build the EL2 core map.  KC_EINVAL for a bad layout or config,
+ * KC_ENOMEM if layout->pool is smaller than kcore_core_bytes().  Resets
+ * every piece of kcore state: calling it again starts a new machine.
+ */
+int kcore_init(const struct kc_boot_layout *layout, const struct kc_config *cfg);
+
+/* The EL2 core map (arm64 installs its root in TTBR0_EL2). */
+const struct pgt *kcore_coremap(void);
+
+/* The host's stage-2 root (VTTBR_EL2 of the host, VMID 0). */
+kc_paddr_t kcore_host_s2_root(void);
+
+/* Registers of a host call: x0..x6 in; x0 (status) and x1..x3 out. */
+struct kc_hcall {
+	uint64_t x[7];
+};
+
+/* A host `hvc #0` (DESIGN.md §3).  Never panics on any input. */
+void kcore_host_call(struct kc_hcall *regs);
+
+/*
+ * A host stage-2 fault at `ipa`: KC_OK if kcore mapped it (retry the
+ * access), KC_EPERM if the host may not touch it (arm64: inject an abort),
+ * KC_ENOMEM if the host's table pool is exhausted.
+ */
+int kcore_host_fault(uint64_t ipa, bool write);
+
+/* ---- invariants (DESIGN.md §4) ------------------------------------------ */
+
+/*
+ * Walk the whole state.  Returns 0 if invariants 1-6 hold, else the number
+ * of the first one violated, with a sentence naming it in why[0, size):
+ *   1 write-once core map   2 core isolation   3 host isolation
+ *   4 VM isolation          5 DMA (SMMU) isolation   6 table well-formedness
+ * (7, TLB coherence, needs a TLB model: the hosted platform checks it.)
+ * For quiescent points only: it takes no locks.
+ */
+int kcore_check(char *why, size_t size);
+
+/* SHA-256 of every piece of kcore state a call may change (not the locks). */
+#define KC_DIGEST_LEN 32
+void kcore_digest(uint8_t out[KC_DIGEST_LEN]);
 
 #endif /* KCORE_KCORE_H */

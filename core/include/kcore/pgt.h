@@ -101,6 +101,18 @@ int pgt_init(struct pgt *pgt, enum pgt_format fmt, uint16_t vmid, struct pgt_poo
 int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_prot_t prot);
 
 /*
+ * What pgt_map(pgt, va, pa, level, prot) would return, without changing
+ * anything.  A caller that must change other state first (the frame table)
+ * checks here, commits the other state, then maps: pgt_map cannot fail in
+ * between as long as the caller holds the table's lock throughout.
+ */
+int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+		  pgt_prot_t prot);
+
+/* Table pages a pgt_map at (va, level) would allocate now (0 if mapped). */
+unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level);
+
+/*
  * Map [va, va+size) -> [pa, pa+size) with the largest leaves that fit
  * (boot-time maps).  All-or-nothing: the tables needed are counted first,
  * so KC_ENOMEM and KC_EEXIST leave the tree unchanged.
@@ -121,6 +133,24 @@ struct pgt_leaf {
 	pgt_prot_t prot;
 };
 bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out);
+
+/*
+ * Iterate: the first non-empty entry at or above `from` that is not a table
+ * (a leaf, or a non-zero descriptor that is neither: the invariant checker
+ * reports those).  Fills *va (the entry's base address), *desc and *level;
+ * false when there is none.
+ */
+bool pgt_next_entry(const struct pgt *pgt, uint64_t from, uint64_t *va, uint64_t *desc,
+		    unsigned *level);
+
+/*
+ * Check that the tree is well formed, following no pointer before checking
+ * it: every table descriptor points to a page of the tree's own pool and
+ * has no other bits, every other non-zero entry is a leaf pgt_decode_leaf
+ * accepts at its level, and the tree holds exactly the pool's pages in use
+ * (so none is linked twice or lost).  Returns NULL, or what is wrong.
+ */
+const char *pgt_check(const struct pgt *pgt, uint64_t *tables);
 
 /* Free every table page of the tree back to its pool (after the last use). */
 void pgt_destroy(struct pgt *pgt);

@@ -91,10 +91,42 @@ void plat_console_write(const char *s, size_t len);
  */
 _Noreturn void plat_panic(const char *why);
 
+/* ---- the world switch ------------------------------------------------ */
+
+/* A vCPU's register state, kept in kcore memory only (the shadow context). */
+struct kc_vcpu_regs {
+	uint64_t x[31]; /* x0..x30 */
+	uint64_t sp_el1;
+	uint64_t pc;	 /* ELR_EL2 while trapped */
+	uint64_t pstate; /* SPSR_EL2 while trapped */
+};
+
+/* What the guest runs on: its VMID and stage-2 root (VTTBR_EL2). */
+struct kc_guest {
+	uint16_t vmid;
+	uint16_t vcpu;
+	kc_paddr_t s2_root;
+};
+
+/* Why the guest stopped, as the hardware reports it to EL2. */
+struct kc_trap {
+	uint64_t esr;	/* ESR_EL2 */
+	uint64_t far;	/* FAR_EL2 */
+	uint64_t hpfar; /* HPFAR_EL2 */
+};
+
 /*
- * Still to come, with the issues that need them: the world switch into a
- * guest (VCPU_RUN) and SMMU command submission.  They will be declared here
- * when a platform implements them, not before.
+ * Run vCPU `g` from `regs` until it traps to EL2, then store its registers
+ * back into `regs` and the syndrome into `trap`.  The platform decodes
+ * nothing: core reads the syndrome (core/trap.c), so both targets share
+ * one interpretation of it.  Guest accesses go through the stage 2 at
+ * g->s2_root, tagged g->vmid.
+ */
+void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap);
+
+/*
+ * Still to come, with the issue that needs it: SMMU command submission.
+ * It will be declared here when a platform implements it, not before.
  */
 
 #endif /* KCORE_PLATFORM_H */

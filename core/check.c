@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The invariant checker (DESIGN.md §4) and the state digest.
+ *
+ * kcore_check walks the whole state — frame table, kcore's own map, the
+ * host's and every VM's stage 2 — and names the first violation in words.
+ * Tests and fuzzers run it after every operation.  It follows no pointer
+ * before checking it (pgt_check), so a corrupted table is reported, not
+ * followed.  Invariant 7 (TLB coherence) needs the platform's TLB model and
+ * lives there (hm_check in the hosted platform).
+ *
+ * It takes no locks: it is for quiescent points (between operations, with
+ * no CPU inside kcore), which is where tests and fuzzers call it.
+ */
+#include <kcore/abi.h>
+#include <kcore/mem.h>
+#include <kcore/printf.h>
+#include <stdarg.h>
+
+#include "remap.h"
+#include "state.h"
+
+struct check {
+	char *why;
+	size_t size;
+	int failed; /* the invariant number, 0 while all hold */
+};
+
+static bool fail(struct check *c, int inv, const char *fmt, ...) KC_PRINTF(3, 4);
+
+static bool fail(struct check *c, int inv, const char *fmt, ...)
+{
+	if (c->failed)
+		return false;
+	c->failed = inv;
+	if (c->size) {
+		size_t n = kc_snprintf(c->why, c->size, "invariant %d: ", inv);
+		va_list ap;
+		va_start(ap, fmt);
+		if (n < c->size)
+			kc_vsnprintf(c->why + n, c->size - n, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+static unsigned long long ull(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+static bool range_inside(uint64_t base, uint64_t size, const struct kc_region *r)
+{
+	return base >= r->base && base + size <= r->base + r->size;
+}
+
+/* The expected EL2 permissions of [va, va+size), or 0 if it is no such range. */
+static pgt_prot_t coremap_expected(uint64_t va, uint64_t size)
+{
+	const struct kc_boot_layout *l = &kc.layout;
+
+	if (range_inside(va, size, &l->text))
+		return PGT_PROT_R | PGT_PROT_X;
+	if (va < l->text.base + l->text.size && l->text.base < va + size)
+		return 0; /* straddles text */
+	for (unsigned i = 0; i < l->nram; i++)
+		if (range_inside(va, size, &l->ram[i]))
+			return PGT_PROT_R | PGT_PROT_W;
+	for (unsigned i = 0; i < l->ndevices; i++)
+		if (range_inside(va, size, &l->devices[i]))
+			return PGT_PROT_R | PGT_PROT_W | PGT_PROT_DEVICE;
+	return 0;
+}
+
+/* 6: each tree is well formed and holds exactly its pool's pages in use. */
+static bool check_tree(struct check *c, const struct pgt *t, const char *name, unsigned id)
+{
+	uint64_t tables;
+	const char *why = pgt_check(t, &tables);
+
+	if (why)
+		return fail(c, 6, "%s %u tables: %s", name, id, why);
+	return true;
+}
+
+/* 1: kcore's own map: identity part as built, window written once. */
+static bool check_coremap(struct check *c)
+{
+	const struct kc_boot_layout *l = &kc.layout;
+	uint64_t expect = 0, covered = 0, filled = 0, sum = 0, va = 0, desc;
+	uint64_t wend = KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT);
+	unsigned level;
+
+	for (unsigned i = 0; i < l->nram; i++)
+		expect += l->ram[i].size;
+	for (unsigned i = 0; i < l->ndevices; i++)
+		expect += l->devices[i].size;
+	for (uint64_t from = 0; pgt_next_entry(&kc.coremap, from, &va, &desc, &level);) {
+		uint64_t size = pgt_level_size(level);
+		kc_paddr_t pa;
+		pgt_prot_t prot;
+		from = va + size;
+		pgt_decode_leaf(PGT_S1_EL2, desc, level, &pa, &prot); /* checked by pgt_check */
+		if (va >= KC_REMAP_BASE && va < wend) {
+			if (level != PGT_LEAF_LEVEL || prot != PGT_PROT_R)
+				return fail(c, 1, "window slot 0x%llx is not a read-only page",
+					    ull(va));
+			filled++;
+			sum += remap_slot_hash(va, pa);
+		} else if (va >= KC_REMAP_BASE) {
+			return fail(c, 1, "the remap window maps 0x%llx above its bump pointer",
+				    ull(va));
+		} else if (pa != va || coremap_expected(va, size) != prot) {
+			return fail(c, 1, "the core map's entry for 0x%llx changed since boot",
+				    ull(va));
+		} else {
+			covered += size;
+		}
+	}
+	if (covered != expect)
+		return fail(c, 1, "the core map covers %llu bytes of RAM and devices, not %llu",
+			    ull(covered), ull(expect));
+	if (filled != kc.remap_filled || sum != kc.remap_sum)
+		return fail(
+			c, 1,
+			"a remap window slot was changed or removed (%llu of %llu slots as written)",
+			ull(filled), ull(kc.remap_filled));
+	/* Image windows: inside the handed-out window, disjoint, empty above `loaded`. */
+	for (unsigned a = 1; a <= kc.cfg.max_vms; a++) {
+		const struct kc_vm *vm = &kc.vms[a];
+		if (vm->state == VM_FREE)
+			continue;
+		for (unsigned i = 0; i < vm->nimages; i++) {
+			const struct kc_image *im = &vm->images[i];
+			uint64_t end = im->window_va + (im->pages << PGT_PAGE_SHIFT);
+			struct pgt_leaf leaf;
+			if (im->window_va < KC_REMAP_BASE || end > wend || im->loaded > im->pages)
+				return fail(c, 1, "VM %u image %u window lies outside the window",
+					    a, i);
+			for (uint64_t p = 0; p < im->pages; p++) {
+				bool mapped = pgt_lookup(
+					&kc.coremap, im->window_va + (p << PGT_PAGE_SHIFT), &leaf);
+				if (mapped != (p < im->loaded))
+					return fail(c, 1, "VM %u image %u slot %llu is %s", a, i,
+						    ull(p),
+						    mapped ? "mapped before it was loaded"
+							   : "empty although loaded");
+			}
+			for (unsigned b = a; b <= kc.cfg.max_vms; b++) {
+				const struct kc_vm *o = &kc.vms[b];
+				for (unsigned j = b == a ? i + 1 : 0;
+				     o->state != VM_FREE && j < o->nimages; j++) {
+					const struct kc_image *om = &o->images[j];
+					if (im->window_va <
+						    om->window_va + (om->pages << PGT_PAGE_SHIFT) &&
+					    om->window_va < end)
+						return fail(
+							c, 1,
+							"image windows of VM %u and VM %u overlap",
+							a, b);
+				}
+			}
+		}
+	}
+	return true;
+}
+
+/* 3 (and 2): the host's stage 2. */
+static bool check_host(struct check *c)
+{
+	uint64_t va, desc;
+	unsigned level;
+
+	for (uint64_t from = 0; pgt_next_entry(&kc.host_s2, from, &va, &desc, &level);) {
+		kc_paddr_t pa;
+		pgt_prot_t prot;
+		from = va + pgt_level_size(level);
+		pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
+		if (level != PGT_LEAF_LEVEL || pa != va)
+			return fail(c, 3, "host leaf 0x%llx is not an identity 4 KiB page",
+				    ull(va));
+		const frame_t *f = frame_peek(pa);
+		if (!f) {
+			if (!frame_is_io(pa) || !(prot & PGT_PROT_DEVICE))
+				return fail(c, 3, "host maps 0x%llx, neither RAM nor IO it may use",
+					    ull(pa));
+			continue;
+		}
+		if (prot & PGT_PROT_DEVICE)
+			return fail(c, 3, "host maps RAM frame 0x%llx as a device", ull(pa));
+		unsigned owner = frame_owner(*f);
+		if (owner == OWNER_CORE)
+			return fail(c, 2, "host maps CORE frame 0x%llx", ull(pa));
+		if (owner != OWNER_HOST && frame_count(*f) == 0)
+			return fail(c, 3, "host maps frame 0x%llx of VM %u, which is not shared",
+				    ull(pa), owner);
+	}
+	return true;
+}
+
+/* 4 (and 2): one VM's stage 2 maps only its own frames at their gfns, or IO. */
+static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped)
+{
+	uint64_t va, desc;
+	unsigned level;
+
+	*mapped = 0;
+	for (uint64_t from = 0; pgt_next_entry(&vm->s2, from, &va, &desc, &level);) {
+		kc_paddr_t pa;
+		pgt_prot_t prot;
+		uint64_t n = pgt_level_size(level) >> PGT_PAGE_SHIFT;
+		from = va + pgt_level_size(level);
+		pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
+		if (prot & PGT_PROT_DEVICE) {
+			for (uint64_t i = 0; i < n; i++)
+				if (!frame_is_io(pa + (i << PGT_PAGE_SHIFT)))
+					return fail(
+						c, 4,
+						"VM %u maps 0x%llx as a device, which is not IO",
+						vm->id, ull(pa));
+			continue;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			const frame_t *f = frame_peek(pa + (i << PGT_PAGE_SHIFT));
+			if (!f)
+				return fail(c, 4, "VM %u maps 0x%llx as RAM, which is not RAM",
+					    vm->id, ull(pa + (i << PGT_PAGE_SHIFT)));
+			if (frame_owner(*f) == OWNER_CORE)
+				return fail(c, 2, "VM %u maps CORE frame 0x%llx", vm->id,
+					    ull(pa + (i << PGT_PAGE_SHIFT)));
+			if (frame_owner(*f) != vm->id)
+				return fail(c, 4, "VM %u maps frame 0x%llx owned by %u", vm->id,
+					    ull(pa + (i << PGT_PAGE_SHIFT)), frame_owner(*f));
+			if (frame_gfn(*f) != (va >> PGT_PAGE_SHIFT) + i)
+				return fail(
+					c, 4,
+					"VM %u maps frame 0x%llx at gfn 0x%llx, recorded 0x%llx",
+					vm->id, ull(pa + (i << PGT_PAGE_SHIFT)),
+					ull((va >> PGT_PAGE_SHIFT) + i), ull(frame_gfn(*f)));
+		}
+		*mapped += n;
+	}
+	return true;
+}
+
+/* 2, 4 and 5 from the frame table's side: counts agree with the tables. */
+static bool check_frames(struct check *c, const uint64_t *vm_mapped)
+{
+	uint64_t owned[KC_MAX_VMS + 1] = { 0 }, core = 0;
+
+	for (uint64_t i = 0; i < kc.total_frames; i++) {
+		frame_t f = kc.frames[i];
+		unsigned owner = frame_owner(f);
+		if (owner == OWNER_CORE) {
+			core++;
+			if (f != frame_make(OWNER_CORE, 0, 0))
+				return fail(c, 2, "CORE frame 0x%llx has a count or gfn",
+					    ull(frame_pa(i)));
+		} else if (owner == OWNER_HOST) {
+			/* No SMMU yet: a host frame has no DMA mapping to count. */
+			if (frame_count(f))
+				return fail(
+					c, 5,
+					"host frame 0x%llx counts %u DMA mappings that do not exist",
+					ull(frame_pa(i)), frame_count(f));
+		} else if (owner > kc.cfg.max_vms || kc.vms[owner].state == VM_FREE) {
+			return fail(c, 4, "frame 0x%llx is owned by VM %u, which does not exist",
+				    ull(frame_pa(i)), owner);
+		} else {
+			owned[owner]++;
+		}
+	}
+	if (core != kc.core_frames)
+		return fail(c, 2, "%llu CORE frames, not the %llu kcore took at boot", ull(core),
+			    ull(kc.core_frames));
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
+		const struct kc_vm *vm = &kc.vms[id];
+		if (vm->state == VM_FREE)
+			continue;
+		uint64_t pending = 0; /* image frames not mapped into the VM yet */
+		for (unsigned i = 0; !vm->images_mapped && i < vm->nimages; i++)
+			pending += vm->images[i].loaded - vm->images[i].reclaimed;
+		if (owned[id] != vm->nframes || vm_mapped[id] + pending != vm->nframes)
+			return fail(c, 4,
+				    "VM %u owns %llu frames, maps %llu (+%llu image), counts %llu",
+				    id, ull(owned[id]), ull(vm_mapped[id]), ull(pending),
+				    ull(vm->nframes));
+	}
+	return true;
+}
+
+int kcore_check(char *why, size_t size)
+{
+	struct check c = { why, size, 0 };
+	uint64_t vm_mapped[KC_MAX_VMS + 1] = { 0 };
+
+	if (size)
+		why[0] = '\0';
+	if (!kc.up)
+		return 0;
+	if (!check_tree(&c, &kc.coremap, "core map", 0) || !check_tree(&c, &kc.host_s2, "host", 0))
+		return c.failed;
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
+		if (kc.vms[id].state != VM_FREE && !check_tree(&c, &kc.vms[id].s2, "VM", id))
+			return c.failed;
+	if (!check_coremap(&c) || !check_host(&c))
+		return c.failed;
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
+		if (kc.vms[id].state != VM_FREE && !check_vm(&c, &kc.vms[id], &vm_mapped[id]))
+			return c.failed;
+	check_frames(&c, vm_mapped);
+	return c.failed;
+}
+
+/* ---- the digest ---------------------------------------------------------- */
+
+static void digest_u64(struct crypto_sha256 *h, uint64_t v)
+{
+	crypto_sha256_update(h, &v, sizeof(v));
+}
+
+/* A tree's contents: every leaf (address and descriptor) and its pool. */
+static void digest_tree(struct crypto_sha256 *h, const struct pgt *t)
+{
+	uint64_t va, desc, tables;
+	unsigned level;
+
+	digest_u64(h, t->root);
+	digest_u64(h, t->pool->bump);
+	digest_u64(h, t->pool->nfree);
+	if (pgt_check(t, &tables)) {
+		digest_u64(h, ~0ull); /* malformed: do not follow it */
+		return;
+	}
+	digest_u64(h, tables);
+	for (uint64_t from = 0; pgt_next_entry(t, from, &va, &desc, &level);
+	     from = va + pgt_level_size(level)) {
+		digest_u64(h, va);
+		digest_u64(h, desc);
+	}
+}
+
+void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
+{
+	struct crypto_sha256 h;
+
+	crypto_sha256_init(&h);
+	digest_u64(&h, kc.up);
+	if (kc.up) {
+		crypto_sha256_update(&h, kc.frames, kc.total_frames * sizeof(frame_t));
+		digest_u64(&h, kc.remap_next);
+		digest_u64(&h, kc.remap_filled);
+		digest_u64(&h, kc.remap_sum);
+		digest_tree(&h, &kc.coremap);
+		digest_tree(&h, &kc.host_s2);
+		for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
+			const struct kc_vm *vm = &kc.vms[id];
+			digest_u64(&h, vm->state);
+			if (vm->state == VM_FREE)
+				continue;
+			/* Field by field: the lock's tickets move even when nothing changes. */
+			digest_u64(&h, vm->images_mapped);
+			digest_u64(&h, vm->nimages);
+			digest_u64(&h, vm->nframes);
+			digest_u64(&h, vm->reclaim_cursor);
+			crypto_sha256_update(&h, vm->images, sizeof(vm->images));
+			for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
+				const struct kc_vcpu *v = &vm->vcpus[i];
+				digest_u64(&h, v->state);
+				digest_u64(&h, v->pending);
+				digest_u64(&h, v->fault_ipa);
+				digest_u64(&h, v->fault_esr);
+				crypto_sha256_update(&h, &v->regs, sizeof(v->regs));
+			}
+			digest_tree(&h, &vm->s2);
+		}
+	}
+	crypto_sha256_final(&h, out);
+}

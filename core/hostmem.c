@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The host's stage 2: an identity map built lazily on host faults
+ * (DESIGN.md §3).  A frame is mapped only if the frame table says the host
+ * may touch it — IO space (device attributes), a host frame, or a VM frame
+ * the VM shared (count > 0).  Anything else is refused before anything is
+ * mapped: never map first and complain later (SeKVM's W2).
+ *
+ * Frames leave the host through host_unmap_locked, which removes the
+ * mapping and invalidates the host's TLB entry for it.
+ */
+#include <kcore/abi.h>
+
+#include "hostmem.h"
+#include "state.h"
+
+int kcore_host_fault(uint64_t ipa, bool write)
+{
+	(void)write; /* the host gets read-write-execute on what it may touch */
+	if (!kc.up || ipa >= (1ull << PGT_IA_BITS))
+		return KC_EPERM;
+	kc_paddr_t pa = ipa & ~(PGT_PAGE_SIZE - 1);
+	pgt_prot_t prot;
+
+	lock_acquire(&kc.frames_lock);
+	const frame_t *f = frame_of_locked(pa);
+	if (!f) {
+		if (!frame_is_io(pa)) {
+			lock_release(&kc.frames_lock);
+			return KC_EPERM; /* kcore's own device */
+		}
+		prot = PGT_PROT_R | PGT_PROT_W | PGT_PROT_DEVICE;
+	} else if (frame_owner(*f) == OWNER_HOST ||
+		   (frame_owner(*f) != OWNER_CORE && frame_count(*f) > 0)) {
+		prot = PGT_PROT_R | PGT_PROT_W | PGT_PROT_X;
+	} else {
+		lock_release(&kc.frames_lock);
+		return KC_EPERM;
+	}
+	/* Still under frames_lock, so the frame cannot change hands meanwhile. */
+	lock_acquire(&kc.host_lock);
+	int rc = pgt_map(&kc.host_s2, pa, pa, PGT_LEAF_LEVEL, prot);
+	lock_release(&kc.host_lock);
+	lock_release(&kc.frames_lock);
+	/* Another CPU mapped it first: the mapping is there, retry the access. */
+	return rc == KC_EEXIST ? KC_OK : rc;
+}
+
+void host_unmap_locked(kc_paddr_t pa)
+{
+	LOCK_ASSERT_HELD(&kc.frames_lock);
+	LOCK_ASSERT_HELD(&kc.host_lock);
+	/* KC_ENOENT is fine: the host never touched the frame. */
+	(void)pgt_unmap(&kc.host_s2, pa, NULL);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The host's stage 2 (core/hostmem.c).  Core-private. */
+#ifndef KCORE_HOSTMEM_H
+#define KCORE_HOSTMEM_H
+
+#include <kcore/platform.h>
+
+/*
+ * Take frame `pa` out of the host's stage 2 (if mapped) and invalidate the
+ * host's TLB entry for it.  Holding frames_lock and host_lock.
+ */
+void host_unmap_locked(kc_paddr_t pa);
+
+#endif /* KCORE_HOSTMEM_H */

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore_init: take over a machine.  Lays out kcore's metadata in the
+ * platform-provided pool of frames,
+ *
+ *     layout->pool:  [frame table][core pool][host pool][VM pool 1]...[VM pool n]
+ *
+ * marks kcore's frames CORE before any host stage-2 entry exists (SeKVM's
+ * W15: everything of kcore's, image included, is CORE from the start), and
+ * builds the EL2 core map.  Every size is derived from the layout and the
+ * config here, in one place.
+ */
+#include <kcore/abi.h>
+#include <kcore/mem.h>
+
+#include "state.h"
+
+struct kcore kc;
+
+/* Core-map tables for the identity part: root, L1s and the split edges. */
+#define COREMAP_TABLES_BOUND (2 + KC_MAX_RAM_REGIONS * 6 + KC_MAX_DEVICES * 3 + 6)
+/* The window lives in one 512 GiB L0 slot: its L1 and L2s plus L3s. */
+#define WINDOW_MAX_PAGES     (1ull << 26) /* 256 GiB of image pages, ever */
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+struct init_sizes {
+	uint64_t frames;      /* RAM frames in all regions */
+	uint64_t table_pages; /* frame table */
+	uint64_t core_pages;
+	uint64_t host_pages;
+	uint64_t vm_pages; /* all VM pools */
+};
+
+static void init_sizes(const struct kc_boot_layout *l, const struct kc_config *cfg,
+		       struct init_sizes *s)
+{
+	s->frames = 0;
+	for (unsigned i = 0; i < l->nram && i < KC_MAX_RAM_REGIONS; i++)
+		s->frames += l->ram[i].size >> PGT_PAGE_SHIFT;
+	s->table_pages = div_up(s->frames * sizeof(frame_t), PGT_PAGE_SIZE);
+	s->core_pages = COREMAP_TABLES_BOUND + 2 + div_up(cfg->remap_pages, 512) +
+			div_up(cfg->remap_pages, 512 * 512);
+	/* The host maps RAM 4 KiB at a time: one L3 per 2 MiB, plus IO faults. */
+	s->host_pages = div_up(s->frames, 512) + div_up(s->frames, 512 * 512) + 8 * l->nram + 64;
+	s->vm_pages = (uint64_t)cfg->max_vms * cfg->vm_pool_pages;
+}
+
+uint64_t kcore_core_bytes(const struct kc_boot_layout *l, const struct kc_config *cfg)
+{
+	struct init_sizes s;
+
+	init_sizes(l, cfg, &s);
+	return (s.table_pages + s.core_pages + s.host_pages + s.vm_pages) << PGT_PAGE_SHIFT;
+}
+
+static bool config_valid(const struct kc_boot_layout *l, const struct kc_config *cfg)
+{
+	if (cfg->ncpus < 1 || cfg->ncpus > KC_MAX_CPUS || cfg->max_vms < 1 ||
+	    cfg->max_vms > KC_MAX_VMS || cfg->vm_pool_pages < 4 ||
+	    cfg->vm_pool_pages > (1u << 20) || cfg->remap_pages > WINDOW_MAX_PAGES ||
+	    cfg->ntrusted_keys > KC_MAX_TRUSTED_KEYS)
+		return false;
+	for (unsigned i = 0; i < cfg->ntrusted_keys; i++)
+		if (cfg->trusted_keys[i][0] != 0x04) /* uncompressed points only */
+			return false;
+	/* Nothing of the machine may sit where the window goes. */
+	uint64_t wend = KC_REMAP_BASE + (cfg->remap_pages << PGT_PAGE_SHIFT);
+	for (unsigned i = 0; i < l->nram && i < KC_MAX_RAM_REGIONS; i++)
+		if (l->ram[i].base < wend && KC_REMAP_BASE < l->ram[i].base + l->ram[i].size)
+			return false;
+	for (unsigned i = 0; i < l->ndevices && i < KC_MAX_DEVICES; i++)
+		if (l->devices[i].base < wend &&
+		    KC_REMAP_BASE < l->devices[i].base + l->devices[i].size)
+			return false;
+	return true;
+}
+
+static void mark_core(kc_paddr_t base, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += PGT_PAGE_SIZE) {
+		frame_t *f = frame_of_locked(base + off);
+		if (f && frame_owner(*f) != OWNER_CORE) {
+			*f = frame_make(OWNER_CORE, 0, 0);
+			kc.core_frames++;
+		}
+	}
+}
+
+int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
+{
+	struct init_sizes s;
+
+	/* kcore_coremap_build validates the layout itself; check what it can't. */
+	if (l->nram < 1 || l->nram > KC_MAX_RAM_REGIONS || l->ndevices > KC_MAX_DEVICES ||
+	    !config_valid(l, cfg))
+		return KC_EINVAL;
+	init_sizes(l, cfg, &s);
+	uint64_t need = s.table_pages + s.core_pages + s.host_pages + s.vm_pages;
+	if ((l->pool.size >> PGT_PAGE_SHIFT) < need)
+		return KC_ENOMEM;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.cfg = *cfg;
+	kc.layout = *l;
+	lock_init(&kc.frames_lock);
+	lock_init(&kc.host_lock);
+	lock_init(&kc.core_lock);
+
+	kc_paddr_t at = l->pool.base;
+	kc.frames = plat_phys_to_virt(at);
+	at += s.table_pages << PGT_PAGE_SHIFT;
+	pgt_pool_init(&kc.core_pool, at, s.core_pages);
+	at += s.core_pages << PGT_PAGE_SHIFT;
+	pgt_pool_init(&kc.host_pool, at, s.host_pages);
+	at += s.host_pages << PGT_PAGE_SHIFT;
+	kc.vm_pools = at;
+
+	int rc = kcore_coremap_build(l, &kc.core_pool, &kc.coremap);
+	if (rc)
+		return rc;
+
+	uint64_t first = 0;
+	for (unsigned i = 0; i < l->nram; i++) {
+		kc.ram[i].base = l->ram[i].base;
+		kc.ram[i].npages = l->ram[i].size >> PGT_PAGE_SHIFT;
+		kc.ram[i].first = first;
+		first += kc.ram[i].npages;
+	}
+	kc.nram = l->nram;
+	kc.total_frames = first;
+	/* Every frame starts as the host's (owner 0, count 0, gfn 0)... */
+	memset(kc.frames, 0, s.frames * sizeof(frame_t));
+	/* ...except kcore's own, which no host table will ever map. */
+	lock_acquire(&kc.frames_lock);
+	mark_core(l->image.base, l->image.size);
+	mark_core(l->pool.base, need << PGT_PAGE_SHIFT);
+	lock_release(&kc.frames_lock);
+
+	rc = pgt_init(&kc.host_s2, PGT_S2, 0, &kc.host_pool);
+	if (rc)
+		return rc;
+	for (unsigned id = 1; id <= KC_MAX_VMS; id++) {
+		lock_init(&kc.vms[id].lock);
+		kc.vms[id].id = (uint16_t)id;
+	}
+	kc.up = true;
+	return KC_OK;
+}
+
+const struct pgt *kcore_coremap(void)
+{
+	return &kc.coremap;
+}
+
+kc_paddr_t kcore_host_s2_root(void)
+{
+	return kc.host_s2.root;
+}
+
+struct kc_vm *vm_get(uint64_t id)
+{
+	if (!kc.up || id < 1 || id > kc.cfg.max_vms)
+		return NULL;
+	return &kc.vms[id];
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Ticket spinlocks with an owner, so code can assert "I hold this lock".
+ *
+ * The lock order (a CPU holding a lock may only take locks further down):
+ *
+ *     vm->lock            one VM: state, vCPUs, images, its stage-2 and pool
+ *       frames_lock       the frame table
+ *         host_lock       the host's stage-2 and its pool
+ *           core_lock     VM ids, the remap window, kcore's own map
+ *
+ * Two VM locks are never held at once.  Acquire and release are full
+ * barriers (acquire/release ordering on the ticket), as SeKVM's proofs
+ * require of every lock around shared state.  The owner check is always
+ * on: it is one load and compare, and a kcore that touches shared state
+ * without its lock must stop rather than go on.
+ */
+#ifndef KCORE_LOCK_H
+#define KCORE_LOCK_H
+
+#include <kcore/platform.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LOCK_NO_OWNER (-1)
+
+struct kc_lock {
+	uint32_t next;	  /* next ticket to hand out */
+	uint32_t serving; /* ticket now holding the lock */
+	int32_t owner;	  /* CPU holding it, LOCK_NO_OWNER if free */
+};
+
+static inline void lock_init(struct kc_lock *l)
+{
+	l->next = 0;
+	l->serving = 0;
+	l->owner = LOCK_NO_OWNER;
+}
+
+static inline bool lock_held(const struct kc_lock *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == (int32_t)plat_cpu_id();
+}
+
+static inline void lock_acquire(struct kc_lock *l)
+{
+	if (lock_held(l))
+		plat_panic("lock: taken twice by one CPU (a kcore bug, not an input)");
+	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
+		;
+	__atomic_store_n(&l->owner, (int32_t)plat_cpu_id(), __ATOMIC_RELAXED);
+}
+
+static inline void lock_release(struct kc_lock *l)
+{
+	if (!lock_held(l))
+		plat_panic("lock: released by a CPU that does not hold it");
+	__atomic_store_n(&l->owner, LOCK_NO_OWNER, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+}
+
+/* For functions whose name ends in _locked: the caller holds `l`. */
+#define LOCK_ASSERT_HELD(l)                                                                        \
+	do {                                                                                       \
+		if (!lock_held(l))                                                                 \
+			plat_panic("lock: " #l " not held in " __FILE__);                          \
+	} while (0)
+
+#endif /* KCORE_LOCK_H */

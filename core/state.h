@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore's state: the single source of truth (DESIGN.md §2).  Core-private.
+ *
+ * Everything lives in one object, `kc`, that kcore_init rebuilds from
+ * scratch, so a fuzzer can start a fresh machine per input.  Locks are in
+ * core/lock.h, with the lock order.  Which lock guards what:
+ *
+ *   frames_lock   kc.frames[]
+ *   host_lock     kc.host_s2, kc.host_pool
+ *   core_lock     kc.coremap, kc.core_pool, kc.remap_*
+ *   vm->lock      the rest of *vm (state, vCPUs, images, s2, pool, counters)
+ */
+#ifndef KCORE_STATE_H
+#define KCORE_STATE_H
+
+#include <kcore/crypto.h>
+#include <kcore/kcore.h>
+#include <kcore/manifest.h>
+#include <kcore/pgt.h>
+
+#include "lock.h"
+
+/* ---- the frame table: 8 bytes per 4 KiB RAM frame ---------------------- */
+
+/*
+ *   bits  0..35  gfn: the guest frame a VM frame backs (IPA >> 12, < 2^36)
+ *   bits 36..47  owner: OWNER_HOST, a VM id (1..KC_MAX_VMS) or OWNER_CORE
+ *   bits 48..63  count: for a VM frame, how many times the VM shared it
+ *                with the host (the host may map it while count > 0); for
+ *                a host frame, its host DMA mappings (none until the SMMU)
+ * Device (IO) frames are not RAM and have no entry.
+ */
+typedef uint64_t frame_t;
+_Static_assert(sizeof(frame_t) <= 8, "frame metadata must stay within 8 bytes per frame");
+
+#define FRAME_GFN_MASK	  ((1ull << 36) - 1)
+#define FRAME_OWNER_SHIFT 36
+#define FRAME_OWNER_MASK  0xFFFull
+#define FRAME_COUNT_SHIFT 48
+#define FRAME_COUNT_MAX	  0xFFFFu
+#define OWNER_HOST	  0u
+#define OWNER_CORE	  0xFFFu
+_Static_assert(KC_MAX_VMS < OWNER_CORE, "VM ids must not reach the CORE owner value");
+
+static inline unsigned frame_owner(frame_t f)
+{
+	return (unsigned)((f >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK);
+}
+
+static inline unsigned frame_count(frame_t f)
+{
+	return (unsigned)(f >> FRAME_COUNT_SHIFT);
+}
+
+static inline uint64_t frame_gfn(frame_t f)
+{
+	return f & FRAME_GFN_MASK;
+}
+
+static inline frame_t frame_make(unsigned owner, unsigned count, uint64_t gfn)
+{
+	return ((uint64_t)count << FRAME_COUNT_SHIFT) |
+	       ((uint64_t)(owner & FRAME_OWNER_MASK) << FRAME_OWNER_SHIFT) | (gfn & FRAME_GFN_MASK);
+}
+
+/* ---- VMs ------------------------------------------------------------------ */
+
+enum vm_state { VM_FREE, VM_CREATED, VM_VERIFIED, VM_POWEROFF };
+enum vcpu_state { VCPU_FREE, VCPU_READY, VCPU_RUNNING };
+
+/* What a vCPU's last exit left for the host to finish. */
+enum vcpu_pending {
+	PENDING_NONE,
+	PENDING_FAULT, /* a stage-2 abort: back it (VM_MAP_FAULT) or emulate it */
+	PENDING_CALL,  /* a guest call kcore passed to the host */
+};
+
+struct kc_vcpu {
+	enum vcpu_state state;
+	enum vcpu_pending pending;
+	uint64_t fault_ipa; /* PENDING_FAULT: recorded by kcore, never named by the host */
+	uint64_t fault_esr;
+	struct kc_vcpu_regs regs; /* the only copy of the guest's registers */
+};
+
+/* A boot image slot: guest range, and where its frames sit in the window. */
+struct kc_image {
+	uint64_t guest_base;
+	uint64_t pages;
+	uint64_t loaded;    /* pages loaded so far (window slots filled) */
+	uint64_t reclaimed; /* of those, returned by VM_RECLAIM (never-verified VMs) */
+	uint64_t window_va; /* first slot in the write-once remap window */
+};
+
+struct kc_vm {
+	struct kc_lock lock;
+	enum vm_state state;
+	bool images_mapped; /* VM_VERIFY mapped the images into s2 */
+	uint16_t id;
+	unsigned nimages;
+	uint64_t nframes;	 /* RAM frames this VM owns */
+	uint64_t reclaim_cursor; /* IPA at which VM_RECLAIM goes on */
+	struct pgt s2;
+	struct pgt_pool pool;
+	struct kc_vcpu vcpus[KC_MAX_VCPUS];
+	struct kc_image images[KC_MANIFEST_MAX_IMAGES];
+};
+
+/* ---- the machine ------------------------------------------------------- */
+
+struct kc_ram {
+	uint64_t base;
+	uint64_t npages;
+	uint64_t first; /* index of its first frame in kc.frames */
+};
+
+/* The write-once remap window for boot images sits high in EL2's VA space. */
+#define KC_REMAP_BASE 0x0000C00000000000ull
+
+struct kcore {
+	bool up;
+	struct kc_config cfg;
+	struct kc_boot_layout layout;
+	struct kc_ram ram[KC_MAX_RAM_REGIONS];
+	unsigned nram;
+	uint64_t total_frames;
+	uint64_t core_frames; /* CORE frames, fixed at init */
+
+	struct kc_lock frames_lock;
+	frame_t *frames;
+
+	struct kc_lock host_lock;
+	struct pgt_pool host_pool;
+	struct pgt host_s2;
+
+	struct kc_lock core_lock;
+	struct pgt_pool core_pool;
+	struct pgt coremap;
+	uint64_t remap_next;   /* window pages handed to images (bump, never reused) */
+	uint64_t remap_filled; /* window slots mapped so far */
+	uint64_t remap_sum;    /* sum of remap_slot_hash over every slot ever mapped */
+
+	kc_paddr_t vm_pools;		  /* max_vms runs of vm_pool_pages frames */
+	struct kc_vm vms[KC_MAX_VMS + 1]; /* by id; [0] unused (the host) */
+};
+
+extern struct kcore kc;
+
+/* ---- frame table (core/frame.c) ---------------------------------------- */
+
+/* The entry of RAM frame `pa`, or NULL if pa is not RAM.  frames_lock held. */
+frame_t *frame_of_locked(kc_paddr_t pa);
+/* Read-only lookup for code that only inspects (checker, digest). */
+const frame_t *frame_peek(kc_paddr_t pa);
+/* Device space a host or VM may map: not RAM, not kcore's own devices. */
+bool frame_is_io(kc_paddr_t pa);
+/* Zero a frame before it changes hands, and push it out of the caches. */
+void frame_scrub(kc_paddr_t pa);
+/* The PA of frame index `i` (0 <= i < kc.total_frames). */
+kc_paddr_t frame_pa(uint64_t i);
+
+/* ---- the remap window (core/remap.c) ----------------------------------- */
+
+/* A slot's contribution to kc.remap_sum (write-once evidence). */
+uint64_t remap_slot_hash(uint64_t va, kc_paddr_t pa);
+
+/* ---- helpers shared by the call handlers ------------------------------- */
+
+/* The VM `id` if 1 <= id <= cfg.max_vms, else NULL (no lock taken). */
+struct kc_vm *vm_get(uint64_t id);
+
+#endif /* KCORE_STATE_H */

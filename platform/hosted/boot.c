@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Booting kcore on the model: the hosted counterpart of platform/arm64's
+ * main.c.  Lives in its own object file, like host.c, so tests of the bare
+ * model link without core's run-time part.
+ */
+#include <kcore/abi.h>
+#include <kcore_hosted/boot.h>
+
+#include <stdio.h>
+
+struct boot_args {
+	const struct kc_boot_layout *layout;
+	const struct kc_config *cfg;
+	int rc;
+};
+
+static struct kc_region hm_pool_region;
+
+static void boot_on_cpu(unsigned cpu, void *arg)
+{
+	struct boot_args *a = arg;
+	(void)cpu;
+	a->rc = kcore_init(a->layout, a->cfg);
+}
+
+static struct kc_boot_layout hm_layout(const struct hm_config *mc)
+{
+	struct kc_boot_layout l = {
+		.ram = { { mc->ram_base, mc->ram_size } },
+		.nram = 1,
+		.ndevices = 0, /* the model's console is not MMIO: kcore owns no device */
+		.image = { mc->ram_base, HM_KCORE_IMAGE_SIZE },
+		.text = { mc->ram_base, HM_KCORE_TEXT_SIZE },
+	};
+	return l;
+}
+
+int hm_kcore_boot(struct hm_machine *m, const struct kc_config *cfg_in)
+{
+	const struct hm_config *mc = hm_machine_config(m);
+	struct kc_config cfg = *cfg_in;
+	struct kc_boot_layout l = hm_layout(mc);
+
+	if (!cfg.ncpus)
+		cfg.ncpus = mc->ncpus;
+	uint64_t bytes = kcore_core_bytes(&l, &cfg);
+	bytes = (bytes + 4095) & ~4095ull;
+	if (bytes + HM_KCORE_IMAGE_SIZE > mc->ram_size)
+		return KC_ENOMEM;
+	l.pool.base = mc->ram_base + mc->ram_size - bytes;
+	l.pool.size = bytes;
+	hm_pool_region = l.pool;
+
+	struct boot_args a = { &l, &cfg, KC_EINVAL };
+	if (hm_cpu_run(m, 0, boot_on_cpu, &a))
+		return KC_EINVAL;
+	return a.rc;
+}
+
+struct kc_region hm_kcore_pool(struct hm_machine *m)
+{
+	(void)m;
+	return hm_pool_region;
+}
+
+int hm_check(struct hm_machine *m, char *why, size_t size)
+{
+	int inv = kcore_check(why, size);
+
+	if (inv)
+		return inv;
+	char tlb[200];
+	if (!hm_tlb_coherent(m, tlb, sizeof(tlb))) {
+		snprintf(why, size, "invariant 7: %s", tlb);
+		return 7;
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kcore_hosted/boot.h — start kcore on a model machine, as the arm64 image
+ * does on a real one: build the boot layout, reserve kcore's frames, call
+ * kcore_init.  And the full invariant check, which adds the TLB model's
+ * invariant 7 to core's 1-6.
+ */
+#ifndef KCORE_HOSTED_BOOT_H
+#define KCORE_HOSTED_BOOT_H
+
+#include <kcore/kcore.h>
+#include <kcore_hosted/machine.h>
+
+#include <stddef.h>
+
+/*
+ * The model's stand-in for kcore's image: the first HM_KCORE_IMAGE_SIZE
+ * bytes of RAM (text: the first HM_KCORE_TEXT_SIZE), CORE like the real
+ * image.  kcore's metadata pool goes at the top of RAM.
+ */
+#define HM_KCORE_IMAGE_SIZE (1u << 20)
+#define HM_KCORE_TEXT_SIZE  (64u << 10)
+
+/*
+ * Boot kcore on `m` (as CPU 0) with `cfg`; cfg->ncpus 0 means the
+ * machine's CPU count.  Returns kcore_init's status (KC_OK, KC_EINVAL,
+ * KC_ENOMEM), or KC_ENOMEM if RAM cannot hold image and pool.
+ */
+int hm_kcore_boot(struct hm_machine *m, const struct kc_config *cfg);
+
+/* Where kcore's pool sits after hm_kcore_boot (for tests that aim at it). */
+struct kc_region hm_kcore_pool(struct hm_machine *m);
+
+/*
+ * Invariants 1-7: kcore_check, then the TLB model's coherence with the
+ * tables (7).  Returns 0 or the number of the first violated, with words.
+ */
+int hm_check(struct hm_machine *m, char *why, size_t size);
+
+#endif /* KCORE_HOSTED_BOOT_H */

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "fixture.h"
+
+#include "../../core/state.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void kf_key(br_ec_private_key *sk, unsigned char *sk_buf, unsigned char *pub, uint32_t seed)
+{
+	br_hmac_drbg_context rng;
+	br_ec_public_key pk;
+	unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
+
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, &seed, sizeof(seed));
+	assert_true(br_ec_keygen(&rng.vtable, &br_ec_p256_m31, sk, kbuf, BR_EC_secp256r1) == 32);
+	memcpy(sk_buf, kbuf, 32);
+	sk->x = sk_buf;
+	assert_int_equal(br_ec_compute_pub(&br_ec_p256_m31, &pk, pub, sk), 65);
+}
+
+void kf_setup(struct kf *f)
+{
+	kf_setup_vms(f, 4);
+}
+
+void kf_setup_vms(struct kf *f, unsigned max_vms)
+{
+	struct hm_config mc = {
+		.ram_base = KF_RAM_BASE,
+		.ram_size = KF_RAM_SIZE,
+		.devices = { { KF_DEV_BASE, KF_DEV_SIZE } },
+		.ndevices = 1,
+		.ncpus = 2,
+		.rng_seed = 42,
+	};
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(hm_machine_create(&mc, &f->m), 0);
+	kf_key(&f->sk, f->sk_buf, f->pub, 1);
+	f->cfg.max_vms = max_vms;
+	f->cfg.vm_pool_pages = 64;
+	f->cfg.remap_pages = 4096;
+	f->cfg.ntrusted_keys = 1;
+	memcpy(f->cfg.trusted_keys[0], f->pub, 65);
+	assert_int_equal(hm_kcore_boot(f->m, &f->cfg), KC_OK);
+	f->next_frame = KF_HOST_FRAMES >> 12;
+	kf_check(f);
+}
+
+void kf_teardown(struct kf *f)
+{
+	char msg[200];
+	assert_int_equal(hm_guest_failures(f->m, msg, sizeof(msg)), 0);
+	hm_machine_destroy(f->m);
+}
+
+int kf_call(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+	    uint64_t r[3])
+{
+	struct kc_hcall h = { { fn, a1, a2, a3, a4, 0, 0 } };
+	assert_int_equal(hm_host_call(f->m, 0, &h), 0);
+	if (r)
+		memcpy(r, &h.x[1], 3 * sizeof(uint64_t));
+	return (int)(int64_t)h.x[0];
+}
+
+uint64_t kf_frame(struct kf *f)
+{
+	return f->next_frame++;
+}
+
+uint64_t kf_frame_run(struct kf *f)
+{
+	f->next_frame = (f->next_frame + 511) & ~511ull;
+	uint64_t pfn = f->next_frame;
+	f->next_frame += 512;
+	return pfn;
+}
+
+void kf_host_write(struct kf *f, uint64_t pa, const void *buf, size_t len)
+{
+	assert_int_equal(hm_host_store(f->m, 0, pa, buf, len, NULL), HM_FAULT_NONE);
+}
+
+int kf_host_try_read(struct kf *f, uint64_t pa)
+{
+	uint8_t b;
+	return (int)hm_host_load(f->m, 0, pa, &b, 1, NULL);
+}
+
+void kf_check(struct kf *f)
+{
+	char why[300];
+	int inv = hm_check(f->m, why, sizeof(why));
+	if (inv)
+		fail_msg("%s", why);
+}
+
+void kf_digest(struct kf *f, uint8_t out[KC_DIGEST_LEN])
+{
+	(void)f;
+	kcore_digest(out);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void image_sha256(const struct kf_image *im, uint8_t out[32])
+{
+	br_sha256_context c;
+	uint8_t page[4096];
+
+	br_sha256_init(&c);
+	for (uint64_t p = 0; p < im->pages; p++) {
+		memset(page, (uint8_t)(im->fill + p), sizeof(page));
+		br_sha256_update(&c, page, sizeof(page));
+	}
+	br_sha256_out(&c, out);
+}
+
+size_t kf_manifest_bytes(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+			 bool other_key, uint8_t *out)
+{
+	size_t len = KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
+	memcpy(out, KC_MANIFEST_MAGIC, 8);
+	out[8] = KC_MANIFEST_VERSION, out[9] = out[10] = out[11] = 0;
+	out[12] = (uint8_t)n, out[13] = out[14] = out[15] = 0;
+	put64(out + 16, entry);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = out + KC_MANIFEST_HEADER_SIZE + i * KC_MANIFEST_IMAGE_SIZE;
+		put64(e, images[i].base);
+		put64(e + 8, images[i].pages << 12);
+		image_sha256(&images[i], e + 16);
+	}
+	uint8_t digest[32];
+	br_sha256_context c;
+	br_sha256_init(&c);
+	br_sha256_update(&c, out, len);
+	br_sha256_out(&c, digest);
+	br_ec_private_key other;
+	unsigned char other_buf[32], other_pub[65];
+	const br_ec_private_key *sk = &f->sk;
+	if (other_key) {
+		kf_key(&other, other_buf, other_pub, 2);
+		sk = &other;
+	}
+	assert_int_equal(
+		br_ecdsa_i31_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, digest, sk, out + len),
+		64);
+	return len + 64;
+}
+
+uint64_t kf_frame_with(struct kf *f, const void *buf, size_t len)
+{
+	uint64_t pfn = kf_frame(f);
+	static const uint8_t zero[4096];
+	kf_host_write(f, pfn << 12, zero, sizeof(zero));
+	kf_host_write(f, pfn << 12, buf, len);
+	return pfn;
+}
+
+uint64_t kf_manifest(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+		     bool other_key)
+{
+	uint8_t buf[4096];
+	size_t len = kf_manifest_bytes(f, images, n, entry, other_key, buf);
+	return kf_frame_with(f, buf, len);
+}
+
+uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n)
+{
+	uint64_t r[3];
+	assert_int_equal(kf_call(f, KC_HC_VM_CREATE, 0, 0, 0, 0, r), KC_OK);
+	uint64_t vmid = r[0];
+	assert_int_equal(kf_call(f, KC_HC_VCPU_CREATE, vmid, 0, 0, 0, NULL), KC_OK);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(kf_call(f, KC_HC_VM_SET_IMAGE, vmid, images[i].base,
+					 images[i].pages << 12, 0, r),
+				 KC_OK);
+		uint64_t index = r[0];
+		for (uint64_t p = 0; p < images[i].pages; p++) {
+			uint8_t page[4096];
+			memset(page, (uint8_t)(images[i].fill + p), sizeof(page));
+			uint64_t pfn = kf_frame_with(f, page, sizeof(page));
+			assert_int_equal(
+				kf_call(f, KC_HC_VM_LOAD_IMAGE_PAGE, vmid, index, pfn, 0, NULL),
+				KC_OK);
+		}
+	}
+	return vmid;
+}
+
+uint64_t kf_vm_verified(struct kf *f, const struct kf_image *images, unsigned n)
+{
+	uint64_t vmid = kf_vm_loaded(f, images, n);
+	uint64_t mpfn = kf_manifest(f, images, n, images[0].base, false);
+	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vmid, mpfn, 0, 0, NULL), KC_OK);
+	return vmid;
+}
+
+int kf_run(struct kf *f, uint64_t vmid, uint64_t vcpu, uint64_t finish, uint64_t value,
+	   uint64_t r[3])
+{
+	return kf_call(f, KC_HC_VCPU_RUN, vmid, vcpu, finish, value, r);
+}
+
+int kf_call_regs(struct kf *f, unsigned cpu, uint64_t x[7])
+{
+	struct kc_hcall h;
+	memcpy(h.x, x, sizeof(h.x));
+	assert_int_equal(hm_host_call(f->m, cpu, &h), 0);
+	memcpy(x, h.x, sizeof(h.x));
+	return (int)(int64_t)h.x[0];
+}
+
+int kf_call_on(struct kf *f, unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
+	       uint64_t a4, uint64_t r[3])
+{
+	uint64_t x[7] = { fn, a1, a2, a3, a4, 0, 0 };
+	int rc = kf_call_regs(f, cpu, x);
+	if (r)
+		memcpy(r, &x[1], 3 * sizeof(uint64_t));
+	return rc;
+}
+
+int kf_host_try_write(struct kf *f, uint64_t pa)
+{
+	uint8_t b = 0x5a;
+	return (int)hm_host_store(f->m, 0, pa, &b, 1, NULL);
+}
+
+/* The fixture's numbers must stay those of core/state.h. */
+_Static_assert(KF_OWNER_CORE == OWNER_CORE && KF_OWNER_HOST == OWNER_HOST, "owner values");
+_Static_assert(KF_VM_FREE == VM_FREE && KF_VM_CREATED == VM_CREATED &&
+		       KF_VM_VERIFIED == VM_VERIFIED && KF_VM_POWEROFF == VM_POWEROFF,
+	       "VM states");
+_Static_assert(KF_VCPU_FREE == VCPU_FREE && KF_VCPU_READY == VCPU_READY &&
+		       KF_VCPU_RUNNING == VCPU_RUNNING,
+	       "vCPU states");
+_Static_assert(KF_PENDING_NONE == PENDING_NONE && KF_PENDING_FAULT == PENDING_FAULT &&
+		       KF_PENDING_CALL == PENDING_CALL,
+	       "pending kinds");
+
+int kf_frame_owner(uint64_t pfn)
+{
+	const frame_t *fr = frame_peek(pfn << PGT_PAGE_SHIFT);
+	return fr ? (int)frame_owner(*fr) : KF_NOT_RAM;
+}
+
+int kf_frame_count(uint64_t pfn)
+{
+	const frame_t *fr = frame_peek(pfn << PGT_PAGE_SHIFT);
+	return fr ? (int)frame_count(*fr) : -1;
+}
+
+uint64_t kf_frame_gfn(uint64_t pfn)
+{
+	const frame_t *fr = frame_peek(pfn << PGT_PAGE_SHIFT);
+	return fr ? frame_gfn(*fr) : ~0ull;
+}
+
+static const struct kc_vm *kf_vm(uint64_t vmid)
+{
+	assert_true(vmid >= 1 && vmid <= kc.cfg.max_vms);
+	return &kc.vms[vmid];
+}
+
+int kf_vm_state(uint64_t vmid)
+{
+	return (int)kf_vm(vmid)->state;
+}
+
+int kf_vcpu_state(uint64_t vmid, unsigned vcpu)
+{
+	assert_true(vcpu < KC_MAX_VCPUS);
+	return (int)kf_vm(vmid)->vcpus[vcpu].state;
+}
+
+int kf_vcpu_pending(uint64_t vmid, unsigned vcpu)
+{
+	assert_true(vcpu < KC_MAX_VCPUS);
+	return (int)kf_vm(vmid)->vcpus[vcpu].pending;
+}
+
+uint64_t kf_vcpu_pc(uint64_t vmid, unsigned vcpu)
+{
+	assert_true(vcpu < KC_MAX_VCPUS);
+	return kf_vm(vmid)->vcpus[vcpu].regs.pc;
+}
+
+uint64_t kf_vm_nframes(uint64_t vmid)
+{
+	return kf_vm(vmid)->nframes;
+}
+
+uint64_t kf_vm_lookup(uint64_t vmid, uint64_t ipa)
+{
+	const struct kc_vm *vm = kf_vm(vmid);
+	struct pgt_leaf leaf;
+	if (vm->state == VM_FREE || !pgt_lookup(&vm->s2, ipa, &leaf))
+		return ~0ull;
+	return leaf.pa;
+}
+
+static void sha_u64(br_sha256_context *c, uint64_t v)
+{
+	br_sha256_update(c, &v, sizeof(v));
+}
+
+/* Every leaf of a well-formed tree; a malformed one hashes as a marker. */
+static void sha_tree(br_sha256_context *c, const struct pgt *t)
+{
+	uint64_t va, desc, tables;
+	unsigned level;
+
+	sha_u64(c, t->root);
+	if (pgt_check(t, &tables)) {
+		sha_u64(c, ~0ull);
+		return;
+	}
+	sha_u64(c, tables);
+	for (uint64_t from = 0; pgt_next_entry(t, from, &va, &desc, &level);
+	     from = va + pgt_level_size(level)) {
+		sha_u64(c, va);
+		sha_u64(c, desc);
+	}
+}
+
+void kf_digest_noregs(struct kf *f, uint8_t out[KC_DIGEST_LEN])
+{
+	br_sha256_context c;
+	(void)f;
+
+	br_sha256_init(&c);
+	br_sha256_update(&c, kc.frames, kc.total_frames * sizeof(frame_t));
+	sha_u64(&c, kc.remap_next);
+	sha_u64(&c, kc.remap_filled);
+	sha_u64(&c, kc.remap_sum);
+	sha_tree(&c, &kc.coremap);
+	sha_tree(&c, &kc.host_s2);
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
+		const struct kc_vm *vm = &kc.vms[id];
+		sha_u64(&c, vm->state);
+		if (vm->state == VM_FREE)
+			continue;
+		sha_u64(&c, vm->images_mapped);
+		sha_u64(&c, vm->nimages);
+		sha_u64(&c, vm->nframes);
+		sha_u64(&c, vm->reclaim_cursor);
+		br_sha256_update(&c, vm->images, sizeof(vm->images));
+		for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
+			sha_u64(&c, vm->vcpus[i].state);
+			sha_u64(&c, vm->vcpus[i].pending);
+		}
+		sha_tree(&c, &vm->s2);
+	}
+	br_sha256_out(&c, out);
+}
+
+void kf_assert_same(const char *what, const uint8_t a[KC_DIGEST_LEN],
+		    const uint8_t b[KC_DIGEST_LEN])
+{
+	if (memcmp(a, b, KC_DIGEST_LEN) != 0)
+		fail_msg("%s: kcore's state changed", what);
+}
+
+int64_t kf_guest_call(struct kf *f, uint64_t vmid, unsigned vcpu, uint64_t fn, uint64_t x1,
+		      uint64_t x2)
+{
+	uint64_t r[3];
+	const struct hm_guest_op prog[] = {
+		{ HM_GOP_SET, 0, 0, 0, fn },
+		{ HM_GOP_SET, 1, 0, 0, x1 },
+		{ HM_GOP_SET, 2, 0, 0, x2 },
+		{ HM_GOP_HVC, 0, 0, 0, 0 },
+		{ HM_GOP_WFI, 0, 0, 0, 0 },
+	};
+	assert_int_equal(hm_guest_program(f->m, (uint16_t)vmid, (uint16_t)vcpu,
+					  kf_vcpu_pc(vmid, vcpu), prog,
+					  sizeof(prog) / sizeof(prog[0])),
+			 0);
+	assert_int_equal(kf_run(f, vmid, vcpu, KC_RUN_RESUME, 0, r), KC_OK);
+	assert_int_equal(KC_EXIT_KIND(r[0]), KC_EXIT_WFI);
+	return (int64_t)kc.vms[vmid].vcpus[vcpu].regs.x[0];
+}
