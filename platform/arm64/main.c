@@ -11,10 +11,12 @@
 #include <kcore/abi.h>
 #include <kcore/crypto.h>
 #include <kcore/kcore.h>
+#include <kcore/mem.h>
 #include <kcore/platform.h>
 #include <kcore/printf.h>
 
 #include "arm64_fdt.h"
+#include "arm64_keys.h"
 #include "arm64_plat.h"
 #include "el2_mmu.h"
 #include "pl011.h"
@@ -26,29 +28,26 @@
 #endif
 
 /*
- * Table pages for the core map.  An identity map of RAM with 1 GiB and
- * 2 MiB blocks needs: the level-0 root, one level-1 table per 512 GiB,
- * and at each end of every RAM region and of the text (up to 2 + 2*8 ends)
- * at most one level-2 and one level-3 table where the range is not block
- * aligned; the UART adds a level-1/2/3 chain of its own.  With 8 RAM
- * regions that is under 1 + 1 + 2*18 + 3 = 41 pages; 64 leave room for a
- * few more devices.  256 KiB of .bss.
+ * kcore's configuration on this platform.  The frames for its metadata
+ * (frame table, table pools) are carved from the top of the last RAM
+ * region; for 1 GiB of RAM that is about 22 MiB: 2 MiB of frame table,
+ * 2 MiB of host stage-2 tables, 16 VM pools of 1 MiB and the window tables.
  */
-#define ARM64_POOL_PAGES  64
+#define ARM64_MAX_VMS	    16
+#define ARM64_VM_POOL_PAGES 256
+#define ARM64_REMAP_PAGES   (64u << 8) /* 64 MiB of boot images over kcore's life */
 
 /*
  * Inside the 48-bit VA range but never mapped: the core map is an identity
  * map of RAM (QEMU virt: from 1 GiB) and low MMIO, and no machine kcore
  * supports has anything at 128 TiB.
  */
-#define ARM64_UNMAPPED_VA 0x0000800000000000ull
+#define ARM64_UNMAPPED_VA   0x0000800000000000ull
 
 extern char __image_start[], __image_end[], __text_start[], __text_end[];
 
-static uint8_t arm64_pool[ARM64_POOL_PAGES * PGT_PAGE_SIZE] __attribute__((aligned(4096)));
 static struct kc_boot_layout arm64_layout;
-static struct pgt_pool arm64_table_pool;
-static struct pgt arm64_coremap;
+static struct kc_config arm64_config;
 
 /* kcore.selftest=... on the command line: make the boot fail on purpose. */
 enum arm64_selftest {
@@ -87,8 +86,30 @@ static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
 	l->image.size = arm64_addr(__image_end) - arm64_addr(__image_start);
 	l->text.base = arm64_addr(__text_start);
 	l->text.size = arm64_addr(__text_end) - arm64_addr(__text_start);
-	l->pool.base = arm64_addr(arm64_pool);
-	l->pool.size = sizeof(arm64_pool);
+}
+
+/*
+ * The configuration, with the trusted keys this image was built with
+ * (-Dtrusted_keys: never from the host at run time), and kcore's frames
+ * at the top of the last RAM region.
+ */
+static bool arm64_config_build(struct kc_boot_layout *l, struct kc_config *cfg)
+{
+	cfg->ncpus = 1;
+	cfg->max_vms = ARM64_MAX_VMS;
+	cfg->vm_pool_pages = ARM64_VM_POOL_PAGES;
+	cfg->remap_pages = ARM64_REMAP_PAGES;
+	cfg->ntrusted_keys = arm64_ntrusted_keys;
+	for (unsigned i = 0; i < arm64_ntrusted_keys && i < KC_MAX_TRUSTED_KEYS; i++)
+		memcpy(cfg->trusted_keys[i], arm64_trusted_keys[i], sizeof(cfg->trusted_keys[i]));
+
+	const struct kc_region *top = &l->ram[l->nram - 1];
+	uint64_t bytes = (kcore_core_bytes(l, cfg) + PGT_PAGE_SIZE - 1) & ~(PGT_PAGE_SIZE - 1);
+	if (bytes >= top->size)
+		return false;
+	l->pool.base = top->base + top->size - bytes;
+	l->pool.size = bytes;
+	return true;
 }
 
 /*
@@ -250,23 +271,28 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 
 	arm64_layout_build(&fdt, &arm64_layout);
 	arm64_plat_set_ram(&arm64_layout);
-	kcore_print_layout(&arm64_layout);
 
-	pgt_pool_init(&arm64_table_pool, arm64_layout.pool.base, ARM64_POOL_PAGES);
-	rc = kcore_coremap_build(&arm64_layout, &arm64_table_pool, &arm64_coremap);
-	if (rc != KC_OK) {
-		kc_printf("kcore: core map: %s\n", kcore_err_name(rc));
+	if (!arm64_config_build(&arm64_layout, &arm64_config)) {
+		kc_printf("kcore: RAM too small for kcore's metadata\n");
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
-	kc_printf("kcore: core map built: %llu table pages of %d\n",
-		  (unsigned long long)pgt_count_tables(&arm64_coremap), ARM64_POOL_PAGES);
+	kcore_print_layout(&arm64_layout);
+	kc_printf("kcore: %u trusted boot key(s) built in\n", arm64_config.ntrusted_keys);
+	rc = kcore_init(&arm64_layout, &arm64_config);
+	if (rc != KC_OK) {
+		kc_printf("kcore: kcore_init: %s\n", kcore_err_name(rc));
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	const struct pgt *map = kcore_coremap();
+	kc_printf("kcore: core map built: %llu table pages\n",
+		  (unsigned long long)pgt_count_tables(map));
 
-	el2_mmu_enable(arm64_coremap.root, &arm64_layout.image);
+	el2_mmu_enable(map->root, &arm64_layout.image);
 	kc_printf("EL2 MMU on: SCTLR_EL2=0x%llx TCR_EL2=0x%llx TTBR0_EL2=0x%llx\n",
 		  (unsigned long long)read_sysreg(sctlr_el2),
 		  (unsigned long long)read_sysreg(tcr_el2),
 		  (unsigned long long)read_sysreg(ttbr0_el2));
-	if (!arm64_mmu_check(&arm64_coremap))
+	if (!arm64_mmu_check(map))
 		arm64_fail(KCORE_EXIT_BOOT);
 	kc_printf("kcore: MMU check ok: hardware and core walks agree, unmapped VA faults\n");
 
