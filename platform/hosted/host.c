@@ -35,26 +35,35 @@ static bool goes_to_kcore(enum hm_fault f)
 	       f == HM_FAULT_PERMISSION;
 }
 
-/* One page's worth: access, and on a stage-2 fault ask kcore and retry once. */
+/*
+ * How often one host access may fault, be resolved by kcore and fault again.
+ * On hardware the host simply re-executes: another CPU may legitimately take
+ * the frame away (VM_MAP_FAULT: unmap + TLBI) between kcore mapping it and
+ * the retry, and the next fault then finds it refused.  A kcore that says
+ * "mapped" but never maps still shows: the last fault comes back as it is.
+ */
+#define HOST_FAULT_RETRIES 8
+
+/* One page's worth: access, and on a stage-2 fault ask kcore and retry. */
 static enum hm_fault host_page(struct hm_host_xfer *x, uint64_t pa, uint8_t *buf, size_t chunk,
 			       unsigned cpu)
 {
 	struct hm_ctx ctx = hm_ctx_s2(0, kcore_host_s2_root());
 	enum hm_fault f = hm_data_access(x->m, cpu, &ctx, pa, buf, chunk, x->write, &x->w);
-	int rc;
 
-	if (!goes_to_kcore(f))
-		return f;
-	rc = kcore_host_fault(pa & ~(uint64_t)(HM_PAGE_SIZE - 1), x->write);
-	if (rc == KC_EPERM) {
-		x->w.fault = HM_FAULT_REFUSED;
-		return HM_FAULT_REFUSED;
+	for (unsigned tries = 0; goes_to_kcore(f) && tries < HOST_FAULT_RETRIES; tries++) {
+		int rc = kcore_host_fault(pa & ~(uint64_t)(HM_PAGE_SIZE - 1), x->write);
+		if (rc == KC_EPERM) {
+			x->w.fault = HM_FAULT_REFUSED;
+			return HM_FAULT_REFUSED;
+		}
+		if (rc != KC_OK)
+			return f; /* unresolved: on arm64 the host would fault again */
+		/* The root may have been (re)built by the handler. */
+		ctx = hm_ctx_s2(0, kcore_host_s2_root());
+		f = hm_data_access(x->m, cpu, &ctx, pa, buf, chunk, x->write, &x->w);
 	}
-	if (rc != KC_OK)
-		return f; /* unresolved: on arm64 the host would fault again */
-	/* The root may have been (re)built by the handler. */
-	ctx = hm_ctx_s2(0, kcore_host_s2_root());
-	return hm_data_access(x->m, cpu, &ctx, pa, buf, chunk, x->write, &x->w);
+	return f;
 }
 
 static void host_xfer(unsigned cpu, void *arg)

@@ -28,11 +28,13 @@
  * A stage-2 fault (translation, access flag, permission, address size —
  * on arm64 each traps to kcore's host abort handler) calls
  * kcore_host_fault(page, write) as `cpu`; KC_OK means kcore mapped it and
- * the access is retried once (a second fault is returned as it is: kcore
- * said it mapped the page but did not).  KC_EPERM returns HM_FAULT_REFUSED
- * (arm64: kcore injects an abort into the host); any other status (e.g.
- * KC_ENOMEM) returns the original fault unresolved (arm64: the host
- * re-executes the access and faults again).
+ * the access is retried, as the host re-executes it on hardware (another
+ * CPU may take the frame away in between, so the next fault can be a
+ * refusal); after 8 rounds the last fault is returned as it is, so a kcore
+ * that says it mapped a page but did not still shows.  KC_EPERM returns
+ * HM_FAULT_REFUSED (arm64: kcore injects an abort into the host); any other
+ * status (e.g. KC_ENOMEM) returns the original fault unresolved (arm64:
+ * the host re-executes the access and faults again).
  *
  * Stops at the first failing page, earlier pages done; `out` (may be NULL)
  * describes the last page tried.  An invalid `cpu` is a test bug
