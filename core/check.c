@@ -351,6 +351,7 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 		digest_u64(&h, kc.remap_next);
 		digest_u64(&h, kc.remap_filled);
 		digest_u64(&h, kc.remap_sum);
+		digest_u64(&h, kc.host_io_tables);
 		digest_tree(&h, &kc.coremap);
 		digest_tree(&h, &kc.host_s2);
 		for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {

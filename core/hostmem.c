@@ -39,7 +39,22 @@ int kcore_host_fault(uint64_t ipa, bool write)
 	}
 	/* Still under frames_lock, so the frame cannot change hands meanwhile. */
 	lock_acquire(&kc.host_lock);
-	int rc = pgt_map(&kc.host_s2, pa, pa, PGT_LEAF_LEVEL, prot);
+	int rc = KC_OK;
+	unsigned tables = 0;
+	if (prot & PGT_PROT_DEVICE) {
+		/*
+		 * IO space is all of the 48-bit space that is not RAM: a host that
+		 * faults all over it must not use up the tables its RAM needs.
+		 * Device tables come out of their own share of the pool.
+		 */
+		tables = pgt_tables_needed(&kc.host_s2, pa, PGT_LEAF_LEVEL);
+		if (kc.host_io_tables + tables > KC_HOST_IO_TABLES)
+			rc = KC_ENOMEM;
+	}
+	if (!rc)
+		rc = pgt_map(&kc.host_s2, pa, pa, PGT_LEAF_LEVEL, prot);
+	if (!rc)
+		kc.host_io_tables += tables;
 	lock_release(&kc.host_lock);
 	lock_release(&kc.frames_lock);
 	/* Another CPU mapped it first: the mapping is there, retry the access. */

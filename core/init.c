@@ -44,8 +44,17 @@ static void init_sizes(const struct kc_boot_layout *l, const struct kc_config *c
 	s->table_pages = div_up(s->frames * sizeof(frame_t), PGT_PAGE_SIZE);
 	s->core_pages = COREMAP_TABLES_BOUND + 2 + div_up(cfg->remap_pages, 512) +
 			div_up(cfg->remap_pages, 512 * 512);
-	/* The host maps RAM 4 KiB at a time: one L3 per 2 MiB, plus IO faults. */
-	s->host_pages = div_up(s->frames, 512) + div_up(s->frames, 512 * 512) + 8 * l->nram + 64;
+	/*
+	 * The host maps RAM 4 KiB at a time: per region, one L3 per 2 MiB, one
+	 * L2 per GiB and an L1 per 512 GiB, each plus one for an unaligned
+	 * edge; the root; and the IO share (KC_HOST_IO_TABLES).
+	 */
+	s->host_pages = 1 + KC_HOST_IO_TABLES;
+	for (unsigned i = 0; i < l->nram && i < KC_MAX_RAM_REGIONS; i++) {
+		uint64_t pages = l->ram[i].size >> PGT_PAGE_SHIFT;
+		s->host_pages += div_up(pages, 512) + 1 + div_up(pages, 512 * 512) + 1 +
+				 div_up(pages, 512ull * 512 * 512) + 1;
+	}
 	s->vm_pages = (uint64_t)cfg->max_vms * cfg->vm_pool_pages;
 }
 

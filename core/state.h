@@ -115,8 +115,15 @@ struct kc_ram {
 	uint64_t first; /* index of its first frame in kc.frames */
 };
 
+/*
+ * The host's table pages for device (IO) mappings, at most: the host pool
+ * holds these on top of what an identity map of all RAM needs, so the host
+ * can always fault in its own RAM however it probes IO space.
+ */
+#define KC_HOST_IO_TABLES 64
+
 /* The write-once remap window for boot images sits high in EL2's VA space. */
-#define KC_REMAP_BASE 0x0000C00000000000ull
+#define KC_REMAP_BASE	  0x0000C00000000000ull
 
 struct kcore {
 	bool up;
@@ -133,6 +140,7 @@ struct kcore {
 	struct kc_lock host_lock;
 	struct pgt_pool host_pool;
 	struct pgt host_s2;
+	uint64_t host_io_tables; /* host table pages first needed for IO mappings */
 
 	struct kc_lock core_lock;
 	struct pgt_pool core_pool;

@@ -234,7 +234,8 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 	}
 	/*
 	 * Everything the VM's stage 2 maps, in IPA order from the cursor.  A
-	 * 2 MiB block goes back whole, so one call may return up to max + 511.
+	 * 2 MiB block goes back whole, so one call may return up to max + 511;
+	 * a device leaf counts as one unit of work.
 	 */
 	uint64_t va, desc;
 	unsigned level;
@@ -245,7 +246,9 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 		uint64_t n = pgt_level_size(leaf.level) >> PGT_PAGE_SHIFT;
 		if (pgt_unmap(&vm->s2, va, NULL) != KC_OK)
 			plat_panic("vmmem: a leaf found by the walk cannot be removed");
-		if (!(leaf.prot & PGT_PROT_DEVICE)) {
+		if (leaf.prot & PGT_PROT_DEVICE) {
+			done++; /* no frame to return, but work all the same */
+		} else {
 			for (uint64_t i = 0; i < n; i++)
 				vm_frame_return_locked(vm, leaf.pa + (i << PGT_PAGE_SHIFT));
 			done += n;

@@ -125,11 +125,45 @@ static void test_whole_life(void **state)
 	kf_check(f);
 }
 
+/*
+ * IO space is everything that is not RAM: a host faulting all over it gets
+ * its device mappings until their share of the table pool is used, and can
+ * still fault in every page of its own RAM afterwards.
+ */
+static void test_host_io_cannot_starve_ram(void **state)
+{
+	struct kf *f = *state;
+	unsigned mapped = 0, refused = 0;
+	uint8_t b;
+
+	for (uint64_t k = 0; k < 200; k++) {
+		/* 1 GiB apart, far above RAM: each needs tables of its own. */
+		enum hm_fault e = hm_host_load(f->m, 0, (1ull << 40) + (k << 30), &b, 1, NULL);
+		if (e == HM_FAULT_EXTERNAL)
+			mapped++; /* kcore mapped it; the model has no device there */
+		else if (e == HM_FAULT_TRANSLATION)
+			refused++; /* out of IO tables: the host faults again */
+		else
+			fail_msg("IO probe %llu: fault %d", (unsigned long long)k, e);
+	}
+	assert_true(mapped > 0);
+	assert_true(refused > 0);
+	kf_check(f);
+	/* Every host page of RAM can still be touched (image and pool are CORE). */
+	struct kc_region pool = hm_kcore_pool(f->m);
+	for (uint64_t pa = KF_RAM_BASE + HM_KCORE_IMAGE_SIZE; pa < pool.base; pa += 4096)
+		assert_int_equal(hm_host_load(f->m, 0, pa, &b, 1, NULL), HM_FAULT_NONE);
+	assert_int_equal(hm_host_load(f->m, 0, pool.base, &b, 1, NULL), HM_FAULT_REFUSED);
+	assert_int_equal(hm_host_load(f->m, 0, KF_RAM_BASE, &b, 1, NULL), HM_FAULT_REFUSED);
+	kf_check(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_io_cannot_starve_ram, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
 }
