@@ -376,10 +376,8 @@ int64_t kf_guest_call(struct kf *f, uint64_t vmid, unsigned vcpu, uint64_t fn, u
 {
 	uint64_t r[3];
 	const struct hm_guest_op prog[] = {
-		{ HM_GOP_SET, 0, 0, 0, fn },
-		{ HM_GOP_SET, 1, 0, 0, x1 },
-		{ HM_GOP_SET, 2, 0, 0, x2 },
-		{ HM_GOP_HVC, 0, 0, 0, 0 },
+		{ HM_GOP_SET, 0, 0, 0, fn }, { HM_GOP_SET, 1, 0, 0, x1 },
+		{ HM_GOP_SET, 2, 0, 0, x2 }, { HM_GOP_HVC, 0, 0, 0, 0 },
 		{ HM_GOP_WFI, 0, 0, 0, 0 },
 	};
 	assert_int_equal(hm_guest_program(f->m, (uint16_t)vmid, (uint16_t)vcpu,

@@ -108,13 +108,13 @@ int kf_frame_count(uint64_t pfn);
 uint64_t kf_frame_gfn(uint64_t pfn);
 
 /* enum vm_state and enum vcpu_state of core/state.h, as numbers. */
-#define KF_VM_FREE	0
-#define KF_VM_CREATED	1
-#define KF_VM_VERIFIED	2
-#define KF_VM_POWEROFF	3
-#define KF_VCPU_FREE	0
-#define KF_VCPU_READY	1
-#define KF_VCPU_RUNNING 2
+#define KF_VM_FREE	 0
+#define KF_VM_CREATED	 1
+#define KF_VM_VERIFIED	 2
+#define KF_VM_POWEROFF	 3
+#define KF_VCPU_FREE	 0
+#define KF_VCPU_READY	 1
+#define KF_VCPU_RUNNING	 2
 /* enum vcpu_pending. */
 #define KF_PENDING_NONE	 0
 #define KF_PENDING_FAULT 1

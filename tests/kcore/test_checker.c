@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The invariant checker, tested: a checker that never fires proves nothing.
+ * Each test builds a real state (a verified VM with a faulted-in, shared
+ * page; another VM; host-touched frames), shows that invariants 1-7 hold,
+ * then corrupts one thing on purpose — a raw descriptor in a table page, a
+ * frame-table entry, a field of `kc` — and asserts that hm_check reports
+ * exactly that invariant, in words that name it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../core/state.h"
+#include "fixture.h"
+
+#define IMG_BASE 0x80000000ull
+#define DATA_IPA 0x90000000ull
+#define OA_MASK	 0x0000FFFFFFFFF000ull
+
+struct world {
+	struct kf f;
+	uint64_t vm;	    /* VM 1: verified, data page shared */
+	uint64_t vm2;	    /* VM 2: created, image loaded */
+	uint64_t data;	    /* VM 1's data frame (count 1) */
+	uint64_t host_seen; /* a host frame in the host's stage 2 */
+	uint64_t host_free; /* a host frame the host never touched */
+};
+
+static struct world the_world;
+
+static int setup(void **state)
+{
+	struct world *w = &the_world;
+	struct kf *f = &w->f;
+	struct kf_image img = { IMG_BASE, 2, 0x10 };
+	uint64_t r[3];
+
+	memset(w, 0, sizeof(*w));
+	kf_setup(f);
+	w->vm = kf_vm_verified(f, &img, 1);
+	const struct hm_guest_op prog[] = {
+		{ HM_GOP_SET, 2, 0, 0, 0x1234 },
+		{ HM_GOP_STORE, 2, 8, DATA_IPA, 0 },
+		{ HM_GOP_WFI, 0, 0, 0, 0 },
+	};
+	assert_int_equal(hm_guest_program(f->m, (uint16_t)w->vm, 0, IMG_BASE, prog, 3), 0);
+	assert_int_equal(kf_run(f, w->vm, 0, KC_RUN_RESUME, 0, r), KC_OK);
+	w->data = kf_frame(f);
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, w->vm, 0, w->data, 3, NULL), KC_OK);
+	/* The store retries through the new leaf: CPU 0's TLB caches it. */
+	assert_int_equal(kf_run(f, w->vm, 0, KC_RUN_RESUME, 0, r), KC_OK);
+	assert_int_equal(KC_EXIT_KIND(r[0]), KC_EXIT_WFI);
+	assert_int_equal(kf_guest_call(f, w->vm, 0, KC_GC_SHARE, DATA_IPA >> 12, 1), KC_OK);
+	assert_int_equal(kf_host_try_read(f, w->data << 12), HM_FAULT_NONE);
+	img.fill = 0x20;
+	w->vm2 = kf_vm_loaded(f, &img, 1);
+	w->host_seen = kf_frame(f);
+	assert_int_equal(kf_host_try_read(f, w->host_seen << 12), HM_FAULT_NONE);
+	w->host_free = kf_frame(f);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	hm_machine_destroy(w->f.m); /* the state is corrupt on purpose: no final checks */
+	return 0;
+}
+
+/* The descriptor slot for `va` at `level` in the tree rooted at `root`. */
+static uint64_t *slot_of(struct world *w, uint64_t root, uint64_t va, unsigned level)
+{
+	uint64_t table = root;
+	for (unsigned l = 0;; l++) {
+		uint64_t *t = hm_phys(w->f.m, table, 4096);
+		assert_non_null(t);
+		uint64_t *s = &t[(va >> (12 + 9 * (3 - l))) & 511];
+		if (l == level)
+			return s;
+		if ((*s & 3) != 3)
+			fail_msg("no table at level %u for 0x%llx", l, (unsigned long long)va);
+		table = *s & OA_MASK;
+	}
+}
+
+static frame_t *frame_rw(uint64_t pfn)
+{
+	return (frame_t *)frame_peek(pfn << 12);
+}
+
+/* Holds before: the corruption, not the setup, is what the checker sees. */
+static void holds(struct world *w)
+{
+	kf_check(&w->f);
+}
+
+static void expect_violation(struct world *w, int inv, const char *words)
+{
+	char why[300], head[32];
+	int got = hm_check(w->f.m, why, sizeof(why));
+
+	print_message("# invariant %d: %s\n", inv, why);
+	if (got != inv)
+		fail_msg("want invariant %d, checker says %d: %s", inv, got, why);
+	snprintf(head, sizeof(head), "invariant %d", inv);
+	if (!strstr(why, head) || !strstr(why, words))
+		fail_msg("invariant %d reported without naming it (\"%s\"): %s", inv, words, why);
+}
+
+/* 1: a write-once window slot now maps another frame. */
+static void test_inv1_window_slot_rewritten(void **state)
+{
+	struct world *w = *state;
+	uint64_t va = kc.vms[w->vm2].images[0].window_va;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
+	*s = (*s & ~OA_MASK) | (w->host_free << 12);
+	expect_violation(w, 1, "remap window slot");
+}
+
+/* 1: a window slot removed (write-once means never unmapped either). */
+static void test_inv1_window_slot_removed(void **state)
+{
+	struct world *w = *state;
+	uint64_t va = kc.vms[w->vm2].images[0].window_va;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
+	*s = 0;
+	expect_violation(w, 1, "window");
+}
+
+/* 1: the window maps a slot above its bump pointer. */
+static void test_inv1_window_above_bump(void **state)
+{
+	struct world *w = *state;
+	uint64_t va = kc.vms[w->vm2].images[0].window_va;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
+	uint64_t *beyond = s + (kc.remap_next - ((va - KC_REMAP_BASE) >> 12)); /* same L3 table */
+	assert_true(kc.remap_next < 512);
+	*beyond = *s;
+	expect_violation(w, 1, "above its bump pointer");
+}
+
+/* 2: a frame the host has mapped is suddenly CORE. */
+static void test_inv2_host_maps_core(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	*frame_rw(w->host_seen) = frame_make(OWNER_CORE, 0, 0);
+	expect_violation(w, 2, "CORE frame");
+}
+
+/* 2: a VM's leaf points at kcore's image. */
+static void test_inv2_vm_maps_core(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3);
+	*s = (*s & ~OA_MASK) | (KF_RAM_BASE + 0x2000);
+	expect_violation(w, 2, "CORE frame");
+}
+
+/* 2: the set of CORE frames grew outside kcore's pool operations. */
+static void test_inv2_core_count(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	*frame_rw(w->host_free) = frame_make(OWNER_CORE, 0, 0);
+	expect_violation(w, 2, "CORE frames");
+}
+
+/* 3: the host maps a VM frame that is not shared. */
+static void test_inv3_host_maps_unshared_vm_frame(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	*frame_rw(w->host_seen) = frame_make((unsigned)w->vm, 0, 0x12345);
+	expect_violation(w, 3, "not shared");
+}
+
+/* 3: a host leaf that is not the identity. */
+static void test_inv3_host_not_identity(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kcore_host_s2_root(), w->host_seen << 12, 3);
+	*s = (*s & ~OA_MASK) | (w->host_free << 12);
+	expect_violation(w, 3, "identity");
+}
+
+/* 4: the VM's frame records another gfn than the one it is mapped at. */
+static void test_inv4_wrong_gfn(void **state)
+{
+	struct world *w = *state;
+	frame_t *fr = frame_rw(w->data);
+
+	holds(w);
+	*fr = frame_make(frame_owner(*fr), frame_count(*fr), frame_gfn(*fr) + 5);
+	expect_violation(w, 4, "recorded");
+}
+
+/* 4: the VM maps a frame that belongs to another VM. */
+static void test_inv4_other_owner(void **state)
+{
+	struct world *w = *state;
+	frame_t *fr = frame_rw(w->data);
+
+	holds(w);
+	*fr = frame_make((unsigned)w->vm2, frame_count(*fr), frame_gfn(*fr));
+	expect_violation(w, 4, "owned by");
+}
+
+/* 4: a frame owned by a VM id that does not exist. */
+static void test_inv4_owner_not_a_vm(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	*frame_rw(w->host_free) = frame_make(4, 0, 0); /* VM 4 is FREE */
+	expect_violation(w, 4, "does not exist");
+}
+
+/* 5: a host frame counts DMA mappings that do not exist. */
+static void test_inv5_host_count(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	*frame_rw(w->host_free) = frame_make(OWNER_HOST, 3, 0);
+	expect_violation(w, 5, "DMA");
+}
+
+/* 6: a VM table descriptor pointing outside the VM's pool. */
+static void test_inv6_table_outside_pool(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *l2 = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + (8ull << 21), 2);
+	assert_int_equal(*l2, 0);
+	*l2 = (w->host_free << 12) | 3;
+	expect_violation(w, 6, "VM 1");
+}
+
+/* 6: a level-3 entry with the reserved encoding 0b01. */
+static void test_inv6_reserved_l3(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + 0x1000, 3);
+	assert_int_equal(*s, 0);
+	*s = (w->host_free << 12) | 1;
+	expect_violation(w, 6, "VM 1");
+}
+
+/* 6: a 2 MiB block whose output address is not 2 MiB aligned. */
+static void test_inv6_misaligned_block(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3);
+	uint64_t *l2 = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + (9ull << 21), 2);
+	assert_int_equal(*l2, 0);
+	/* A block with a leaf's attributes, at a frame that is not 2 MiB aligned. */
+	*l2 = ((*s & ~OA_MASK) & ~2ull) | ((w->host_free | 1) << 12);
+	expect_violation(w, 6, "VM 1");
+}
+
+/* 7: a VM leaf made read-only without a TLBI while CPU 0 caches it read-write. */
+static void test_inv7_leaf_changed_without_tlbi(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3);
+	*s &= ~(1ull << 7); /* S2AP[1]: write permission */
+	expect_violation(w, 7, "TLB");
+}
+
+/* 7: a leaf removed (and its frame returned) without a TLBI. */
+static void test_inv7_leaf_removed_without_tlbi(void **state)
+{
+	struct world *w = *state;
+	struct kc_vm *vm = &kc.vms[w->vm];
+
+	holds(w);
+	/* Everything 1-6 look at agrees: only the TLB still has the old entry. */
+	uint64_t *hs = slot_of(w, kcore_host_s2_root(), w->data << 12, 3);
+	*hs = 0; /* the host had it while shared: its leaf goes (also without a TLBI) */
+	*slot_of(w, vm->s2.root, DATA_IPA, 3) = 0;
+	*frame_rw(w->data) = frame_make(OWNER_HOST, 0, 0);
+	vm->nframes--;
+	expect_violation(w, 7, "TLB");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_inv1_window_slot_rewritten),
+		T(test_inv1_window_slot_removed),
+		T(test_inv1_window_above_bump),
+		T(test_inv2_host_maps_core),
+		T(test_inv2_vm_maps_core),
+		T(test_inv2_core_count),
+		T(test_inv3_host_maps_unshared_vm_frame),
+		T(test_inv3_host_not_identity),
+		T(test_inv4_wrong_gfn),
+		T(test_inv4_other_owner),
+		T(test_inv4_owner_not_a_vm),
+		T(test_inv5_host_count),
+		T(test_inv6_table_outside_pool),
+		T(test_inv6_reserved_l3),
+		T(test_inv6_misaligned_block),
+		T(test_inv7_leaf_changed_without_tlbi),
+		T(test_inv7_leaf_removed_without_tlbi),
+	};
+#undef T
+	return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
+}
