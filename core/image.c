@@ -17,6 +17,7 @@
 #include <kcore/abi.h>
 #include <kcore/manifest.h>
 #include <kcore/mem.h>
+#include <kcore/printf.h>
 
 #include "hostmem.h"
 #include "remap.h"
@@ -139,25 +140,35 @@ static void image_hash(const struct kc_image *im, uint8_t out[CRYPTO_SHA256_LEN]
 }
 
 /* Everything VM_VERIFY checks before it changes anything. */
-static int verify_check_locked(struct kc_vm *vm, const struct kc_manifest *m)
+static int verify_check_locked(struct kc_vm *vm, const struct kc_manifest *m, const char **why)
 {
-	if (m->nimages != vm->nimages)
-		return KC_EINVAL; /* the manifest lists other images than were declared */
+	if (m->nimages != vm->nimages) {
+		*why = "the manifest lists another number of images than were declared";
+		return KC_EINVAL;
+	}
 	uint64_t tables = 0;
 	for (unsigned i = 0; i < m->nimages; i++) {
 		const struct kc_image *im = &vm->images[i];
 		if (m->images[i].guest_base != im->guest_base ||
-		    m->images[i].size != im->pages << PGT_PAGE_SHIFT)
+		    m->images[i].size != im->pages << PGT_PAGE_SHIFT) {
+			*why = "an image's base or size differs from the declared slot";
 			return KC_EINVAL;
+		}
 		tables += image_tables_bound(im);
 	}
 	for (unsigned i = 0; i < m->nimages; i++) {
 		uint8_t digest[CRYPTO_SHA256_LEN];
 		image_hash(&vm->images[i], digest);
-		if (!crypto_equal(digest, m->images[i].sha256, sizeof(digest)))
-			return KC_EAUTH; /* what was loaded is not what was signed */
+		if (!crypto_equal(digest, m->images[i].sha256, sizeof(digest))) {
+			*why = "an image's SHA-256 differs from what was loaded";
+			return KC_EAUTH;
+		}
 	}
-	return pgt_pool_available(&vm->pool) < tables ? KC_ENOMEM : KC_OK;
+	if (pgt_pool_available(&vm->pool) < tables) {
+		*why = "the VM's table pool cannot map the images";
+		return KC_ENOMEM;
+	}
+	return KC_OK;
 }
 
 int hc_vm_verify(const uint64_t *args, uint64_t *res)
@@ -190,11 +201,15 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 			memcpy(copy, plat_phys_to_virt(pfn << PGT_PAGE_SHIFT), sizeof(copy));
 		lock_release(&kc.frames_lock);
 	}
+	const char *why = NULL;
 	if (!rc)
 		rc = manifest_parse(copy, sizeof(copy), kc.cfg.trusted_keys, kc.cfg.ntrusted_keys,
-				    &m, NULL);
+				    &m, &why);
 	if (!rc)
-		rc = verify_check_locked(vm, &m);
+		rc = verify_check_locked(vm, &m, &why);
+	/* The operator's clear error; the host only ever sees the status. */
+	if (rc && why)
+		kc_printf("kcore: VM %u not verified: %s (%s)\n", vm->id, why, kcore_err_name(rc));
 	if (!rc) {
 		for (unsigned i = 0; i < vm->nimages; i++) {
 			const struct kc_image *im = &vm->images[i];

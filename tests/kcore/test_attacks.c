@@ -229,9 +229,14 @@ static void test_tampered_image(void **state)
 
 	uint64_t vmid = kf_vm_loaded(f, &loaded_img, 1);
 	uint64_t mpfn = kf_manifest(f, &signed_img, 1, IMG_BASE, false);
+	hm_console_clear(f->m);
 	refused_call(f, KC_EAUTH, KC_HC_VM_VERIFY, vmid, mpfn, 0, 0);
 	assert_int_equal(kf_vm_state(vmid), KF_VM_CREATED);
 	assert_int_equal(kf_vm_lookup(vmid, IMG_BASE), ~0ull); /* nothing mapped */
+	/* The operator learns why on kcore's console. */
+	assert_non_null(
+		strstr(hm_console_text(f->m, NULL),
+		       "not verified: an image's SHA-256 differs from what was loaded (EAUTH)"));
 	refused_call(f, KC_ESTATE, KC_HC_VCPU_RUN, vmid, 0, 0, 0);
 }
 
