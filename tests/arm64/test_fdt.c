@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * platform/arm64/fdt.c on the host: the device tree is firmware input, so
+ * every way it can be odd or wrong is tried here with trees built by
+ * libfdt's own writers — plus QEMU virt's real tree, dumped at build time
+ * (argv[1]) — instead of only the one tree the QEMU boot test sees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libfdt.h>
+
+#include "arm64_fdt.h"
+#include <kcore/abi.h>
+
+static const char *qemu_dtb_path;
+
+/* A small tree-building vocabulary over libfdt's sequential writer. */
+struct tree {
+	char buf[8192];
+};
+
+static void t_begin(struct tree *t, int ac, int sc)
+{
+	assert_int_equal(fdt_create(t->buf, sizeof(t->buf)), 0);
+	assert_int_equal(fdt_finish_reservemap(t->buf), 0);
+	assert_int_equal(fdt_begin_node(t->buf, ""), 0);
+	assert_int_equal(fdt_property_u32(t->buf, "#address-cells", (uint32_t)ac), 0);
+	assert_int_equal(fdt_property_u32(t->buf, "#size-cells", (uint32_t)sc), 0);
+}
+
+static void t_end(struct tree *t)
+{
+	assert_int_equal(fdt_end_node(t->buf), 0);
+	assert_int_equal(fdt_finish(t->buf), 0);
+}
+
+/* A reg of n (base, size) pairs in `cells`-wide numbers (1 or 2). */
+static void t_reg(struct tree *t, int cells, const uint64_t *pairs, int n)
+{
+	fdt32_t v[4 * (KC_MAX_RAM_REGIONS + 1)];
+	assert_true(n <= KC_MAX_RAM_REGIONS + 1);
+	int k = 0;
+	for (int i = 0; i < 2 * n; i++) {
+		if (cells == 2)
+			v[k++] = cpu_to_fdt32((uint32_t)(pairs[i] >> 32));
+		v[k++] = cpu_to_fdt32((uint32_t)pairs[i]);
+	}
+	assert_int_equal(fdt_property(t->buf, "reg", v, k * (int)sizeof(fdt32_t)), 0);
+}
+
+static void t_memory(struct tree *t, const char *name, int cells, const uint64_t *pairs, int n)
+{
+	assert_int_equal(fdt_begin_node(t->buf, name), 0);
+	assert_int_equal(fdt_property_string(t->buf, "device_type", "memory"), 0);
+	t_reg(t, cells, pairs, n);
+	assert_int_equal(fdt_end_node(t->buf), 0);
+}
+
+static void t_uart(struct tree *t, const char *name, int cells, uint64_t base, const char *status)
+{
+	uint64_t reg[2] = { base, 0x1000 };
+	assert_int_equal(fdt_begin_node(t->buf, name), 0);
+	static const char compatible[] = "arm,pl011\0arm,primecell";
+	assert_int_equal(fdt_property(t->buf, "compatible", compatible, sizeof(compatible)), 0);
+	t_reg(t, cells, reg, 1);
+	if (status)
+		assert_int_equal(fdt_property_string(t->buf, "status", status), 0);
+	assert_int_equal(fdt_end_node(t->buf), 0);
+}
+
+static void t_chosen(struct tree *t, const char *bootargs, const char *stdout_path)
+{
+	assert_int_equal(fdt_begin_node(t->buf, "chosen"), 0);
+	if (bootargs)
+		assert_int_equal(fdt_property_string(t->buf, "bootargs", bootargs), 0);
+	if (stdout_path)
+		assert_int_equal(fdt_property_string(t->buf, "stdout-path", stdout_path), 0);
+	assert_int_equal(fdt_end_node(t->buf), 0);
+}
+
+/* The usual shape: 64-bit cells, 1 GiB at 1 GiB, a PL011. */
+static void t_usual(struct tree *t, const char *bootargs)
+{
+	uint64_t mem[2] = { 0x40000000, 0x40000000 };
+	t_begin(t, 2, 2);
+	t_memory(t, "memory@40000000", 2, mem, 1);
+	t_uart(t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_chosen(t, bootargs, NULL);
+	t_end(t);
+}
+
+static int parse(const struct tree *t, struct arm64_fdt_info *info, const char **why)
+{
+	return arm64_fdt_parse(t->buf, info, why);
+}
+
+static void test_usual_tree(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+
+	t_usual(&t, "console=ttyAMA0 kcore.selftest=fault");
+	assert_int_equal(parse(&t, &info, &why), KC_OK);
+	assert_int_equal(info.nram, 1);
+	assert_int_equal(info.ram[0].base, 0x40000000);
+	assert_int_equal(info.ram[0].size, 0x40000000);
+	assert_int_equal(info.uart_base, 0x9000000);
+	assert_int_equal(info.uart_size, 0x1000);
+	assert_string_equal(info.bootargs, "console=ttyAMA0 kcore.selftest=fault");
+	assert_true(arm64_fdt_bootarg_has(info.bootargs, "kcore.selftest=fault"));
+	assert_false(arm64_fdt_bootarg_has(info.bootargs, "kcore.selftest"));
+	assert_false(arm64_fdt_bootarg_has(info.bootargs, "selftest=fault"));
+	assert_false(arm64_fdt_bootarg_has("", "x"));
+}
+
+static void test_several_memory_regions_and_32bit_cells(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+	/* One node with two entries, another node, unaligned edges trimmed. */
+	uint64_t a[4] = { 0x40000000, 0x10000000, 0x60000800, 0x100000 };
+	uint64_t b[2] = { 0x80000000, 0x2000 };
+
+	t_begin(&t, 1, 1);
+	t_memory(&t, "memory@40000000", 1, a, 2);
+	t_memory(&t, "memory@80000000", 1, b, 1);
+	t_uart(&t, "pl011@9000000", 1, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_OK);
+	assert_int_equal(info.nram, 3);
+	assert_int_equal(info.ram[1].base, 0x60001000); /* rounded up */
+	assert_int_equal(info.ram[1].size, 0xff000);	/* end rounded down */
+	assert_int_equal(info.ram[2].base, 0x80000000);
+	assert_string_equal(info.bootargs, ""); /* no /chosen */
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+	uint64_t mem[2] = { 0x40000000, 0x40000000 };
+	uint64_t wrap[2] = { 0xfffffffffffff000ull, 0x2000 };
+	uint64_t tiny[2] = { 0x40000800, 0x400 }; /* not one whole page */
+
+	/* No memory node. */
+	t_begin(&t, 2, 2);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_string_equal(why, "device tree: no usable memory node");
+
+	/* Memory with no whole page. */
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000800", 2, tiny, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+
+	/* A region that wraps around 2^64. */
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@0", 2, wrap, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "wraps"));
+
+	/* No UART, or only a disabled one. */
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, mem, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, "disabled");
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "pl011"));
+
+	/* Cells other than 1 or 2. */
+	t_begin(&t, 3, 2);
+	t_memory(&t, "memory@40000000", 2, mem, 1);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+
+	/* More RAM regions than kcore tracks. */
+	uint64_t many[2 * (KC_MAX_RAM_REGIONS + 1)];
+	for (int i = 0; i <= KC_MAX_RAM_REGIONS; i++) {
+		many[2 * i] = 0x40000000ull + (uint64_t)i * 0x100000;
+		many[2 * i + 1] = 0x1000;
+	}
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, many, KC_MAX_RAM_REGIONS + 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "KC_MAX_RAM_REGIONS"));
+
+	/* Not a device tree at all. */
+	memset(t.buf, 0xa5, sizeof(t.buf));
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "bad header"));
+}
+
+static void test_stdout_path_picks_the_console(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+	uint64_t mem[2] = { 0x40000000, 0x40000000 };
+
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, mem, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_uart(&t, "pl011@9040000", 2, 0x9040000, NULL);
+	t_chosen(&t, NULL, "/pl011@9040000:115200n8");
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_OK);
+	assert_int_equal(info.uart_base, 0x9040000);
+}
+
+static void test_uart_behind_a_translating_bus(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+	uint64_t mem[2] = { 0x40000000, 0x40000000 };
+	fdt32_t ranges[6] = { 0, 0, 0, cpu_to_fdt32(0x10000000), 0, cpu_to_fdt32(0x1000000) };
+
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, mem, 1);
+	assert_int_equal(fdt_begin_node(t.buf, "bus"), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#size-cells", 2), 0);
+	assert_int_equal(fdt_property(t.buf, "ranges", ranges, sizeof(ranges)), 0);
+	t_uart(&t, "pl011@0", 2, 0, NULL);
+	assert_int_equal(fdt_end_node(t.buf), 0);
+	t_end(&t);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "translates"));
+}
+
+static void test_qemu_virt_tree(void **state)
+{
+	(void)state;
+	static char dtb[2 << 20]; /* QEMU pads its dump to 1 MiB */
+	struct arm64_fdt_info info;
+	const char *why;
+
+	if (!qemu_dtb_path)
+		skip(); /* no qemu-system-aarch64 at configure time */
+	FILE *f = fopen(qemu_dtb_path, "rb");
+	assert_non_null(f);
+	size_t n = fread(dtb, 1, sizeof(dtb), f);
+	fclose(f);
+	assert_true(n > 0 && n < sizeof(dtb));
+	assert_int_equal(arm64_fdt_parse(dtb, &info, &why), KC_OK);
+	assert_int_equal(info.nram, 1);
+	assert_int_equal(info.ram[0].base, 0x40000000);
+	assert_int_equal(info.ram[0].size, 1ull << 30); /* dumped with -m 1G */
+	assert_int_equal(info.uart_base, 0x9000000);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usual_tree),
+		cmocka_unit_test(test_several_memory_regions_and_32bit_cells),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_stdout_path_picks_the_console),
+		cmocka_unit_test(test_uart_behind_a_translating_bus),
+		cmocka_unit_test(test_qemu_virt_tree),
+	};
+	qemu_dtb_path = argc > 1 ? argv[1] : NULL;
+	return cmocka_run_group_tests_name("arm64-fdt", tests, NULL, NULL);
+}
