@@ -72,6 +72,27 @@ static inline void desc_write(uint64_t *slot, uint64_t desc)
 	__atomic_store_n(slot, desc, __ATOMIC_RELAXED);
 }
 
+#define L3_REGION (pgt_level_size(2)) /* what one last-level table maps */
+
+/* The last-level table for `va`, if the walk hint knows it. */
+static inline uint64_t *pgt_hint(const struct pgt *pgt, uint64_t va)
+{
+	if (pgt->hint_l3 && (va & ~(L3_REGION - 1)) == pgt->hint_base)
+		return pgt_table(pgt->hint_l3);
+	return NULL;
+}
+
+/*
+ * Remember the last-level table a walk reached.  Walks take a const tree;
+ * the hint is a cache beside the tree, never part of what it maps.
+ */
+static inline void pgt_hint_set(const struct pgt *pgt, uint64_t va, kc_paddr_t l3)
+{
+	struct pgt *w = (struct pgt *)pgt;
+	w->hint_base = va & ~(L3_REGION - 1);
+	w->hint_l3 = l3;
+}
+
 static inline bool desc_is_table(uint64_t desc, unsigned level)
 {
 	return level < PGT_LEAF_LEVEL && (desc & DESC_TYPE_MASK) == DESC_TYPE_TABLE;
@@ -231,6 +252,7 @@ int pgt_init(struct pgt *pgt, enum pgt_format fmt, uint16_t vmid, struct pgt_poo
 	pgt->fmt = fmt;
 	pgt->vmid = vmid;
 	pgt->pool = pool;
+	pgt->hint_l3 = 0;
 	pgt->root = pool_alloc(pool);
 	return KC_OK;
 }
@@ -245,11 +267,22 @@ static int pgt_probe(const struct pgt *pgt, uint64_t va, unsigned level, unsigne
 		     uint64_t **slot, unsigned *first_missing)
 {
 	kc_paddr_t table = pgt->root;
+	uint64_t *l3 = level == PGT_LEAF_LEVEL ? pgt_hint(pgt, va) : NULL;
 
+	if (l3) {
+		*slot = &l3[pgt_index(va, PGT_LEAF_LEVEL)];
+		if (desc_read(*slot) != 0)
+			return KC_EEXIST;
+		*missing = 0;
+		*first_missing = level;
+		return KC_OK;
+	}
 	for (unsigned l = PGT_START_LEVEL; l < level; l++) {
 		uint64_t d = desc_read(&pgt_table(table)[pgt_index(va, l)]);
 		if (desc_is_table(d, l)) {
 			table = d & DESC_OA_MASK;
+			if (l + 1 == PGT_LEAF_LEVEL)
+				pgt_hint_set(pgt, va, table);
 			continue;
 		}
 		if (desc_is_leaf(d, l))
@@ -280,6 +313,8 @@ static void pgt_commit(struct pgt *pgt, uint64_t va, unsigned first, uint64_t *s
 		plat_barrier_tables();
 		desc_write(slot, next | DESC_TYPE_TABLE);
 		slot = &pgt_table(next)[pgt_index(va, l + 1)];
+		if (l + 1 == PGT_LEAF_LEVEL)
+			pgt_hint_set(pgt, va, next);
 	}
 	desc_write(slot, leaf);
 	/*
@@ -314,6 +349,34 @@ int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned le
 	if (rc)
 		return rc;
 	return pgt_pool_available(pgt->pool) < missing ? KC_ENOMEM : KC_OK;
+}
+
+int pgt_map_prepare(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+		    pgt_prot_t prot, struct pgt_prep *prep)
+{
+	unsigned missing;
+
+	if (!pgt_args_valid(pgt, va, pa, level, prot))
+		return KC_EINVAL;
+	int rc = pgt_probe(pgt, va, level, &missing, &prep->slot, &prep->first);
+	if (rc)
+		return rc;
+	prep->va = va;
+	prep->level = level;
+	return pgt_pool_available(pgt->pool) < missing ? KC_ENOMEM : KC_OK;
+}
+
+void pgt_map_prepared(struct pgt *pgt, const struct pgt_prep *prep, kc_paddr_t pa, pgt_prot_t prot)
+{
+	uint64_t leaf = pgt_encode_leaf(pgt->fmt, pa, prep->level, prot);
+
+	if (prep->first == prep->level) {
+		/* The common case: every table exists, only the leaf is new. */
+		desc_write(prep->slot, leaf);
+		plat_barrier_tables();
+		return;
+	}
+	pgt_commit(pgt, prep->va, prep->first, prep->slot, prep->level, leaf);
 }
 
 unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level)
@@ -408,9 +471,16 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *level)
 {
 	kc_paddr_t table = pgt->root;
+	uint64_t *l3 = pgt_hint(pgt, va);
 
 	if (va >= IA_LIMIT)
 		return NULL;
+	if (l3) {
+		/* Its parent entry is a table: no larger leaf can map va. */
+		uint64_t *slot = &l3[pgt_index(va, PGT_LEAF_LEVEL)];
+		*level = PGT_LEAF_LEVEL;
+		return desc_is_leaf(desc_read(slot), PGT_LEAF_LEVEL) ? slot : NULL;
+	}
 	for (unsigned l = PGT_START_LEVEL; l <= PGT_LEAF_LEVEL; l++) {
 		uint64_t *slot = &pgt_table(table)[pgt_index(va, l)];
 		uint64_t d = desc_read(slot);
@@ -421,6 +491,8 @@ static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *lev
 		if (!desc_is_table(d, l))
 			return NULL;
 		table = d & DESC_OA_MASK;
+		if (l + 1 == PGT_LEAF_LEVEL)
+			pgt_hint_set(pgt, va, table);
 	}
 	return NULL;
 }
@@ -444,6 +516,75 @@ int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
 	return KC_OK;
 }
 
+static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t from,
+			uint64_t *va, uint64_t *desc, unsigned *level_out, uint64_t **slot);
+
+/* Clear the leaves of table `table` (at `level`, covering from `base`) inside [va, end). */
+static uint64_t pgt_clear_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t va,
+			     uint64_t end)
+{
+	uint64_t *t = pgt_table(table), size = pgt_level_size(level), n = 0;
+	unsigned i = va > base ? (unsigned)((va - base) / size) : 0;
+	uint64_t left = (end - base - (uint64_t)i * size + size - 1) / size;
+	unsigned stop = left < PGT_ENTRIES - i ? i + (unsigned)left : PGT_ENTRIES;
+
+	if (level == PGT_LEAF_LEVEL) {
+		/* The hot case (a 2 MiB run leaving the host): one pass over the pages. */
+		for (; i < stop; i++) {
+			uint64_t d = desc_read(&t[i]);
+			if (!d)
+				continue;
+			if ((d & DESC_TYPE_MASK) != DESC_TYPE_PAGE)
+				plat_panic("pgt: a non-page entry in a last-level table");
+			desc_write(&t[i], 0);
+			n++;
+		}
+		return n;
+	}
+	for (; i < stop; i++) {
+		uint64_t d = desc_read(&t[i]), at = base + (uint64_t)i * size;
+		if (desc_is_table(d, level)) {
+			n += pgt_clear_in(d & DESC_OA_MASK, level + 1, at, va, end);
+		} else if (desc_is_leaf(d, level)) {
+			if (at < va || at + size > end)
+				plat_panic("pgt: a range unmap would split a leaf");
+			desc_write(&t[i], 0);
+			n++;
+		}
+	}
+	return n;
+}
+
+uint64_t pgt_unmap_range(struct pgt *pgt, uint64_t va, uint64_t size)
+{
+	if (!size || ((va | size) & (PGT_PAGE_SIZE - 1)) || va + size < va || va + size > IA_LIMIT)
+		plat_panic("pgt: malformed range unmap (a kcore bug, ranges are kcore's own)");
+	uint64_t n = pgt_clear_in(pgt->root, PGT_START_LEVEL, 0, va, va + size);
+	/* valid -> invalid: drop the old translations, once for the range. */
+	if (n && pgt->fmt == PGT_S1_EL2)
+		plat_tlbi_el2_all();
+	else if (n)
+		plat_tlbi_s2_range(pgt->vmid, va, size);
+	return n;
+}
+
+bool pgt_take_next(struct pgt *pgt, uint64_t from, uint64_t *va, struct pgt_leaf *leaf)
+{
+	uint64_t desc;
+	unsigned level;
+
+	uint64_t *slot;
+
+	if (!pgt->root || from >= IA_LIMIT ||
+	    !pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, &desc, &level, &slot))
+		return false;
+	if (!pgt_decode_leaf(pgt->fmt, desc, level, &leaf->pa, &leaf->prot))
+		plat_panic("pgt: a table entry kcore cannot decode");
+	leaf->level = level;
+	desc_write(slot, 0);
+	return true;
+}
+
 bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out)
 {
 	unsigned level;
@@ -461,7 +602,7 @@ bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out)
 
 /* pgt_next_entry below `table` (at `level`, covering from `base`). */
 static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t from,
-			uint64_t *va, uint64_t *desc, unsigned *level_out)
+			uint64_t *va, uint64_t *desc, unsigned *level_out, uint64_t **slot)
 {
 	const uint64_t *t = pgt_table(table);
 	uint64_t size = pgt_level_size(level);
@@ -473,7 +614,8 @@ static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_
 		if (!d)
 			continue;
 		if (desc_is_table(d, level)) {
-			if (pgt_next_in(d & DESC_OA_MASK, level + 1, at, from, va, desc, level_out))
+			if (pgt_next_in(d & DESC_OA_MASK, level + 1, at, from, va, desc, level_out,
+					slot))
 				return true;
 			continue;
 		}
@@ -482,6 +624,7 @@ static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_
 		*va = at;
 		*desc = d;
 		*level_out = level;
+		*slot = (uint64_t *)&t[i];
 		return true;
 	}
 	return false;
@@ -490,9 +633,11 @@ static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_
 bool pgt_next_entry(const struct pgt *pgt, uint64_t from, uint64_t *va, uint64_t *desc,
 		    unsigned *level)
 {
+	uint64_t *slot;
+
 	if (!pgt->root || from >= IA_LIMIT)
 		return false;
-	return pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, desc, level);
+	return pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, desc, level, &slot);
 }
 
 /* Visit every table page below `table` (at `level`), deepest first. */
@@ -563,6 +708,7 @@ void pgt_destroy(struct pgt *pgt)
 	if (pgt->root)
 		pgt_walk_tables(pgt, pgt->root, PGT_START_LEVEL, true);
 	pgt->root = 0;
+	pgt->hint_l3 = 0; /* its tables are gone */
 }
 
 uint64_t pgt_count_tables(const struct pgt *pgt)

@@ -178,6 +178,7 @@ static bool arm64_maintenance_check(void)
 	plat_tlbi_el2_va(arm64_addr(__text_start));
 	plat_tlbi_el2_all();
 	plat_tlbi_s2_ipa(1, arm64_layout.ram[0].base);
+	plat_tlbi_s2_range(1, arm64_layout.ram[0].base, 0x200000);
 	plat_tlbi_s2_vmid(1);
 	plat_dcache_clean_inval_poc(line, sizeof(line));
 	plat_barrier_tables();

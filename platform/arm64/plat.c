@@ -112,6 +112,32 @@ void plat_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa)
 	plat_vttbr_restore(old);
 }
 
+void plat_tlbi_s2_range(uint16_t vmid, uint64_t ipa, uint64_t size)
+{
+	uint64_t old;
+
+	dsb(ishst);
+	old = plat_vttbr_switch(vmid);
+	/*
+	 * One IPAS2E1IS per page, then a single DSB and VMALLE1IS for the
+	 * combined stage-1+2 entries (as in plat_tlbi_s2_ipa), instead of the
+	 * whole sequence per page.  TLBI RIPAS2E1IS (FEAT_TLBIRANGE) would do
+	 * it in one instruction where the CPU has it.
+	 */
+	for (uint64_t off = 0; off < size; off += 4096) {
+		uint64_t arg = ((ipa + off) >> 12) & ((1ull << 36) - 1);
+		__asm__ volatile("tlbi ipas2e1is, %0" : : "r"(arg) : "memory");
+	}
+	__asm__ volatile("dsb ish\n\t"
+			 "tlbi vmalle1is\n\t"
+			 "dsb ish\n\t"
+			 "isb"
+			 :
+			 :
+			 : "memory");
+	plat_vttbr_restore(old);
+}
+
 void plat_tlbi_s2_vmid(uint16_t vmid)
 {
 	uint64_t old;

@@ -105,7 +105,8 @@ void hm_arena_unmap(struct hm_machine *m);
 /* tlb.c */
 int hm_tlb_init(struct hm_machine *m);
 void hm_tlb_fini(struct hm_machine *m);
-void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr);
+void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr,
+	     uint64_t size);
 /* Lookup + walk + fill for `cpu` under its lock; the walk result is in *out. */
 enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
 			       uint64_t addr, struct hm_walk *out);

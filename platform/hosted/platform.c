@@ -55,25 +55,30 @@ void *plat_phys_to_virt(kc_paddr_t pa)
 void plat_tlbi_el2_va(uint64_t va)
 {
 	hm_fence();
-	hm_tlbi(hm_current_or_panic("plat_tlbi_el2_va"), HM_TLBI_EL2_VA, 0, va);
+	hm_tlbi(hm_current_or_panic("plat_tlbi_el2_va"), HM_TLBI_EL2_VA, 0, va, 0);
 }
 
 void plat_tlbi_el2_all(void)
 {
 	hm_fence();
-	hm_tlbi(hm_current_or_panic("plat_tlbi_el2_all"), HM_TLBI_EL2_ALL, 0, 0);
+	hm_tlbi(hm_current_or_panic("plat_tlbi_el2_all"), HM_TLBI_EL2_ALL, 0, 0, 0);
 }
 
 void plat_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa)
 {
 	hm_fence();
-	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_ipa"), HM_TLBI_S2_IPA, vmid, ipa);
+	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_ipa"), HM_TLBI_S2_IPA, vmid, ipa, 0);
+}
+
+void plat_tlbi_s2_range(uint16_t vmid, uint64_t ipa, uint64_t size)
+{
+	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_range"), HM_TLBI_S2_RANGE, vmid, ipa, size);
 }
 
 void plat_tlbi_s2_vmid(uint16_t vmid)
 {
 	hm_fence();
-	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_vmid"), HM_TLBI_S2_VMID, vmid, 0);
+	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_vmid"), HM_TLBI_S2_VMID, vmid, 0, 0);
 }
 
 void plat_dcache_clean_inval_poc(const void *va, size_t len)

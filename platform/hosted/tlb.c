@@ -116,7 +116,7 @@ enum hm_fault hm_tlb_translate(struct hm_machine *m, unsigned cpu, const struct 
 }
 
 static bool tlbi_matches(const struct hm_tlb_entry *e, enum hm_tlbi_kind kind, uint16_t vmid,
-			 uint64_t addr)
+			 uint64_t addr, uint64_t size)
 {
 	switch (kind) {
 	case HM_TLBI_EL2_VA:
@@ -125,6 +125,10 @@ static bool tlbi_matches(const struct hm_tlb_entry *e, enum hm_tlbi_kind kind, u
 		return e->regime == HM_REGIME_S1_EL2;
 	case HM_TLBI_S2_IPA:
 		return e->regime == HM_REGIME_S2 && e->vmid == vmid && covers(e, addr);
+	case HM_TLBI_S2_RANGE:
+		/* Any entry overlapping [addr, addr + size): blocks included. */
+		return e->regime == HM_REGIME_S2 && e->vmid == vmid && e->in_base < addr + size &&
+		       addr < e->in_base + e->size;
 	case HM_TLBI_S2_VMID:
 		return e->regime == HM_REGIME_S2 && e->vmid == vmid;
 	}
@@ -151,10 +155,11 @@ static void log_append(struct hm_machine *m, const struct hm_tlbi_rec *r)
 	pthread_mutex_unlock(&m->log_lock);
 }
 
-void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr)
+void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64_t addr,
+	     uint64_t size)
 {
 	struct hm_tlbi_rec r = {
-		.kind = kind, .vmid = vmid, .addr = addr, .cpu = hm_cpu_current()
+		.kind = kind, .vmid = vmid, .addr = addr, .size = size, .cpu = hm_cpu_current()
 	};
 
 	for (unsigned c = 0; c < m->cfg.ncpus; c++) {
@@ -162,7 +167,7 @@ void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64
 
 		pthread_mutex_lock(&t->lock);
 		for (unsigned i = 0; i < HM_TLB_ENTRIES; i++) {
-			if (t->e[i].valid && tlbi_matches(&t->e[i], kind, vmid, addr)) {
+			if (t->e[i].valid && tlbi_matches(&t->e[i], kind, vmid, addr, size)) {
 				t->e[i].valid = false;
 				r.dropped++;
 			}
@@ -201,7 +206,7 @@ size_t hm_tlbi_log_read(struct hm_machine *m, struct hm_tlbi_rec *out, size_t ma
 
 	pthread_mutex_lock(&m->log_lock);
 	n = m->log_len;
-	if (out && max)
+	if (out && max && n) /* an empty log may have no buffer at all */
 		memcpy(out, m->log, (max < n ? max : n) * sizeof(*out));
 	pthread_mutex_unlock(&m->log_lock);
 	return n;

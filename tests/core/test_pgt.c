@@ -326,6 +326,73 @@ static void test_unmap_invalidates_the_tlb(void **state)
 	assert_int_equal(hm_access(f->m, 0, &c1, 0x40003008, HM_READ, &w), HM_FAULT_TRANSLATION);
 }
 
+static void test_unmap_range_one_invalidation(void **state)
+{
+	struct fixture *f = *state;
+	pgt_prot_t rw = PGT_PROT_R | PGT_PROT_W;
+	struct hm_ctx ctx = hm_ctx_s2(f->s2.vmid, f->s2.root);
+	struct hm_tlbi_rec rec[4];
+	struct hm_walk w;
+
+	/* 512 pages in [2 MiB, 4 MiB), one neighbour above; two in CPU 1's TLB. */
+	for (uint64_t i = 0; i < 512; i++)
+		assert_int_equal(pgt_map(&f->s2, 0x200000 + i * 4096, 0x40200000 + i * 4096, 3, rw),
+				 KC_OK);
+	assert_int_equal(pgt_map(&f->s2, 0x400000, 0x40400000, 3, rw), KC_OK);
+	assert_int_equal(hm_access(f->m, 1, &ctx, 0x200000, HM_READ, &w), HM_FAULT_NONE);
+	assert_int_equal(hm_access(f->m, 1, &ctx, 0x3ff000, HM_READ, &w), HM_FAULT_NONE);
+	assert_int_equal(hm_access(f->m, 1, &ctx, 0x400000, HM_READ, &w), HM_FAULT_NONE);
+	hm_tlbi_log_clear(f->m);
+
+	assert_int_equal(pgt_unmap_range(&f->s2, 0x200000, 0x200000), 512);
+	assert_int_equal(hm_tlbi_log_read(f->m, rec, 4), 1); /* one, not 512 */
+	assert_int_equal(rec[0].kind, HM_TLBI_S2_RANGE);
+	assert_int_equal(rec[0].vmid, 7);
+	assert_int_equal(rec[0].addr, 0x200000);
+	assert_int_equal(rec[0].size, 0x200000);
+	assert_int_equal(rec[0].dropped, 2); /* the neighbour's entry stays */
+	assert_int_equal(hm_access(f->m, 1, &ctx, 0x3ff000, HM_READ, &w), HM_FAULT_TRANSLATION);
+	assert_int_equal(hm_access(f->m, 1, &ctx, 0x400000, HM_READ, &w), HM_FAULT_NONE);
+	assert_true(w.tlb_hit);
+
+	/* Nothing there: nothing removed, nothing invalidated. */
+	hm_tlbi_log_clear(f->m);
+	assert_int_equal(pgt_unmap_range(&f->s2, 0x200000, 0x200000), 0);
+	assert_int_equal(hm_tlbi_log_read(f->m, rec, 4), 0);
+}
+
+static void test_take_next_and_prepare(void **state)
+{
+	struct fixture *f = *state;
+	pgt_prot_t rw = PGT_PROT_R | PGT_PROT_W;
+	struct pgt_prep prep;
+	struct pgt_leaf leaf;
+	struct hm_tlbi_rec rec[2];
+	uint64_t va;
+
+	/* prepare + map_prepared == pgt_map; a taken slot is refused at prepare. */
+	assert_int_equal(pgt_map_prepare(&f->s2, 0x5000, 0x40005000, 3, rw, &prep), KC_OK);
+	pgt_map_prepared(&f->s2, &prep, 0x40005000, rw);
+	assert_int_equal(walk(f, &f->s2, 0x5008).pa, 0x40005008);
+	assert_int_equal(pgt_map_prepare(&f->s2, 0x5000, 0x40006000, 3, rw, &prep), KC_EEXIST);
+	assert_int_equal(pgt_map_prepare(&f->s2, 0x5800, 0x40006000, 3, rw, &prep), KC_EINVAL);
+	assert_int_equal(pgt_map(&f->s2, 0x40000000, 0x40200000, 2, rw), KC_OK);
+
+	/* take_next hands out leaves in address order and invalidates nothing. */
+	hm_tlbi_log_clear(f->m);
+	assert_true(pgt_take_next(&f->s2, 0, &va, &leaf));
+	assert_int_equal(va, 0x5000);
+	assert_int_equal(leaf.pa, 0x40005000);
+	assert_int_equal(leaf.level, 3);
+	assert_true(pgt_take_next(&f->s2, va + 4096, &va, &leaf));
+	assert_int_equal(va, 0x40000000);
+	assert_int_equal(leaf.level, 2);
+	assert_int_equal(leaf.prot, rw);
+	assert_false(pgt_take_next(&f->s2, 0, &va, &leaf));
+	assert_int_equal(hm_tlbi_log_read(f->m, rec, 2), 0);
+	assert_int_equal(walk(f, &f->s2, 0x5000).fault, HM_FAULT_TRANSLATION);
+}
+
 static void test_decode_is_strict(void **state)
 {
 	(void)state;
@@ -381,6 +448,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_range_uses_largest_leaves, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_invalidates_the_tlb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_range_one_invalidation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_next_and_prepare, setup, teardown),
 		cmocka_unit_test(test_decode_is_strict),
 		cmocka_unit_test_setup_teardown(test_destroy_returns_every_page, setup, teardown),
 	};

@@ -78,12 +78,27 @@ uint64_t pgt_pool_available(const struct pgt_pool *pool);
 /* True if `pa` is a frame of this pool's run (in use or not). */
 bool pgt_pool_contains(const struct pgt_pool *pool, kc_paddr_t pa);
 
+/* A leaf as software sees it (pgt_lookup, pgt_take_next). */
+struct pgt_leaf {
+	kc_paddr_t pa; /* output address (of `va` itself for pgt_lookup) */
+	unsigned level;
+	pgt_prot_t prot;
+};
+
 /* One translation table tree. */
 struct pgt {
 	kc_paddr_t root; /* level-0 table */
 	enum pgt_format fmt;
 	uint16_t vmid;	       /* stage-2 only: tags TLB invalidations */
 	struct pgt_pool *pool; /* where this tree's table pages come from */
+	/*
+	 * Walk hint: the last-level table that maps [hint_base, +2 MiB), so a
+	 * fault next to the last one skips three levels.  Sound because tables
+	 * are never unlinked while the tree lives (only pgt_destroy frees them,
+	 * and clears the hint); 0 = no hint.
+	 */
+	uint64_t hint_base;
+	kc_paddr_t hint_l3;
 };
 
 /* Allocate an empty root.  KC_ENOMEM if the pool is empty. */
@@ -109,6 +124,22 @@ int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_pro
 int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
 		  pgt_prot_t prot);
 
+/*
+ * The same check, keeping what the walk found, so the mapping that follows
+ * does not walk again (the fault-in hot path).  pgt_map_prepared must come
+ * while the caller still holds the table's lock, with nothing changed in
+ * the tree in between; then it cannot fail.
+ */
+struct pgt_prep {
+	uint64_t *slot; /* where the walk stopped */
+	unsigned first; /* the level of that slot */
+	uint64_t va;
+	unsigned level;
+};
+int pgt_map_prepare(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+		    pgt_prot_t prot, struct pgt_prep *prep);
+void pgt_map_prepared(struct pgt *pgt, const struct pgt_prep *prep, kc_paddr_t pa, pgt_prot_t prot);
+
 /* Table pages a pgt_map at (va, level) would allocate now (0 if mapped). */
 unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level);
 
@@ -126,12 +157,22 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
  */
 int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level);
 
+/*
+ * Remove every leaf inside [va, va+size) (page aligned; a leaf must not
+ * straddle either end) and invalidate the range once, as one
+ * plat_tlbi_*_range-like step: one walk per last-level table instead of
+ * one walk and one TLBI per page.  Returns the number of leaves removed.
+ */
+uint64_t pgt_unmap_range(struct pgt *pgt, uint64_t va, uint64_t size);
+
+/*
+ * Find the first leaf at or above `from`, remove it WITHOUT invalidating,
+ * and return it (VM_RECLAIM: the VM can no longer run, and one VMID-wide
+ * invalidation follows the whole batch).  False when there is none.
+ */
+bool pgt_take_next(struct pgt *pgt, uint64_t from, uint64_t *va, struct pgt_leaf *leaf);
+
 /* Software walk: the leaf mapping `va`, if any. */
-struct pgt_leaf {
-	kc_paddr_t pa; /* output address of `va` itself (not of the leaf's base) */
-	unsigned level;
-	pgt_prot_t prot;
-};
 bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out);
 
 /*

@@ -50,6 +50,13 @@ void plat_tlbi_el2_all(void);
  */
 void plat_tlbi_s2_ipa(uint16_t vmid, uint64_t ipa);
 
+/*
+ * plat_tlbi_s2_ipa for every page of [ipa, ipa+size), as one step (Armv8.4
+ * TLBI RIPAS2E1IS where the CPU has it, else a loop of IPAS2E1IS with one
+ * DSB and one VMALLE1IS at the end).
+ */
+void plat_tlbi_s2_range(uint16_t vmid, uint64_t ipa, uint64_t size);
+
 /* Drop every stage-1 and stage-2 translation tagged `vmid`. */
 void plat_tlbi_s2_vmid(uint16_t vmid);
 

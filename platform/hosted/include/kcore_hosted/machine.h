@@ -190,10 +190,11 @@ unsigned hm_tlb_count(struct hm_machine *m, unsigned cpu);
 void hm_tlb_reset(struct hm_machine *m);
 
 enum hm_tlbi_kind {
-	HM_TLBI_EL2_VA,	 /* plat_tlbi_el2_va(addr) */
-	HM_TLBI_EL2_ALL, /* plat_tlbi_el2_all() */
-	HM_TLBI_S2_IPA,	 /* plat_tlbi_s2_ipa(vmid, addr) */
-	HM_TLBI_S2_VMID, /* plat_tlbi_s2_vmid(vmid) */
+	HM_TLBI_EL2_VA,	  /* plat_tlbi_el2_va(addr) */
+	HM_TLBI_EL2_ALL,  /* plat_tlbi_el2_all() */
+	HM_TLBI_S2_IPA,	  /* plat_tlbi_s2_ipa(vmid, addr) */
+	HM_TLBI_S2_VMID,  /* plat_tlbi_s2_vmid(vmid) */
+	HM_TLBI_S2_RANGE, /* plat_tlbi_s2_range(vmid, addr, size) */
 };
 
 #define HM_NO_CPU (~0u)
@@ -204,6 +205,7 @@ struct hm_tlbi_rec {
 	enum hm_tlbi_kind kind;
 	uint16_t vmid;	  /* S2 kinds, else 0 */
 	uint64_t addr;	  /* VA / IPA kinds, else 0 */
+	uint64_t size;	  /* S2_RANGE: bytes from addr, else 0 */
 	unsigned cpu;	  /* issuing CPU, HM_NO_CPU if the thread ran none */
 	unsigned dropped; /* TLB entries it removed, over all CPUs */
 };
