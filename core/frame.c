@@ -8,12 +8,18 @@
 
 #include "state.h"
 
+/*
+ * Below a region's base, pa - base wraps to a huge index, which the one
+ * compare with npages rejects as well (regions are far smaller than 2^52
+ * pages): one test per region on the fault path.
+ */
 static const frame_t *frame_find(kc_paddr_t pa)
 {
 	for (unsigned i = 0; i < kc.nram; i++) {
 		const struct kc_ram *r = &kc.ram[i];
-		if (pa >= r->base && (pa - r->base) >> PGT_PAGE_SHIFT < r->npages)
-			return &kc.frames[r->first + ((pa - r->base) >> PGT_PAGE_SHIFT)];
+		uint64_t idx = (pa - r->base) >> PGT_PAGE_SHIFT;
+		if (idx < r->npages)
+			return &kc.frames[r->first + idx];
 	}
 	return NULL;
 }
@@ -22,6 +28,18 @@ frame_t *frame_of_locked(kc_paddr_t pa)
 {
 	LOCK_ASSERT_HELD(&kc.frames_lock);
 	return (frame_t *)frame_find(pa);
+}
+
+frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n)
+{
+	LOCK_ASSERT_HELD(&kc.frames_lock);
+	for (unsigned i = 0; i < kc.nram; i++) {
+		const struct kc_ram *r = &kc.ram[i];
+		uint64_t idx = (pa - r->base) >> PGT_PAGE_SHIFT; /* wraps below base */
+		if (idx < r->npages)
+			return r->npages - idx >= n ? &kc.frames[r->first + idx] : NULL;
+	}
+	return NULL;
 }
 
 const frame_t *frame_peek(kc_paddr_t pa)
@@ -49,11 +67,12 @@ bool frame_is_io(kc_paddr_t pa)
 	return true;
 }
 
-void frame_scrub(kc_paddr_t pa)
+void frame_scrub(kc_paddr_t pa, uint64_t n)
 {
+	/* Callers pass runs of one RAM region, which are contiguous here too. */
 	void *p = plat_phys_to_virt(pa);
 
-	memset(p, 0, PGT_PAGE_SIZE);
+	memset(p, 0, n << PGT_PAGE_SHIFT);
 	/* The next owner may map it non-cacheable: no old line may survive. */
-	plat_dcache_clean_inval_poc(p, PGT_PAGE_SIZE);
+	plat_dcache_clean_inval_poc(p, n << PGT_PAGE_SHIFT);
 }

@@ -38,7 +38,6 @@ int kcore_host_fault(uint64_t ipa, bool write)
 		return KC_EPERM;
 	}
 	/* Still under frames_lock, so the frame cannot change hands meanwhile. */
-	lock_acquire(&kc.host_lock);
 	int rc = KC_OK;
 	unsigned tables = 0;
 	if (prot & PGT_PROT_DEVICE) {
@@ -55,7 +54,6 @@ int kcore_host_fault(uint64_t ipa, bool write)
 		rc = pgt_map(&kc.host_s2, pa, pa, PGT_LEAF_LEVEL, prot);
 	if (!rc)
 		kc.host_io_tables += tables;
-	lock_release(&kc.host_lock);
 	lock_release(&kc.frames_lock);
 	/* Another CPU mapped it first: the mapping is there, retry the access. */
 	return rc == KC_EEXIST ? KC_OK : rc;
@@ -64,7 +62,17 @@ int kcore_host_fault(uint64_t ipa, bool write)
 void host_unmap_locked(kc_paddr_t pa)
 {
 	LOCK_ASSERT_HELD(&kc.frames_lock);
-	LOCK_ASSERT_HELD(&kc.host_lock);
 	/* KC_ENOENT is fine: the host never touched the frame. */
 	(void)pgt_unmap(&kc.host_s2, pa, NULL);
+}
+
+void host_unmap_run_locked(kc_paddr_t pa, uint64_t n)
+{
+	LOCK_ASSERT_HELD(&kc.frames_lock);
+	if (n == 1) {
+		(void)pgt_unmap(&kc.host_s2, pa, NULL);
+		return;
+	}
+	/* The host maps 4 KiB pages only: one walk and one range TLBI for all. */
+	(void)pgt_unmap_range(&kc.host_s2, pa, n << PGT_PAGE_SHIFT);
 }

@@ -7,8 +7,11 @@
 
 /*
  * Take frame `pa` out of the host's stage 2 (if mapped) and invalidate the
- * host's TLB entry for it.  Holding frames_lock and host_lock.
+ * host's TLB entry for it.  Holding frames_lock.
  */
 void host_unmap_locked(kc_paddr_t pa);
+
+/* The same for the n frames from `pa` (n = 1 or a 2 MiB aligned 512). */
+void host_unmap_run_locked(kc_paddr_t pa, uint64_t n);
 
 #endif /* KCORE_HOSTMEM_H */

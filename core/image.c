@@ -91,7 +91,6 @@ int hc_vm_load_image_page(const uint64_t *args, uint64_t *res)
 	uint64_t slot = im->window_va + (im->loaded << PGT_PAGE_SHIFT);
 
 	lock_acquire(&kc.frames_lock);
-	lock_acquire(&kc.host_lock);
 	lock_acquire(&kc.core_lock);
 	const frame_t *f = frame_of_locked(pa);
 	if (!f)
@@ -111,7 +110,6 @@ int hc_vm_load_image_page(const uint64_t *args, uint64_t *res)
 		vm->nframes++;
 	}
 	lock_release(&kc.core_lock);
-	lock_release(&kc.host_lock);
 	lock_release(&kc.frames_lock);
 	lock_release(&vm->lock);
 	return rc;

@@ -116,7 +116,6 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	kc.cfg = *cfg;
 	kc.layout = *l;
 	lock_init(&kc.frames_lock);
-	lock_init(&kc.host_lock);
 	lock_init(&kc.core_lock);
 
 	kc_paddr_t at = l->pool.base;
@@ -168,11 +167,4 @@ const struct pgt *kcore_coremap(void)
 kc_paddr_t kcore_host_s2_root(void)
 {
 	return kc.host_s2.root;
-}
-
-struct kc_vm *vm_get(uint64_t id)
-{
-	if (!kc.up || id < 1 || id > kc.cfg.max_vms)
-		return NULL;
-	return &kc.vms[id];
 }

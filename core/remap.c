@@ -57,7 +57,11 @@ kc_paddr_t remap_lookup(uint64_t va)
 {
 	struct pgt_leaf leaf;
 
-	if (!pgt_lookup(&kc.coremap, va, &leaf))
+	/* Under core_lock: a walk also updates the tree's walk hint. */
+	lock_acquire(&kc.core_lock);
+	bool found = pgt_lookup(&kc.coremap, va, &leaf);
+	lock_release(&kc.core_lock);
+	if (!found)
 		plat_panic("remap: an image slot that was loaded is not mapped");
 	return leaf.pa;
 }

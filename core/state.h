@@ -6,8 +6,9 @@
  * scratch, so a fuzzer can start a fresh machine per input.  Locks are in
  * core/lock.h, with the lock order.  Which lock guards what:
  *
- *   frames_lock   kc.frames[]
- *   host_lock     kc.host_s2, kc.host_pool
+ *   frames_lock   kc.frames[], and the host's stage 2 (kc.host_s2,
+ *                 kc.host_pool, kc.host_io_tables): the two always change
+ *                 together, so one lock guards both
  *   core_lock     kc.coremap, kc.core_pool, kc.remap_*
  *   vm->lock      the rest of *vm (state, vCPUs, images, s2, pool, counters)
  */
@@ -137,7 +138,6 @@ struct kcore {
 	struct kc_lock frames_lock;
 	frame_t *frames;
 
-	struct kc_lock host_lock;
 	struct pgt_pool host_pool;
 	struct pgt host_s2;
 	uint64_t host_io_tables; /* host table pages first needed for IO mappings */
@@ -159,12 +159,17 @@ extern struct kcore kc;
 
 /* The entry of RAM frame `pa`, or NULL if pa is not RAM.  frames_lock held. */
 frame_t *frame_of_locked(kc_paddr_t pa);
+/*
+ * The entries of the n frames from `pa`, consecutive in the table, or NULL
+ * if they are not all RAM of one region.  frames_lock held.
+ */
+frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n);
 /* Read-only lookup for code that only inspects (checker, digest). */
 const frame_t *frame_peek(kc_paddr_t pa);
 /* Device space a host or VM may map: not RAM, not kcore's own devices. */
 bool frame_is_io(kc_paddr_t pa);
-/* Zero a frame before it changes hands, and push it out of the caches. */
-void frame_scrub(kc_paddr_t pa);
+/* Zero n frames from pa (one region) before they change hands, out of the caches too. */
+void frame_scrub(kc_paddr_t pa, uint64_t n);
 /* The PA of frame index `i` (0 <= i < kc.total_frames). */
 kc_paddr_t frame_pa(uint64_t i);
 
@@ -176,6 +181,10 @@ uint64_t remap_slot_hash(uint64_t va, kc_paddr_t pa);
 /* ---- helpers shared by the call handlers ------------------------------- */
 
 /* The VM `id` if 1 <= id <= cfg.max_vms, else NULL (no lock taken). */
-struct kc_vm *vm_get(uint64_t id);
+static inline struct kc_vm *vm_get(uint64_t id)
+{
+	/* Before kcore_init max_vms is 0, so this is NULL then too. */
+	return id - 1 < kc.cfg.max_vms ? &kc.vms[id] : NULL;
+}
 
 #endif /* KCORE_STATE_H */

@@ -6,8 +6,8 @@
  *
  * Ownership moves host -> VM as: check every frame, check the VM's table
  * can take the mapping, then commit — owner change, host unmap + TLBI,
- * and only then the VM mapping — all under vm->lock, frames_lock and
- * host_lock, so nothing is ever half done (SeKVM's W3/W4/W18).
+ * and only then the VM mapping — all under vm->lock and frames_lock, so
+ * nothing is ever half done (SeKVM's W3/W4/W18).
  */
 #include <kcore/abi.h>
 
@@ -18,16 +18,23 @@
 #define VM_RAM_PROT (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X)
 #define VM_IO_PROT  (PGT_PROT_R | PGT_PROT_W | PGT_PROT_DEVICE)
 
-/* A host frame that may become a VM's: owned by the host, no DMA mapping. */
-static int host_frame_free_locked(kc_paddr_t pa)
+/*
+ * Whether the n frames at `f` may become a VM's: owned by the host, with no
+ * DMA mapping.  One pass over consecutive entries (the 2 MiB hot path).
+ */
+static int host_frames_free_locked(const frame_t *f, uint64_t n)
 {
-	const frame_t *f = frame_of_locked(pa);
-
-	if (!f)
-		return KC_EINVAL; /* not RAM */
-	if (frame_owner(*f) != OWNER_HOST)
-		return KC_EPERM;
-	return frame_count(*f) ? KC_EBUSY : KC_OK;
+	/* Owner HOST (0) and count 0: nothing above the gfn field is set. */
+	uint64_t busy = 0;
+	for (uint64_t i = 0; i < n; i++)
+		busy |= f[i] >> FRAME_OWNER_SHIFT;
+	if (!busy)
+		return KC_OK;
+	/* Some frame is not free: say which way, as for a single frame. */
+	for (uint64_t i = 0; i < n; i++)
+		if (frame_owner(f[i]) != OWNER_HOST)
+			return KC_EPERM;
+	return KC_EBUSY;
 }
 
 /* DFSC/IFSC "translation fault": the only fault that a new mapping fixes. */
@@ -80,25 +87,26 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 	kc_paddr_t pa = pfn << PGT_PAGE_SHIFT;
 
 	lock_acquire(&kc.frames_lock);
-	lock_acquire(&kc.host_lock);
-	for (uint64_t i = 0; i < n && !rc; i++)
-		rc = host_frame_free_locked(pa + (i << PGT_PAGE_SHIFT));
+	struct pgt_prep prep;
+	frame_t *f = frame_run_locked(pa, n);
+	if (!f)
+		rc = KC_EINVAL; /* not RAM (or a run across two RAM regions) */
+	if (!rc)
+		rc = host_frames_free_locked(f, n);
 	if (!rc && vm_overlaps_image(vm, ipa, n << PGT_PAGE_SHIFT))
 		rc = KC_EEXIST;
 	if (!rc)
-		rc = pgt_map_check(&vm->s2, ipa, pa, (unsigned)level, VM_RAM_PROT);
+		rc = pgt_map_prepare(&vm->s2, ipa, pa, (unsigned)level, VM_RAM_PROT, &prep);
 	if (!rc) {
-		for (uint64_t i = 0; i < n; i++) {
-			kc_paddr_t p = pa + (i << PGT_PAGE_SHIFT);
-			*frame_of_locked(p) = frame_make(vm->id, 0, (ipa >> PGT_PAGE_SHIFT) + i);
-			host_unmap_locked(p);
-		}
-		if (pgt_map(&vm->s2, ipa, pa, (unsigned)level, VM_RAM_PROT) != KC_OK)
-			plat_panic("vmmem: a checked VM mapping failed");
+		/* Owner first, then the host loses it (TLBI), then the VM gets it. */
+		frame_t first = frame_make(vm->id, 0, ipa >> PGT_PAGE_SHIFT);
+		for (uint64_t i = 0; i < n; i++)
+			f[i] = first + i; /* the gfn is the low field: no carry in a 2 MiB run */
+		host_unmap_run_locked(pa, n);
+		pgt_map_prepared(&vm->s2, &prep, pa, VM_RAM_PROT);
 		vm->nframes += n;
 		v->pending = PENDING_NONE;
 	}
-	lock_release(&kc.host_lock);
 	lock_release(&kc.frames_lock);
 	lock_release(&vm->lock);
 	return rc;
@@ -167,7 +175,6 @@ static int gc_share_common(struct kc_vm *vm, uint64_t gfn, uint64_t n, bool shar
 			rc = KC_EPERM; /* not shared */
 	}
 	if (!rc) {
-		lock_acquire(&kc.host_lock);
 		for (uint64_t i = 0; i < n; i++) {
 			kc_paddr_t pa = 0;
 			if (vm_gfn_frame_locked(vm, gfn + i, &pa) != KC_OK)
@@ -178,7 +185,6 @@ static int gc_share_common(struct kc_vm *vm, uint64_t gfn, uint64_t n, bool shar
 			if (!count)
 				host_unmap_locked(pa); /* the host loses it again */
 		}
-		lock_release(&kc.host_lock);
 	}
 	lock_release(&kc.frames_lock);
 	lock_release(&vm->lock);
@@ -195,16 +201,43 @@ int gc_unshare(struct kc_vm *vm, uint64_t gfn, uint64_t n)
 	return gc_share_common(vm, gfn, n, false);
 }
 
-/* Return one VM frame to the host, scrubbed. */
-static void vm_frame_return_locked(struct kc_vm *vm, kc_paddr_t pa)
+/*
+ * Give the n frames from `pa` (one RAM region) back to the host: scrubbed
+ * first, then the host's.  A run is scrubbed in one go.
+ */
+static void vm_frames_return_locked(struct kc_vm *vm, kc_paddr_t pa, uint64_t n)
 {
-	frame_t *f = frame_of_locked(pa);
+	frame_t *f = frame_run_locked(pa, n);
 
-	if (!f || frame_owner(*f) != vm->id)
-		plat_panic("vmmem: reclaiming a frame the VM does not own");
-	frame_scrub(pa);
-	*f = frame_make(OWNER_HOST, 0, 0);
-	vm->nframes--;
+	if (!f)
+		plat_panic("vmmem: reclaiming a run that is not RAM of one region");
+	for (uint64_t i = 0; i < n; i++)
+		if (frame_owner(f[i]) != vm->id)
+			plat_panic("vmmem: reclaiming a frame the VM does not own");
+	frame_scrub(pa, n);
+	for (uint64_t i = 0; i < n; i++)
+		f[i] = frame_make(OWNER_HOST, 0, 0);
+	vm->nframes -= n;
+}
+
+/* Frames waiting to go back, merged while they are physically consecutive. */
+struct reclaim_run {
+	kc_paddr_t pa;
+	uint64_t n;
+};
+
+static void reclaim_add_locked(struct kc_vm *vm, struct reclaim_run *run, kc_paddr_t pa, uint64_t n)
+{
+	/* Consecutive frames of one region merge: one memset and one cache clean per run. */
+	if (run->n && pa == run->pa + (run->n << PGT_PAGE_SHIFT) &&
+	    frame_run_locked(run->pa, run->n + n)) {
+		run->n += n;
+		return;
+	}
+	if (run->n)
+		vm_frames_return_locked(vm, run->pa, run->n);
+	run->pa = pa;
+	run->n = n;
 }
 
 int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
@@ -224,39 +257,42 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 		}
 	}
 	lock_acquire(&kc.frames_lock);
-	lock_acquire(&kc.host_lock);
+	struct reclaim_run run = { 0, 0 };
 	/* Image frames never mapped into the VM: found through the window. */
 	for (unsigned i = 0; i < vm->nimages && !vm->images_mapped && done < max; i++) {
 		struct kc_image *im = &vm->images[i];
 		for (; im->reclaimed < im->loaded && done < max; im->reclaimed++, done++)
-			vm_frame_return_locked(vm, remap_lookup(im->window_va +
-								(im->reclaimed << PGT_PAGE_SHIFT)));
+			reclaim_add_locked(
+				vm, &run,
+				remap_lookup(im->window_va + (im->reclaimed << PGT_PAGE_SHIFT)), 1);
 	}
 	/*
 	 * Everything the VM's stage 2 maps, in IPA order from the cursor.  A
 	 * 2 MiB block goes back whole, so one call may return up to max + 511;
-	 * a device leaf counts as one unit of work.
+	 * a device leaf counts as one unit of work.  Leaves are removed without
+	 * a TLBI each: the VM is off and none of its vCPUs runs, so no CPU can
+	 * use a stale entry of its VMID, and one VMID-wide invalidation below
+	 * drops them all before the call returns.
 	 */
-	uint64_t va, desc;
-	unsigned level;
-	while (done < max && pgt_next_entry(&vm->s2, vm->reclaim_cursor, &va, &desc, &level)) {
-		struct pgt_leaf leaf;
-		if (!pgt_lookup(&vm->s2, va, &leaf))
-			plat_panic("vmmem: a VM table entry kcore cannot decode");
+	uint64_t va;
+	struct pgt_leaf leaf;
+	bool removed = false;
+	while (done < max && pgt_take_next(&vm->s2, vm->reclaim_cursor, &va, &leaf)) {
 		uint64_t n = pgt_level_size(leaf.level) >> PGT_PAGE_SHIFT;
-		if (pgt_unmap(&vm->s2, va, NULL) != KC_OK)
-			plat_panic("vmmem: a leaf found by the walk cannot be removed");
+		removed = true;
 		if (leaf.prot & PGT_PROT_DEVICE) {
 			done++; /* no frame to return, but work all the same */
 		} else {
-			for (uint64_t i = 0; i < n; i++)
-				vm_frame_return_locked(vm, leaf.pa + (i << PGT_PAGE_SHIFT));
+			reclaim_add_locked(vm, &run, leaf.pa, n);
 			done += n;
 		}
 		vm->reclaim_cursor = va + pgt_level_size(leaf.level);
 	}
+	if (run.n)
+		vm_frames_return_locked(vm, run.pa, run.n);
+	if (removed)
+		plat_tlbi_s2_vmid(vm->id);
 	res[0] = vm->nframes;
-	lock_release(&kc.host_lock);
 	lock_release(&kc.frames_lock);
 	lock_release(&vm->lock);
 	return KC_OK;
