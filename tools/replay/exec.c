@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Executing trace operations on a hosted machine, and the oracles the
+ * fuzzers and `kcore-replay --check-every-op` run after every operation:
+ *
+ *   1. invariants 1-7 (hm_check);
+ *   2. error atomicity: a call that fails leaves kcore_digest unchanged;
+ *   3. a reference model of frame ownership.  It knows only what the ABI
+ *      promises (docs/ARCHITECTURE.md, "Frame states"): at boot kcore's
+ *      image and metadata pool are CORE and the rest is HOST; a successful
+ *      VM_LOAD_IMAGE_PAGE or VM_MAP_FAULT moves the named host frame(s) to
+ *      the VM; VM_RECLAIM moves VM frames back, scrubbed, and says how many
+ *      remain; nothing else changes an owner.  After every operation each
+ *      frame's owner in kcore's table must be the model's, a frame may go
+ *      to a VM only from the host, a destroyed VM owns nothing, VM ids are
+ *      the lowest free, and the host may touch a VM frame only while the VM
+ *      shares it.
+ *
+ * The model reads kcore's frame table (core/state.h) only to compare: it
+ * never copies from it.
+ */
+#include "replay.h"
+
+#include "../../core/state.h"
+
+#include <bearssl.h>
+#include <kcore/abi.h>
+#include <kcore/manifest.h>
+#include <kcore_hosted/boot.h>
+#include <kcore_hosted/host.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RP_MODEL_HOST 0u
+#define RP_MODEL_CORE 0xFFFu
+#define RP_NRECENT    8u
+
+struct rp_img_rec {
+	uint64_t base, pages;
+	uint8_t fill;
+};
+
+struct rp_exec {
+	struct rp_machine mc;
+	struct rp_exec_opts opts;
+	struct hm_machine *m;
+	unsigned cpu;
+	uint64_t ram_pfn, nframes;
+	uint64_t alloc_first, alloc_next, alloc_end; /* frames the image/manifest helpers use */
+	struct rp_img_rec imgs[KC_MAX_VMS + 1][KC_MANIFEST_MAX_IMAGES];
+	unsigned nimgs[KC_MAX_VMS + 1];
+	bool have_fault;
+	uint64_t fault_vm, fault_ipa;
+	uint16_t fault_vcpu;
+	uint64_t recent[RP_NRECENT];
+	unsigned nrecent;
+	unsigned guest_failures;
+	/* the reference model */
+	uint16_t *owner;
+	bool alive[KC_MAX_VMS + 1];
+	int reclaim_vm; /* VM_RECLAIM succeeded on it in this operation (else -1) */
+	uint64_t reclaim_remain;
+	/* error atomicity: the state digest as of the last failed call, if nothing changed since */
+	bool digest_valid;
+	uint8_t digest[KC_DIGEST_LEN];
+};
+
+/* ---- keys and signatures --------------------------------------------------- */
+
+struct rp_keypair {
+	bool ready;
+	br_ec_private_key sk;
+	unsigned char sk_buf[32], pub[65];
+};
+
+static struct rp_keypair rp_keys[3]; /* by enum rp_key; [RP_KEY_NONE] unused */
+
+/* Deterministic keys, as tests/kcore/fixture.c makes them: seed 1 test, 2 other. */
+static const struct rp_keypair *rp_key(enum rp_key which)
+{
+	struct rp_keypair *k = &rp_keys[which];
+	if (!k->ready) {
+		br_hmac_drbg_context rng;
+		br_ec_public_key pk;
+		unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
+		uint32_t seed = which == RP_KEY_TEST ? 1 : 2;
+		br_hmac_drbg_init(&rng, &br_sha256_vtable, &seed, sizeof(seed));
+		if (br_ec_keygen(&rng.vtable, &br_ec_p256_m31, &k->sk, kbuf, BR_EC_secp256r1) != 32)
+			abort();
+		memcpy(k->sk_buf, kbuf, 32);
+		k->sk.x = k->sk_buf;
+		if (br_ec_compute_pub(&br_ec_p256_m31, &pk, k->pub, &k->sk) != 65)
+			abort();
+		k->ready = true;
+	}
+	return k;
+}
+
+/*
+ * ECDSA signing costs far more than an operation: remember recent
+ * signatures.  BearSSL signs deterministically (RFC 6979), so a cached
+ * signature is the one signing again would give.
+ */
+struct rp_sigcache {
+	uint8_t digest[32];
+	enum rp_key key;
+	uint8_t sig[64];
+	bool used;
+};
+static struct rp_sigcache rp_sigs[64];
+static unsigned rp_sig_next;
+
+static void rp_sign(enum rp_key key, const uint8_t digest[32], uint8_t sig[64])
+{
+	for (unsigned i = 0; i < sizeof(rp_sigs) / sizeof(rp_sigs[0]); i++)
+		if (rp_sigs[i].used && rp_sigs[i].key == key &&
+		    !memcmp(rp_sigs[i].digest, digest, 32)) {
+			memcpy(sig, rp_sigs[i].sig, 64);
+			return;
+		}
+	if (br_ecdsa_i31_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, digest, &rp_key(key)->sk,
+				  sig) != 64)
+		abort();
+	struct rp_sigcache *c = &rp_sigs[rp_sig_next++ % (sizeof(rp_sigs) / sizeof(rp_sigs[0]))];
+	memcpy(c->digest, digest, 32);
+	memcpy(c->sig, sig, 64);
+	c->key = key;
+	c->used = true;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void rp_text(struct rp_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void rp_text(struct rp_result *r, const char *fmt, ...)
+{
+	size_t len = strlen(r->text);
+	va_list ap;
+	if (len >= sizeof(r->text))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->text + len, sizeof(r->text) - len, fmt, ap);
+	va_end(ap);
+}
+
+static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->oracle_fail)
+		return false; /* keep the first */
+	r->oracle_fail = true;
+	va_start(ap, fmt);
+	vsnprintf(r->note, sizeof(r->note), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void rp_recent(struct rp_exec *ex, uint64_t pfn)
+{
+	ex->recent[ex->nrecent++ % RP_NRECENT] = pfn;
+}
+
+uint64_t rp_exec_recent_frame(const struct rp_exec *ex, unsigned i)
+{
+	if (i >= RP_NRECENT || i >= ex->nrecent)
+		return 0;
+	return ex->recent[(ex->nrecent - 1 - i) % RP_NRECENT];
+}
+
+unsigned rp_exec_live_vms(const struct rp_exec *ex, uint64_t *ids, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned id = 1; id <= ex->mc.vms && n < max; id++)
+		if (kc.vms[id].state != VM_FREE)
+			ids[n++] = id;
+	return n;
+}
+
+bool rp_exec_last_fault(const struct rp_exec *ex, uint64_t *vm, uint16_t *vcpu, uint64_t *ipa)
+{
+	*vm = ex->fault_vm, *vcpu = ex->fault_vcpu, *ipa = ex->fault_ipa;
+	return ex->have_fault;
+}
+
+uint64_t rp_exec_vcpu_pc(const struct rp_exec *ex, uint64_t vm, unsigned vcpu)
+{
+	if (vm < 1 || vm > ex->mc.vms || vcpu >= KC_MAX_VCPUS ||
+	    kc.vms[vm].vcpus[vcpu].state == VCPU_FREE)
+		return 0;
+	return kc.vms[vm].vcpus[vcpu].regs.pc;
+}
+
+struct hm_machine *rp_exec_machine(struct rp_exec *ex)
+{
+	return ex->m;
+}
+
+/* The next frame for an image page or a manifest; wraps (frames may be VM-owned by then). */
+static uint64_t rp_alloc(struct rp_exec *ex)
+{
+	if (ex->alloc_next >= ex->alloc_end)
+		ex->alloc_next = ex->alloc_first;
+	uint64_t pfn = ex->alloc_next++;
+	rp_recent(ex, pfn);
+	return pfn;
+}
+
+static const char *rp_fault_name(enum hm_fault f)
+{
+	static const char *const names[] = { "OK",	    "TRANSLATION", "ADDR_SIZE", "EXTERNAL",
+					     "ACCESS_FLAG", "PERMISSION",  "REFUSED" };
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "FAULT?";
+}
+
+/* ---- the reference model ------------------------------------------------- */
+
+static const char *rp_owner_str(unsigned o, char *buf, size_t size)
+{
+	if (o == RP_MODEL_HOST)
+		snprintf(buf, size, "the host");
+	else if (o == RP_MODEL_CORE)
+		snprintf(buf, size, "kcore");
+	else
+		snprintf(buf, size, "VM %u", o);
+	return buf;
+}
+
+static void rp_model_boot(struct rp_exec *ex)
+{
+	struct kc_region pool = hm_kcore_pool(ex->m);
+	for (uint64_t i = 0; i < ex->nframes; i++) {
+		uint64_t pa = (ex->ram_pfn + i) << 12;
+		bool core = pa - RP_RAM_BASE < HM_KCORE_IMAGE_SIZE ||
+			    (pa >= pool.base && pa - pool.base < pool.size);
+		ex->owner[i] = core ? RP_MODEL_CORE : RP_MODEL_HOST;
+	}
+}
+
+/* `n` frames from `pfn` went from the host to VM `vm` (a call said OK). */
+static void rp_model_claim(struct rp_exec *ex, const char *call, uint64_t vm, uint64_t pfn,
+			   uint64_t n, struct rp_result *r)
+{
+	char a[32];
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t f = pfn + i;
+		if (f < ex->ram_pfn || f - ex->ram_pfn >= ex->nframes) {
+			rp_oracle(r,
+				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
+				  ", which is not RAM",
+				  call, vm, f);
+			return;
+		}
+		uint16_t *o = &ex->owner[f - ex->ram_pfn];
+		if (*o != RP_MODEL_HOST) {
+			rp_oracle(r,
+				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
+				  ", which belongs to %s, not the host",
+				  call, vm, f, rp_owner_str(*o, a, sizeof(a)));
+			return;
+		}
+		*o = (uint16_t)vm;
+	}
+}
+
+static uint64_t rp_model_count(const struct rp_exec *ex, unsigned vm)
+{
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < ex->nframes; i++)
+		n += ex->owner[i] == vm;
+	return n;
+}
+
+/* What a successful (or, for VM_CREATE, refused) call means for the model. */
+static void rp_model_call(struct rp_exec *ex, const uint64_t in[7], const uint64_t out[7],
+			  struct rp_result *r)
+{
+	int st = (int)(int64_t)out[0];
+	uint64_t fn = in[0];
+	if (fn == KC_HC_VM_CREATE) {
+		unsigned lowest = 0;
+		for (unsigned id = ex->mc.vms; id >= 1; id--)
+			if (!ex->alive[id])
+				lowest = id;
+		if (st == KC_OK) {
+			if (out[1] != lowest)
+				rp_oracle(r,
+					  "model: VM_CREATE gave id %" PRIu64
+					  ", the lowest free id is %u",
+					  out[1], lowest);
+			else
+				ex->alive[lowest] = true;
+		} else if (st == KC_ENOMEM && lowest) {
+			rp_oracle(r, "model: VM_CREATE said ENOMEM, but id %u is free", lowest);
+		}
+		return;
+	}
+	if (st != KC_OK)
+		return;
+	if (fn == KC_HC_VM_LOAD_IMAGE_PAGE)
+		rp_model_claim(ex, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
+	else if (fn == KC_HC_VM_MAP_FAULT)
+		rp_model_claim(ex, "VM_MAP_FAULT", in[1], in[3], in[4] == 2 ? 512 : 1, r);
+	else if (fn == KC_HC_VM_RECLAIM) {
+		ex->reclaim_vm = (int)in[1];
+		ex->reclaim_remain = out[1];
+	} else if (fn == KC_HC_VM_DESTROY) {
+		if (in[1] > ex->mc.vms || !ex->alive[in[1]]) {
+			rp_oracle(r, "model: VM_DESTROY of %" PRIu64 " succeeded, no such VM",
+				  in[1]);
+			return;
+		}
+		uint64_t left = rp_model_count(ex, (unsigned)in[1]);
+		if (left)
+			rp_oracle(r,
+				  "model: VM_DESTROY of %" PRIu64 " succeeded while it still owns "
+				  "%" PRIu64 " frames",
+				  in[1], left);
+		ex->alive[in[1]] = false;
+	}
+}
+
+/* Compare kcore's frame owners with the model, after an operation. */
+static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
+{
+	char a[32], b[32];
+	if (kc.total_frames != ex->nframes) {
+		rp_oracle(r, "model: kcore has %" PRIu64 " frames, the machine %" PRIu64,
+			  kc.total_frames, ex->nframes);
+		return;
+	}
+	for (uint64_t i = 0; i < ex->nframes; i++) {
+		uint64_t pa = (ex->ram_pfn + i) << 12;
+		/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
+		unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
+		if (k == mo)
+			continue;
+		if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
+			/* VM_RECLAIM returned it: it must come back scrubbed. */
+			const uint8_t *p = hm_phys(ex->m, pa, 4096);
+			for (unsigned j = 0; p && j < 4096; j++)
+				if (p[j]) {
+					rp_oracle(r,
+						  "model: frame 0x%" PRIx64 " came back from VM %u "
+						  "with byte %u = 0x%02x (not scrubbed)",
+						  pa >> 12, mo, j, p[j]);
+					return;
+				}
+			ex->owner[i] = RP_MODEL_HOST;
+			continue;
+		}
+		rp_oracle(r,
+			  "model: frame 0x%" PRIx64 " belongs to %s in kcore's table, to %s in "
+			  "the model",
+			  pa >> 12, k == ~0u ? "nobody" : rp_owner_str(k, a, sizeof(a)),
+			  rp_owner_str(mo, b, sizeof(b)));
+		return;
+	}
+	if (ex->reclaim_vm >= 0) {
+		uint64_t left = rp_model_count(ex, (unsigned)ex->reclaim_vm);
+		if (left != ex->reclaim_remain)
+			rp_oracle(r,
+				  "model: VM_RECLAIM said %" PRIu64 " frames remain, VM %d owns "
+				  "%" PRIu64,
+				  ex->reclaim_remain, ex->reclaim_vm, left);
+		ex->reclaim_vm = -1;
+	}
+}
+
+/* A host access that succeeded: the model must agree the host may touch each page. */
+static void rp_model_host_access(struct rp_exec *ex, uint64_t pa, uint64_t len, struct rp_result *r)
+{
+	for (uint64_t p = pa >> 12; p <= (pa + len - 1) >> 12; p++) {
+		if (p < ex->ram_pfn || p - ex->ram_pfn >= ex->nframes)
+			continue; /* IO */
+		unsigned o = ex->owner[p - ex->ram_pfn];
+		if (o == RP_MODEL_CORE) {
+			rp_oracle(r, "model: the host touched kcore's frame 0x%" PRIx64, p);
+			return;
+		}
+		const frame_t *f = frame_peek(p << 12);
+		if (o != RP_MODEL_HOST && (!f || frame_count(*f) == 0)) {
+			rp_oracle(r,
+				  "model: the host touched frame 0x%" PRIx64 " of VM %u, which "
+				  "the VM does not share",
+				  p, o);
+			return;
+		}
+	}
+}
+
+/* ---- create / destroy ----------------------------------------------------- */
+
+struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec_opts *opts,
+			       char *err, size_t err_size)
+{
+	struct rp_exec *ex = calloc(1, sizeof(*ex));
+	if (!ex) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	ex->mc = *mc;
+	ex->opts = *opts;
+	ex->reclaim_vm = -1;
+	struct hm_config hc = {
+		.ram_base = RP_RAM_BASE,
+		.ram_size = mc->ram,
+		.devices = { { RP_DEV_BASE, RP_DEV_SIZE } },
+		.ndevices = 1,
+		.ncpus = mc->cpus,
+		.rng_seed = 42,
+	};
+	if (hm_machine_create(&hc, &ex->m)) {
+		snprintf(err, err_size, "the machine: %s", hm_last_error());
+		free(ex);
+		return NULL;
+	}
+	struct kc_config cfg = {
+		.max_vms = mc->vms,
+		.vm_pool_pages = mc->pool,
+		.remap_pages = mc->remap,
+	};
+	if (mc->key != RP_KEY_NONE) {
+		cfg.ntrusted_keys = 1;
+		memcpy(cfg.trusted_keys[0], rp_key(mc->key)->pub, 65);
+	}
+	if (mc->entropy_fail)
+		hm_entropy_fail_next(ex->m, mc->entropy_fail);
+	int rc = hm_kcore_boot(ex->m, &cfg);
+	if (rc != KC_OK) {
+		snprintf(err, err_size, "kcore refused to boot on this machine: %s",
+			 rp_status_name(rc));
+		hm_machine_destroy(ex->m);
+		free(ex);
+		return NULL;
+	}
+	ex->ram_pfn = RP_RAM_BASE >> 12;
+	ex->nframes = mc->ram >> 12;
+	ex->alloc_first = (RP_RAM_BASE + mc->ram / 2) >> 12;
+	ex->alloc_next = ex->alloc_first;
+	ex->alloc_end = hm_kcore_pool(ex->m).base >> 12;
+	if (opts->check_every_op) {
+		ex->owner = calloc(ex->nframes, sizeof(ex->owner[0]));
+		if (!ex->owner) {
+			snprintf(err, err_size, "out of memory");
+			rp_exec_destroy(ex);
+			return NULL;
+		}
+		rp_model_boot(ex);
+		if (kc.nram != 1 || kc.ram[0].first != 0 || kc.ram[0].base != RP_RAM_BASE) {
+			snprintf(err, err_size, "kcore's frame table is not one RAM region");
+			rp_exec_destroy(ex);
+			return NULL;
+		}
+	}
+	return ex;
+}
+
+void rp_exec_destroy(struct rp_exec *ex)
+{
+	if (!ex)
+		return;
+	hm_machine_destroy(ex->m);
+	free(ex->owner);
+	free(ex);
+}
+
+/* ---- the state digest ---------------------------------------------------- */
+
+static uint64_t rp_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t rp_mix_mem(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t v;
+		memcpy(&v, b, 8);
+		h = rp_mix(h, v);
+	}
+	for (; n; n--)
+		h = rp_mix(h, *b++);
+	return h;
+}
+
+static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t)
+{
+	uint64_t va, desc;
+	unsigned level;
+	h = rp_mix(h, t->root);
+	h = rp_mix(h, t->pool->bump);
+	h = rp_mix(h, t->pool->nfree);
+	for (uint64_t from = 0; pgt_next_entry(t, from, &va, &desc, &level);
+	     from = va + pgt_level_size(level))
+		h = rp_mix(rp_mix(h, va), desc);
+	return h;
+}
+
+/*
+ * What kcore_digest covers, hashed with a fast non-cryptographic mix
+ * instead of SHA-256 (which made the fuzzer ~50x slower).  Nobody attacks
+ * this hash: it only has to notice a change, and every field kcore_digest
+ * hashes is mixed in here too.  kcore-replay --check-every-op uses
+ * kcore_digest itself (rp_exec_opts.fast_digest off).
+ */
+static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
+{
+	if (!ex->opts.fast_digest) {
+		kcore_digest(out);
+		return;
+	}
+	uint64_t h = rp_mix(0, kc.up);
+	h = rp_mix_mem(h, kc.frames, kc.total_frames * sizeof(frame_t));
+	h = rp_mix(rp_mix(rp_mix(h, kc.remap_next), kc.remap_filled), kc.remap_sum);
+	h = rp_mix_tree(h, &kc.coremap);
+	h = rp_mix_tree(h, &kc.host_s2);
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
+		const struct kc_vm *vm = &kc.vms[id];
+		h = rp_mix(h, vm->state);
+		if (vm->state == VM_FREE)
+			continue;
+		h = rp_mix(rp_mix(h, vm->images_mapped), vm->nimages);
+		h = rp_mix(rp_mix(h, vm->nframes), vm->reclaim_cursor);
+		h = rp_mix_mem(h, vm->images, sizeof(vm->images));
+		for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
+			const struct kc_vcpu *v = &vm->vcpus[i];
+			h = rp_mix(rp_mix(h, v->state), v->pending);
+			h = rp_mix(rp_mix(h, v->fault_ipa), v->fault_esr);
+			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
+		}
+		h = rp_mix_tree(h, &vm->s2);
+	}
+	memset(out, 0, KC_DIGEST_LEN);
+	memcpy(out, &h, sizeof(h));
+}
+
+/* ---- calls ----------------------------------------------------------------- */
+
+/* One host call with the oracles around it; x[] in, x[0..3] out.  Returns x0. */
+static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
+{
+	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
+	uint64_t in[7];
+	struct kc_hcall h;
+
+	memcpy(in, x, sizeof(in));
+	memcpy(h.x, x, sizeof(h.x));
+	if (ex->opts.check_every_op) {
+		if (ex->digest_valid)
+			memcpy(before, ex->digest, sizeof(before));
+		else
+			rp_digest(ex, before);
+	}
+	if (hm_host_call(ex->m, ex->cpu, &h))
+		abort(); /* ex->cpu is checked when a `cpu` line is parsed */
+	memcpy(x, h.x, sizeof(h.x));
+	int st = (int)(int64_t)h.x[0];
+	if (ex->opts.check_every_op) {
+		ex->digest_valid = false;
+		if (st != KC_OK) {
+			rp_digest(ex, after);
+			memcpy(ex->digest, after, sizeof(after));
+			ex->digest_valid = true; /* until something else happens */
+			if (memcmp(before, after, sizeof(before))) {
+				const char *name = rp_call_name(in[0]);
+				rp_oracle(r,
+					  "error atomicity: %s failed with %s but changed kcore's "
+					  "state",
+					  name ? name : "a call", rp_status_name(st));
+			}
+		}
+		rp_model_call(ex, in, h.x, r);
+	}
+	/* What the helpers and the fuzzers remember (not oracles). */
+	if (st == KC_OK && in[0] == KC_HC_VM_CREATE && h.x[1] <= ex->mc.vms)
+		ex->nimgs[h.x[1]] = 0;
+	if (st == KC_OK && in[0] == KC_HC_VM_SET_IMAGE && in[1] <= ex->mc.vms &&
+	    h.x[1] < KC_MANIFEST_MAX_IMAGES) {
+		ex->imgs[in[1]][h.x[1]] = (struct rp_img_rec){ in[2], in[3] >> 12, 0 };
+		ex->nimgs[in[1]] = (unsigned)h.x[1] + 1;
+	}
+	if (in[0] == KC_HC_VM_LOAD_IMAGE_PAGE || in[0] == KC_HC_VM_MAP_FAULT)
+		rp_recent(ex, in[3]);
+	return st;
+}
+
+static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_t x[7],
+			 struct rp_result *r)
+{
+	static const char *const kinds[] = { "?",   "FAULT", "CALL",   "POWEROFF",
+					     "WFI", "YIELD", "UNKNOWN" };
+	unsigned kind = KC_EXIT_KIND(x[1]);
+	rp_text(r, " exit=%s", kind < 7 ? kinds[kind] : "?");
+	switch (kind) {
+	case KC_EXIT_FAULT:
+		rp_text(r, " ipa=0x%" PRIx64 " %s", x[2],
+			x[1] & KC_EXIT_F_FETCH	 ? "fetch"
+			: x[1] & KC_EXIT_F_WRITE ? "write"
+						 : "read");
+		if (x[1] & KC_EXIT_F_ISV)
+			rp_text(r, " isv size=%u", KC_EXIT_F_SIZE(x[1]));
+		rp_text(r, " fsc=0x%02x", (unsigned)KC_EXIT_F_FSC(x[1]));
+		if ((x[1] & KC_EXIT_F_ISV) && (x[1] & KC_EXIT_F_WRITE))
+			rp_text(r, " data=0x%" PRIx64, x[3]);
+		ex->have_fault = true;
+		ex->fault_vm = in[1];
+		ex->fault_vcpu = (uint16_t)in[2];
+		ex->fault_ipa = x[2];
+		break;
+	case KC_EXIT_CALL:
+		rp_text(r, " x0=0x%" PRIx64 " x1=0x%" PRIx64, x[2], x[3]);
+		break;
+	case KC_EXIT_UNKNOWN:
+		rp_text(r, " esr=0x%" PRIx64, x[2]);
+		break;
+	default:
+		break;
+	}
+}
+
+static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	uint64_t x[7];
+	memcpy(x, op->x, sizeof(x));
+	int st = rp_hcall(ex, x, r);
+	r->status = st;
+	rp_text(r, "%s", rp_status_name(st));
+	if (st != KC_OK)
+		return;
+	if (op->raw || !rp_call_name(op->x[0])) {
+		rp_text(r, " x1=0x%" PRIx64 " x2=0x%" PRIx64 " x3=0x%" PRIx64, x[1], x[2], x[3]);
+		if (op->x[0] == KC_HC_VCPU_RUN)
+			rp_exit_text(ex, op->x, x, r);
+		return;
+	}
+	switch (op->x[0]) {
+	case KC_HC_VERSION:
+		rp_text(r, " version=0x%" PRIx64, x[1]);
+		break;
+	case KC_HC_VM_CREATE:
+		rp_text(r, " vm=%" PRIu64, x[1]);
+		break;
+	case KC_HC_VM_SET_IMAGE:
+		rp_text(r, " index=%" PRIu64, x[1]);
+		break;
+	case KC_HC_VM_RECLAIM:
+		rp_text(r, " remain=%" PRIu64, x[1]);
+		break;
+	case KC_HC_VCPU_RUN:
+		rp_exit_text(ex, op->x, x, r);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- host accesses -------------------------------------------------------- */
+
+static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[RP_MAX_READ_BYTES];
+	enum hm_fault f;
+	if (op->kind == RP_HOST_WRITE) {
+		uint8_t v[8];
+		for (unsigned i = 0; i < 8; i++)
+			v[i] = (uint8_t)(op->value >> (8 * i));
+		f = hm_host_store(ex->m, ex->cpu, op->addr, v, op->len, NULL);
+	} else {
+		memset(buf, 0, op->len);
+		f = hm_host_load(ex->m, ex->cpu, op->addr, buf, op->len, NULL);
+	}
+	rp_text(r, "%s", rp_fault_name(f));
+	if (f == HM_FAULT_NONE && op->kind == RP_HOST_READ) {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < op->len && i < 8; i++)
+			v |= (uint64_t)buf[i] << (8 * i);
+		rp_text(r, " value=0x%" PRIx64, v);
+	}
+	if (f == HM_FAULT_NONE && ex->opts.check_every_op)
+		rp_model_host_access(ex, op->addr, op->len, r);
+}
+
+/* ---- images and manifests ------------------------------------------------- */
+
+static void rp_do_image(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t page[4096];
+	uint64_t x[7] = { KC_HC_VM_SET_IMAGE, op->vm, op->base, op->pages << 12 };
+	int st = rp_hcall(ex, x, r);
+	r->status = st;
+	if (st != KC_OK) {
+		rp_text(r, "%s step=set", rp_status_name(st));
+		return;
+	}
+	uint64_t index = x[1], first = 0;
+	if (op->vm <= ex->mc.vms && index < KC_MANIFEST_MAX_IMAGES)
+		ex->imgs[op->vm][index].fill = op->fill;
+	for (uint64_t p = 0; p < op->pages; p++) {
+		uint64_t pfn = rp_alloc(ex);
+		if (!p)
+			first = pfn;
+		memset(page, (uint8_t)(op->fill + p), sizeof(page));
+		enum hm_fault f =
+			hm_host_store(ex->m, ex->cpu, pfn << 12, page, sizeof(page), NULL);
+		if (f != HM_FAULT_NONE) {
+			rp_text(r, "%s page=%" PRIu64 " pfn=0x%" PRIx64, rp_fault_name(f), p, pfn);
+			r->status = KC_EPERM;
+			return;
+		}
+		uint64_t y[7] = { KC_HC_VM_LOAD_IMAGE_PAGE, op->vm, index, pfn };
+		st = rp_hcall(ex, y, r);
+		if (st != KC_OK) {
+			r->status = st;
+			rp_text(r, "%s page=%" PRIu64 " pfn=0x%" PRIx64, rp_status_name(st), p,
+				pfn);
+			return;
+		}
+	}
+	rp_text(r, "OK index=%" PRIu64 " pfn=0x%" PRIx64 " pages=%" PRIu64, index, first,
+		op->pages);
+}
+
+static void rp_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void rp_image_sha256(uint64_t pages, uint8_t fill, uint8_t out[32])
+{
+	static uint8_t page[4096];
+	br_sha256_context c;
+	br_sha256_init(&c);
+	for (uint64_t p = 0; p < pages; p++) {
+		memset(page, (uint8_t)(fill + p), sizeof(page));
+		br_sha256_update(&c, page, sizeof(page));
+	}
+	br_sha256_out(&c, out);
+}
+
+static void rp_do_manifest(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[4096];
+	unsigned n = op->vm <= ex->mc.vms ? ex->nimgs[op->vm] : 0;
+	const struct rp_img_rec *im = n ? ex->imgs[op->vm] : NULL;
+	size_t len = KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, KC_MANIFEST_MAGIC, 8);
+	buf[8] = KC_MANIFEST_VERSION;
+	buf[12] = (uint8_t)n;
+	rp_put64(buf + 16, op->has_entry ? op->entry : n ? im[0].base : 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = buf + KC_MANIFEST_HEADER_SIZE + i * KC_MANIFEST_IMAGE_SIZE;
+		rp_put64(e, im[i].base);
+		rp_put64(e + 8, im[i].pages << 12);
+		rp_image_sha256(im[i].pages, op->has_fill ? op->fill : im[i].fill, e + 16);
+	}
+	if (op->sign_key != RP_KEY_NONE) {
+		uint8_t digest[32];
+		br_sha256_context c;
+		br_sha256_init(&c);
+		br_sha256_update(&c, buf, len);
+		br_sha256_out(&c, digest);
+		rp_sign(op->sign_key, digest, buf + len);
+	}
+	if (op->tamper == RP_TAMPER_SIG)
+		buf[len + 10] ^= 0x01;
+	else if (op->tamper >= 0)
+		buf[op->tamper] ^= 0x01;
+	uint64_t pfn = rp_alloc(ex);
+	enum hm_fault f = hm_host_store(ex->m, ex->cpu, pfn << 12, buf, sizeof(buf), NULL);
+	if (f != HM_FAULT_NONE) {
+		rp_text(r, "%s pfn=0x%" PRIx64, rp_fault_name(f), pfn);
+		r->status = KC_EPERM;
+		return;
+	}
+	if (op->no_verify) {
+		rp_text(r, "OK pfn=0x%" PRIx64, pfn);
+		return;
+	}
+	uint64_t x[7] = { KC_HC_VM_VERIFY, op->vm, pfn };
+	int st = rp_hcall(ex, x, r);
+	r->status = st;
+	rp_text(r, "%s pfn=0x%" PRIx64, rp_status_name(st), pfn);
+}
+
+/* ---- the rest ---------------------------------------------------------- */
+
+static void rp_do_guest(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	uint64_t at = op->at_pc ? rp_exec_vcpu_pc(ex, op->vm, op->vcpu) : op->at;
+	int rc = hm_guest_program(ex->m, (uint16_t)op->vm, op->vcpu, at, op->gops, op->ngops);
+	r->status = rc ? KC_EINVAL : KC_OK;
+	rp_text(r, "%s at=0x%" PRIx64, rc ? "EINVAL" : "OK", at);
+}
+
+static void rp_do_check(struct rp_exec *ex, struct rp_result *r)
+{
+	char why[300];
+	int inv = hm_check(ex->m, why, sizeof(why));
+	if (inv) {
+		rp_text(r, "FAIL invariant=%d", inv);
+		snprintf(r->note, sizeof(r->note), "%s", why);
+		return;
+	}
+	unsigned g = hm_guest_failures(ex->m, why, sizeof(why));
+	if (g != ex->guest_failures) {
+		ex->guest_failures = g;
+		rp_text(r, "FAIL guest-expect");
+		snprintf(r->note, sizeof(r->note), "%s", why);
+		return;
+	}
+	rp_text(r, "ok");
+}
+
+bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (op->kind != RP_CALL && op->kind != RP_GUEST && op->kind != RP_CHECK)
+		ex->digest_valid = false; /* host accesses map pages; images and manifests call */
+	switch (op->kind) {
+	case RP_CALL:
+		rp_do_call(ex, op, r);
+		break;
+	case RP_HOST_READ:
+	case RP_HOST_WRITE:
+		rp_do_host(ex, op, r);
+		break;
+	case RP_GUEST:
+		rp_do_guest(ex, op, r);
+		break;
+	case RP_IMAGE:
+		rp_do_image(ex, op, r);
+		break;
+	case RP_MANIFEST:
+		rp_do_manifest(ex, op, r);
+		break;
+	case RP_CHECK:
+		rp_do_check(ex, r);
+		break;
+	case RP_CPU:
+		if (op->value >= ex->mc.cpus)
+			abort(); /* the parser and the fuzzers never make one */
+		ex->cpu = (unsigned)op->value;
+		rp_text(r, "OK");
+		break;
+	}
+	if (ex->opts.check_every_op) {
+		char why[300];
+		if (!r->oracle_fail && hm_check(ex->m, why, sizeof(why)))
+			rp_oracle(r, "%s", why);
+		if (!r->oracle_fail)
+			rp_model_compare(ex, r);
+	}
+	r->mismatch = op->expect[0] && !rp_expect_match(op->expect, r->text);
+	return !r->oracle_fail;
+}

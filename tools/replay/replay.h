@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * replay.h — kcore's trace format (docs/REPLAY.md): parse a line into an
+ * operation, print an operation back as a line, and execute operations on a
+ * hosted machine with kcore booted on it, one result per operation.
+ *
+ * kcore-replay (tools/kcore-replay.c) parses files into operations; the
+ * fuzzers (fuzz/) decode bytes into the very same operations, so a fuzzer
+ * input can always be written out as a trace a person reads and replays.
+ *
+ * The executor can also run the oracles after every operation
+ * (rp_exec_opts.check_every_op): invariants 1-7 (hm_check), error atomicity
+ * (a failed call leaves kcore_digest unchanged), and an independent
+ * reference model of frame ownership built from the ABI's frame table
+ * (docs/ARCHITECTURE.md), compared with kcore's own records.
+ */
+#ifndef KCORE_REPLAY_H
+#define KCORE_REPLAY_H
+
+#include <kcore/kcore.h>
+#include <kcore_hosted/guest.h>
+#include <kcore_hosted/machine.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- the machine a trace runs on ---------------------------------------- */
+
+#define RP_RAM_BASE 0x40000000ull
+#define RP_DEV_BASE 0x09000000ull /* one IO range, for VM_MAP_IO and host MMIO accesses */
+#define RP_DEV_SIZE 0x00100000ull
+
+enum rp_key {
+	RP_KEY_NONE,  /* kcore trusts no key: every VM_VERIFY is EAUTH */
+	RP_KEY_TEST,  /* the test key (HMAC-DRBG seed 1), the default */
+	RP_KEY_OTHER, /* the "other" key (seed 2), which manifests sign with key=other */
+};
+
+struct rp_machine {
+	uint64_t ram;	       /* bytes of RAM at RP_RAM_BASE (default 64 MiB) */
+	unsigned cpus;	       /* 1..HM_MAX_CPUS (default 2) */
+	unsigned vms;	       /* kc_config.max_vms (default 4) */
+	unsigned pool;	       /* kc_config.vm_pool_pages (default 64) */
+	uint64_t remap;	       /* kc_config.remap_pages (default 4096) */
+	enum rp_key key;       /* the key kcore trusts */
+	unsigned entropy_fail; /* the first N plat_entropy calls fail */
+};
+
+/* The defaults, as `machine` with no arguments. */
+void rp_machine_default(struct rp_machine *mc);
+
+/* ---- operations ----------------------------------------------------------- */
+
+enum rp_kind {
+	RP_CALL,       /* a host call: x[0..6] */
+	RP_HOST_READ,  /* host load of len bytes at addr, through the host stage 2 */
+	RP_HOST_WRITE, /* host store of len bytes of value at addr */
+	RP_GUEST,      /* install a guest program for (vm, vcpu) */
+	RP_IMAGE,      /* VM_SET_IMAGE + VM_LOAD_IMAGE_PAGE of fresh host frames */
+	RP_MANIFEST,   /* write a signed manifest into a host frame, then VM_VERIFY */
+	RP_CHECK,      /* invariants 1-7 and guest EXPECTs */
+	RP_CPU,	       /* later lines run on CPU `value` */
+};
+
+#define RP_MAX_GOPS	  32
+#define RP_EXPECT_LEN	  160
+#define RP_TAMPER_NONE	  (-1)
+#define RP_TAMPER_SIG	  (-2) /* flip a bit of the signature */
+#define RP_MAX_IMG_PAGES  4096u
+#define RP_MAX_READ_BYTES 4096u
+
+struct rp_op {
+	enum rp_kind kind;
+	unsigned line; /* source line (0: generated) */
+	/* RP_CALL */
+	bool raw; /* written as `raw x0=... ` rather than `call NAME ...` */
+	uint64_t x[7];
+	/* RP_HOST_READ / RP_HOST_WRITE (len 1..8 for writes, 1..RP_MAX_READ_BYTES reads), RP_CPU */
+	uint64_t addr, value;
+	unsigned len;
+	/* RP_GUEST, RP_IMAGE, RP_MANIFEST */
+	uint64_t vm;
+	uint16_t vcpu;
+	bool at_pc; /* RP_GUEST: start at the vCPU's current pc (no at=) */
+	uint64_t at;
+	struct hm_guest_op gops[RP_MAX_GOPS];
+	unsigned ngops;
+	/* RP_IMAGE: guest base, pages (page p holds bytes fill + p) */
+	uint64_t base, pages;
+	uint8_t fill;
+	/* RP_MANIFEST: entry (default: first image's base), signing key, tampering */
+	bool has_entry, has_fill, no_verify;
+	uint64_t entry;
+	enum rp_key sign_key;
+	int tamper; /* RP_TAMPER_NONE, RP_TAMPER_SIG, or a byte offset xored with 1 after signing */
+	/* expected result tokens (`=> ...`), "" for none */
+	char expect[RP_EXPECT_LEN];
+};
+
+/*
+ * Parse one line of a trace.  Returns 1 with *op filled, 0 for a line with
+ * nothing to do (blank, comment), -1 with an error message in err.  A
+ * `machine` line fills *mc and returns 2; `mc` also bounds `cpu N`.
+ */
+int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, struct rp_op *op,
+		  char *err, size_t err_size);
+
+/* Write `op` as one trace line (no expectation, no newline). */
+void rp_format_op(const struct rp_op *op, char *buf, size_t size);
+/* Write the machine line (no newline). */
+void rp_format_machine(const struct rp_machine *mc, char *buf, size_t size);
+
+/* Names of host calls ("VM_CREATE"), NULL for an unknown id. */
+const char *rp_call_name(uint64_t fn);
+
+/* ---- the executor ----------------------------------------------------- */
+
+struct rp_exec_opts {
+	bool check_every_op; /* run every oracle after every operation */
+	bool quiet;	     /* console echo off (kcore's own printing) */
+	bool fast_digest;    /* error atomicity with a fast hash, not kcore_digest (fuzzers) */
+};
+
+struct rp_exec;
+
+/*
+ * Create the machine and boot kcore on it.  NULL with a message in err if
+ * that fails (bad machine line, kcore_init refused).
+ */
+struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec_opts *opts,
+			       char *err, size_t err_size);
+void rp_exec_destroy(struct rp_exec *ex);
+
+/* What one operation did. */
+struct rp_result {
+	char text[512];	  /* result tokens: "OK vm=1", "EPERM", "OK exit=FAULT ipa=0x..." */
+	char note[512];	  /* words only for people (not matched): why a check failed */
+	bool mismatch;	  /* op->expect did not hold */
+	bool oracle_fail; /* an oracle failed (note says which): the state is not to be trusted */
+	int status;	  /* RP_CALL: x0 as a status */
+};
+
+/* Run one operation.  Returns false if an oracle failed (see res->note). */
+bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *res);
+
+/*
+ * What the fuzzers bias their arguments with: live VM ids (per the
+ * reference model), the IPA and vCPU of the last stage-2 fault exit,
+ * frames handed out recently, fresh host frames.
+ */
+unsigned rp_exec_live_vms(const struct rp_exec *ex, uint64_t *ids, unsigned max);
+bool rp_exec_last_fault(const struct rp_exec *ex, uint64_t *vm, uint16_t *vcpu, uint64_t *ipa);
+/* The i-th most recently used frame (pfn), 0 if none. */
+uint64_t rp_exec_recent_frame(const struct rp_exec *ex, unsigned i);
+/* The pc of vCPU `vcpu` of `vm` as kcore has it (0 if no such vCPU). */
+uint64_t rp_exec_vcpu_pc(const struct rp_exec *ex, uint64_t vm, unsigned vcpu);
+struct hm_machine *rp_exec_machine(struct rp_exec *ex);
+
+/*
+ * Does the result match the expectation?  Every token of `expect` must be
+ * one of the result's tokens: bare words case-insensitively, key=value with
+ * numeric values compared as numbers.
+ */
+bool rp_expect_match(const char *expect, const char *result);
+
+/* The status name of x0 ("OK", "EPERM", ...). */
+const char *rp_status_name(int status);
+
+#endif /* KCORE_REPLAY_H */
