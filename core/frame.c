@@ -30,18 +30,6 @@ frame_t *frame_of_locked(kc_paddr_t pa)
 	return (frame_t *)frame_find(pa);
 }
 
-frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n)
-{
-	LOCK_ASSERT_HELD(&kc.frames_lock);
-	for (unsigned i = 0; i < kc.nram; i++) {
-		const struct kc_ram *r = &kc.ram[i];
-		uint64_t idx = (pa - r->base) >> PGT_PAGE_SHIFT; /* wraps below base */
-		if (idx < r->npages)
-			return r->npages - idx >= n ? &kc.frames[r->first + idx] : NULL;
-	}
-	return NULL;
-}
-
 const frame_t *frame_peek(kc_paddr_t pa)
 {
 	return frame_find(pa);

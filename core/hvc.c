@@ -43,26 +43,25 @@ static const struct hc_entry hc_table[] = {
 
 void kcore_host_call(struct kc_hcall *r)
 {
-	uint64_t fn = r->x[0], res[3] = { 0, 0, 0 };
-	const struct hc_entry *e = NULL;
-	int rc;
+	uint64_t num = r->x[0] - KC_FN_BASE, res[3] = { 0, 0, 0 };
+	int rc = KC_ENOTSUP;
 
-	if ((fn & ~0xFFFFull) == KC_FN_BASE &&
-	    KC_FN_NUM(fn) < sizeof(hc_table) / sizeof(hc_table[0]))
-		e = &hc_table[KC_FN_NUM(fn)];
-	if (!e || !e->handler) {
-		rc = KC_ENOTSUP;
-	} else if (!kc.up) {
-		rc = KC_ESTATE;
-	} else {
-		rc = KC_OK;
+	/* One compare finds every id outside kcore's (the subtraction wraps). */
+	if (num < sizeof(hc_table) / sizeof(hc_table[0]) && hc_table[num].handler) {
+		const struct hc_entry *e = &hc_table[num];
+		uint64_t mbz = 0;
 		for (unsigned i = 1 + e->nargs; i < 7; i++)
-			if (r->x[i])
-				rc = KC_EINVAL;
-		if (!rc)
+			mbz |= r->x[i];
+		if (!kc.up)
+			rc = KC_ESTATE;
+		else if (mbz)
+			rc = KC_EINVAL;
+		else
 			rc = e->handler(&r->x[1], res);
 	}
+	uint64_t keep = rc ? 0 : ~0ull; /* on any error x1..x3 come back zero */
 	r->x[0] = (uint64_t)(int64_t)rc;
-	for (unsigned i = 0; i < 3; i++)
-		r->x[1 + i] = rc ? 0 : res[i];
+	r->x[1] = res[0] & keep;
+	r->x[2] = res[1] & keep;
+	r->x[3] = res[2] & keep;
 }

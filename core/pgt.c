@@ -106,17 +106,31 @@ static inline bool desc_is_leaf(uint64_t desc, unsigned level)
 	return level >= 1 && (desc & DESC_TYPE_MASK) == DESC_TYPE_BLOCK;
 }
 
-static bool prot_valid(enum pgt_format fmt, pgt_prot_t prot)
+/*
+ * The rules, for each of the 16 possible prot values:
+ *  - readable (no write-only or execute-only mappings);
+ *  - never executable from a device;
+ *  - at EL2, never writable and executable at once (W^X: kcore's own code
+ *    is never writable).
+ * Evaluated once into a bit mask per format, so the map path tests a bit.
+ */
+#define prot_rule_const(fmt, p)                                                                    \
+	(((p) & PGT_PROT_R) && !(((p) & PGT_PROT_DEVICE) && ((p) & PGT_PROT_X)) &&                 \
+	 !((fmt) == PGT_S1_EL2 && ((p) & PGT_PROT_W) && ((p) & PGT_PROT_X)))
+#define PROT_BIT(fmt, p) ((uint32_t)prot_rule_const(fmt, p) << (p))
+#define PROT_MASK(fmt)                                                                             \
+	(PROT_BIT(fmt, 0) | PROT_BIT(fmt, 1) | PROT_BIT(fmt, 2) | PROT_BIT(fmt, 3) |               \
+	 PROT_BIT(fmt, 4) | PROT_BIT(fmt, 5) | PROT_BIT(fmt, 6) | PROT_BIT(fmt, 7) |               \
+	 PROT_BIT(fmt, 8) | PROT_BIT(fmt, 9) | PROT_BIT(fmt, 10) | PROT_BIT(fmt, 11) |             \
+	 PROT_BIT(fmt, 12) | PROT_BIT(fmt, 13) | PROT_BIT(fmt, 14) | PROT_BIT(fmt, 15))
+static const uint32_t prot_valid_mask[2] = {
+	[PGT_S1_EL2] = PROT_MASK(PGT_S1_EL2),
+	[PGT_S2] = PROT_MASK(PGT_S2),
+};
+
+static inline bool prot_valid(enum pgt_format fmt, pgt_prot_t prot)
 {
-	if (prot & ~PGT_PROT_MASK)
-		return false;
-	if (!(prot & PGT_PROT_R))
-		return false; /* no write-only or execute-only mappings */
-	if ((prot & PGT_PROT_DEVICE) && (prot & PGT_PROT_X))
-		return false; /* executing from a device is never wanted */
-	if (fmt == PGT_S1_EL2 && (prot & PGT_PROT_W) && (prot & PGT_PROT_X))
-		return false; /* W^X at EL2: kcore's own code is never writable */
-	return true;
+	return prot <= PGT_PROT_MASK && ((prot_valid_mask[fmt & 1] >> prot) & 1);
 }
 
 uint64_t pgt_encode_leaf(enum pgt_format fmt, kc_paddr_t pa, unsigned level, pgt_prot_t prot)
@@ -468,7 +482,8 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 }
 
 /* The leaf slot mapping va, or NULL; *level gets its level. */
-static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *level)
+__attribute__((always_inline)) static inline uint64_t *
+pgt_find_leaf_inline(const struct pgt *pgt, uint64_t va, unsigned *level)
 {
 	kc_paddr_t table = pgt->root;
 	uint64_t *l3 = pgt_hint(pgt, va);
@@ -497,10 +512,15 @@ static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *lev
 	return NULL;
 }
 
+static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *level)
+{
+	return pgt_find_leaf_inline(pgt, va, level);
+}
+
 int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
 {
 	unsigned level;
-	uint64_t *slot = pgt_find_leaf(pgt, va, &level);
+	uint64_t *slot = pgt_find_leaf_inline(pgt, va, &level);
 
 	if (!slot)
 		return KC_ENOENT;

@@ -161,9 +161,20 @@ extern struct kcore kc;
 frame_t *frame_of_locked(kc_paddr_t pa);
 /*
  * The entries of the n frames from `pa`, consecutive in the table, or NULL
- * if they are not all RAM of one region.  frames_lock held.
+ * if they are not all RAM of one region.  frames_lock held.  Inline: it is
+ * on every fault-in.
  */
-frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n);
+static inline frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n)
+{
+	LOCK_ASSERT_HELD(&kc.frames_lock);
+	for (unsigned i = 0; i < kc.nram; i++) {
+		const struct kc_ram *r = &kc.ram[i];
+		uint64_t idx = (pa - r->base) >> PGT_PAGE_SHIFT; /* wraps below base */
+		if (idx < r->npages)
+			return r->npages - idx >= n ? &kc.frames[r->first + idx] : NULL;
+	}
+	return NULL;
+}
 /* Read-only lookup for code that only inspects (checker, digest). */
 const frame_t *frame_peek(kc_paddr_t pa);
 /* Device space a host or VM may map: not RAM, not kcore's own devices. */

@@ -24,33 +24,6 @@ _Static_assert(offsetof(struct kc_vm, lock) == 0, "struct kc_vm must start with 
 /* SPSR for a vCPU's first entry: EL1h, AArch64, D, A, I, F masked. */
 #define VCPU_RESET_PSTATE 0x3c5ull
 
-static struct kc_vm *vm_by_id_checked(uint64_t id, int *rc)
-{
-	struct kc_vm *vm = vm_get(id);
-	*rc = vm ? KC_OK : KC_EINVAL;
-	return vm;
-}
-
-int vm_lock_in(uint64_t id, unsigned states, struct kc_vm **out)
-{
-	int rc;
-	struct kc_vm *vm = vm_by_id_checked(id, &rc);
-
-	if (!vm)
-		return rc;
-	lock_acquire(&vm->lock);
-	if (vm->state == VM_FREE) {
-		lock_release(&vm->lock);
-		return KC_ENOENT;
-	}
-	if (!(states & (1u << vm->state))) {
-		lock_release(&vm->lock);
-		return KC_ESTATE;
-	}
-	*out = vm;
-	return KC_OK;
-}
-
 int hc_vm_create(const uint64_t *args, uint64_t *res)
 {
 	(void)args;

@@ -11,6 +11,7 @@
 #ifndef KCORE_VM_H
 #define KCORE_VM_H
 
+#include <kcore/abi.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -38,7 +39,21 @@ int gc_unshare(struct kc_vm *vm, uint64_t gfn, uint64_t n);
  * KC_EINVAL for an id out of range, KC_ENOENT for a free id, KC_ESTATE for
  * another state; on KC_OK *out is locked.
  */
-int vm_lock_in(uint64_t id, unsigned states, struct kc_vm **out);
+static inline int vm_lock_in(uint64_t id, unsigned states, struct kc_vm **out)
+{
+	struct kc_vm *vm = vm_get(id);
+
+	if (!vm)
+		return KC_EINVAL;
+	lock_acquire(&vm->lock);
+	if (vm->state == VM_FREE || !(states & (1u << vm->state))) {
+		int rc = vm->state == VM_FREE ? KC_ENOENT : KC_ESTATE;
+		lock_release(&vm->lock);
+		return rc;
+	}
+	*out = vm;
+	return KC_OK;
+}
 void vm_set_poweroff_locked(struct kc_vm *vm);
 
 /* Largest number of pages one call maps, shares or returns (bounded work). */

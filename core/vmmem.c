@@ -93,8 +93,10 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 		rc = KC_EINVAL; /* not RAM (or a run across two RAM regions) */
 	if (!rc)
 		rc = host_frames_free_locked(f, n);
-	if (!rc && vm_overlaps_image(vm, ipa, n << PGT_PAGE_SHIFT))
-		rc = KC_EEXIST;
+	/*
+	 * No image check: the VM is VERIFIED, so its images are mapped, and the
+	 * prepare below refuses any overlap with them (KC_EEXIST).
+	 */
 	if (!rc)
 		rc = pgt_map_prepare(&vm->s2, ipa, pa, (unsigned)level, VM_RAM_PROT, &prep);
 	if (!rc) {
