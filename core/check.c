@@ -83,40 +83,51 @@ static bool check_tree(struct check *c, const struct pgt *t, const char *name, u
 	return true;
 }
 
+/* 1: kcore's own map, one entry at a time (pgt_for_each_entry). */
+struct coremap_walk {
+	struct check *c;
+	uint64_t covered, filled, sum, wend;
+};
+
+static bool coremap_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+{
+	struct coremap_walk *w = arg;
+	struct check *c = w->c;
+	uint64_t size = pgt_level_size(level);
+	kc_paddr_t pa;
+	pgt_prot_t prot;
+
+	pgt_decode_leaf(PGT_S1_EL2, desc, level, &pa, &prot); /* checked by pgt_check */
+	if (va >= KC_REMAP_BASE && va < w->wend) {
+		if (level != PGT_LEAF_LEVEL || prot != PGT_PROT_R)
+			return fail(c, 1, "window slot 0x%llx is not a read-only page", ull(va));
+		w->filled++;
+		w->sum += remap_slot_hash(va, pa);
+	} else if (va >= KC_REMAP_BASE) {
+		return fail(c, 1, "the remap window maps 0x%llx above its bump pointer", ull(va));
+	} else if (pa != va || coremap_expected(va, size) != prot) {
+		return fail(c, 1, "the core map's entry for 0x%llx changed since boot", ull(va));
+	} else {
+		w->covered += size;
+	}
+	return true;
+}
+
 /* 1: kcore's own map: identity part as built, window written once. */
 static bool check_coremap(struct check *c)
 {
 	const struct kc_boot_layout *l = &kc.layout;
-	uint64_t expect = 0, covered = 0, filled = 0, sum = 0, va = 0, desc;
-	uint64_t wend = KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT);
-	unsigned level;
+	uint64_t expect = 0;
+	struct coremap_walk w = { c, 0, 0, 0, KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT) };
+	uint64_t covered, filled, sum, wend = w.wend;
 
 	for (unsigned i = 0; i < l->nram; i++)
 		expect += l->ram[i].size;
 	for (unsigned i = 0; i < l->ndevices; i++)
 		expect += l->devices[i].size;
-	for (uint64_t from = 0; pgt_next_entry(&kc.coremap, from, &va, &desc, &level);) {
-		uint64_t size = pgt_level_size(level);
-		kc_paddr_t pa;
-		pgt_prot_t prot;
-		from = va + size;
-		pgt_decode_leaf(PGT_S1_EL2, desc, level, &pa, &prot); /* checked by pgt_check */
-		if (va >= KC_REMAP_BASE && va < wend) {
-			if (level != PGT_LEAF_LEVEL || prot != PGT_PROT_R)
-				return fail(c, 1, "window slot 0x%llx is not a read-only page",
-					    ull(va));
-			filled++;
-			sum += remap_slot_hash(va, pa);
-		} else if (va >= KC_REMAP_BASE) {
-			return fail(c, 1, "the remap window maps 0x%llx above its bump pointer",
-				    ull(va));
-		} else if (pa != va || coremap_expected(va, size) != prot) {
-			return fail(c, 1, "the core map's entry for 0x%llx changed since boot",
-				    ull(va));
-		} else {
-			covered += size;
-		}
-	}
+	if (!pgt_for_each_entry(&kc.coremap, coremap_entry, &w))
+		return false;
+	covered = w.covered, filled = w.filled, sum = w.sum;
 	if (covered != expect)
 		return fail(c, 1, "the core map covers %llu bytes of RAM and devices, not %llu",
 			    ull(covered), ull(expect));
@@ -165,82 +176,89 @@ static bool check_coremap(struct check *c)
 	return true;
 }
 
-/* 3 (and 2): the host's stage 2. */
-static bool check_host(struct check *c)
+/* 3 (and 2): the host's stage 2, one leaf. */
+static bool host_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 {
-	uint64_t va, desc;
-	unsigned level;
+	struct check *c = arg;
+	kc_paddr_t pa;
+	pgt_prot_t prot;
 
-	for (uint64_t from = 0; pgt_next_entry(&kc.host_s2, from, &va, &desc, &level);) {
-		kc_paddr_t pa;
-		pgt_prot_t prot;
-		from = va + pgt_level_size(level);
-		pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
-		if (level != PGT_LEAF_LEVEL || pa != va)
-			return fail(c, 3, "host leaf 0x%llx is not an identity 4 KiB page",
-				    ull(va));
-		const frame_t *f = frame_peek(pa);
-		if (!f) {
-			if (!frame_is_io(pa) || !(prot & PGT_PROT_DEVICE))
-				return fail(c, 3, "host maps 0x%llx, neither RAM nor IO it may use",
-					    ull(pa));
-			continue;
-		}
-		if (prot & PGT_PROT_DEVICE)
-			return fail(c, 3, "host maps RAM frame 0x%llx as a device", ull(pa));
-		unsigned owner = frame_owner(*f);
-		if (owner == OWNER_CORE)
-			return fail(c, 2, "host maps CORE frame 0x%llx", ull(pa));
-		if (owner != OWNER_HOST && frame_count(*f) == 0)
-			return fail(c, 3, "host maps frame 0x%llx of VM %u, which is not shared",
-				    ull(pa), owner);
+	pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
+	if (level != PGT_LEAF_LEVEL || pa != va)
+		return fail(c, 3, "host leaf 0x%llx is not an identity 4 KiB page", ull(va));
+	const frame_t *f = frame_peek(pa);
+	if (!f) {
+		if (!frame_is_io(pa) || !(prot & PGT_PROT_DEVICE))
+			return fail(c, 3, "host maps 0x%llx, neither RAM nor IO it may use",
+				    ull(pa));
+		return true;
 	}
+	if (prot & PGT_PROT_DEVICE)
+		return fail(c, 3, "host maps RAM frame 0x%llx as a device", ull(pa));
+	unsigned owner = frame_owner(*f);
+	if (owner == OWNER_CORE)
+		return fail(c, 2, "host maps CORE frame 0x%llx", ull(pa));
+	if (owner != OWNER_HOST && frame_count(*f) == 0)
+		return fail(c, 3, "host maps frame 0x%llx of VM %u, which is not shared", ull(pa),
+			    owner);
 	return true;
 }
 
+static bool check_host(struct check *c)
+{
+	return pgt_for_each_entry(&kc.host_s2, host_entry, c);
+}
+
 /* 4 (and 2): one VM's stage 2 maps only its own frames at their gfns, or IO. */
+struct vm_walk {
+	struct check *c;
+	const struct kc_vm *vm;
+	uint64_t mapped;
+};
+
+static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+{
+	struct vm_walk *w = arg;
+	struct check *c = w->c;
+	const struct kc_vm *vm = w->vm;
+	kc_paddr_t pa;
+	pgt_prot_t prot;
+	uint64_t n = pgt_level_size(level) >> PGT_PAGE_SHIFT;
+
+	pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
+	if (prot & PGT_PROT_DEVICE) {
+		for (uint64_t i = 0; i < n; i++)
+			if (!frame_is_io(pa + (i << PGT_PAGE_SHIFT)))
+				return fail(c, 4, "VM %u maps 0x%llx as a device, which is not IO",
+					    vm->id, ull(pa));
+		return true;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		kc_paddr_t p = pa + (i << PGT_PAGE_SHIFT);
+		const frame_t *f = frame_peek(p);
+		if (!f)
+			return fail(c, 4, "VM %u maps 0x%llx as RAM, which is not RAM", vm->id,
+				    ull(p));
+		if (frame_owner(*f) == OWNER_CORE)
+			return fail(c, 2, "VM %u maps CORE frame 0x%llx", vm->id, ull(p));
+		if (frame_owner(*f) != vm->id)
+			return fail(c, 4, "VM %u maps frame 0x%llx owned by %u", vm->id, ull(p),
+				    frame_owner(*f));
+		if (frame_gfn(*f) != (va >> PGT_PAGE_SHIFT) + i)
+			return fail(c, 4, "VM %u maps frame 0x%llx at gfn 0x%llx, recorded 0x%llx",
+				    vm->id, ull(p), ull((va >> PGT_PAGE_SHIFT) + i),
+				    ull(frame_gfn(*f)));
+	}
+	w->mapped += n;
+	return true;
+}
+
 static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped)
 {
-	uint64_t va, desc;
-	unsigned level;
-
-	*mapped = 0;
-	for (uint64_t from = 0; pgt_next_entry(&vm->s2, from, &va, &desc, &level);) {
-		kc_paddr_t pa;
-		pgt_prot_t prot;
-		uint64_t n = pgt_level_size(level) >> PGT_PAGE_SHIFT;
-		from = va + pgt_level_size(level);
-		pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
-		if (prot & PGT_PROT_DEVICE) {
-			for (uint64_t i = 0; i < n; i++)
-				if (!frame_is_io(pa + (i << PGT_PAGE_SHIFT)))
-					return fail(
-						c, 4,
-						"VM %u maps 0x%llx as a device, which is not IO",
-						vm->id, ull(pa));
-			continue;
-		}
-		for (uint64_t i = 0; i < n; i++) {
-			const frame_t *f = frame_peek(pa + (i << PGT_PAGE_SHIFT));
-			if (!f)
-				return fail(c, 4, "VM %u maps 0x%llx as RAM, which is not RAM",
-					    vm->id, ull(pa + (i << PGT_PAGE_SHIFT)));
-			if (frame_owner(*f) == OWNER_CORE)
-				return fail(c, 2, "VM %u maps CORE frame 0x%llx", vm->id,
-					    ull(pa + (i << PGT_PAGE_SHIFT)));
-			if (frame_owner(*f) != vm->id)
-				return fail(c, 4, "VM %u maps frame 0x%llx owned by %u", vm->id,
-					    ull(pa + (i << PGT_PAGE_SHIFT)), frame_owner(*f));
-			if (frame_gfn(*f) != (va >> PGT_PAGE_SHIFT) + i)
-				return fail(
-					c, 4,
-					"VM %u maps frame 0x%llx at gfn 0x%llx, recorded 0x%llx",
-					vm->id, ull(pa + (i << PGT_PAGE_SHIFT)),
-					ull((va >> PGT_PAGE_SHIFT) + i), ull(frame_gfn(*f)));
-		}
-		*mapped += n;
-	}
-	return true;
+	struct vm_walk w = { c, vm, 0 };
+	bool ok = pgt_for_each_entry(&vm->s2, vm_entry, &w);
+	*mapped = w.mapped;
+	return ok;
 }
 
 /* 2, 4 and 5 from the frame table's side: counts agree with the tables. */
@@ -319,11 +337,18 @@ static void digest_u64(struct crypto_sha256 *h, uint64_t v)
 	crypto_sha256_update(h, &v, sizeof(v));
 }
 
+static bool digest_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+{
+	(void)level;
+	digest_u64(arg, va);
+	digest_u64(arg, desc);
+	return true;
+}
+
 /* A tree's contents: every leaf (address and descriptor) and its pool. */
 static void digest_tree(struct crypto_sha256 *h, const struct pgt *t)
 {
-	uint64_t va, desc, tables;
-	unsigned level;
+	uint64_t tables;
 
 	digest_u64(h, t->root);
 	digest_u64(h, t->pool->bump);
@@ -333,11 +358,7 @@ static void digest_tree(struct crypto_sha256 *h, const struct pgt *t)
 		return;
 	}
 	digest_u64(h, tables);
-	for (uint64_t from = 0; pgt_next_entry(t, from, &va, &desc, &level);
-	     from = va + pgt_level_size(level)) {
-		digest_u64(h, va);
-		digest_u64(h, desc);
-	}
+	pgt_for_each_entry(t, digest_entry, h);
 }
 
 void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])

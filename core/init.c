@@ -12,6 +12,7 @@
  */
 #include <kcore/abi.h>
 #include <kcore/mem.h>
+#include <stddef.h>
 
 #include "state.h"
 
@@ -112,7 +113,9 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	if ((l->pool.size >> PGT_PAGE_SHIFT) < need)
 		return KC_ENOMEM;
 
-	memset(&kc, 0, sizeof(kc));
+	/* Every field, and the VM slots this config can use (a fuzzer boots per input). */
+	memset(&kc, 0, offsetof(struct kcore, vms));
+	memset(kc.vms, 0, (cfg->max_vms + 1) * sizeof(kc.vms[0]));
 	kc.cfg = *cfg;
 	kc.layout = *l;
 	lock_init(&kc.frames_lock);
@@ -151,7 +154,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	rc = pgt_init(&kc.host_s2, PGT_S2, 0, &kc.host_pool);
 	if (rc)
 		return rc;
-	for (unsigned id = 1; id <= KC_MAX_VMS; id++) {
+	for (unsigned id = 1; id <= cfg->max_vms; id++) {
 		lock_init(&kc.vms[id].lock);
 		kc.vms[id].id = (uint16_t)id;
 	}

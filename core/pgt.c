@@ -539,6 +539,23 @@ int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
 static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t from,
 			uint64_t *va, uint64_t *desc, unsigned *level_out, uint64_t **slot);
 
+/*
+ * Whole-table walks (the iterator, the checker) skip empty stretches 8
+ * entries at a time: most of a 512-entry table is empty, and the invariant
+ * checker walks every table after every operation in tests and fuzzing.
+ * Plain loads, so the compiler can do the 8 at once: the walkers run with
+ * the tree's lock held or at a quiescent point, never against a writer.
+ */
+#define PGT_CHUNK 8
+
+static inline bool pgt_chunk_empty(const uint64_t *t, unsigned i)
+{
+	uint64_t any = 0;
+	for (unsigned k = 0; k < PGT_CHUNK; k++)
+		any |= t[i + k];
+	return !any;
+}
+
 /* Clear the leaves of table `table` (at `level`, covering from `base`) inside [va, end). */
 static uint64_t pgt_clear_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t va,
 			     uint64_t end)
@@ -629,6 +646,10 @@ static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_
 	unsigned i = from > base ? (unsigned)((from - base) / size) : 0;
 
 	for (; i < PGT_ENTRIES; i++) {
+		if (!(i % PGT_CHUNK) && pgt_chunk_empty(t, i)) {
+			i += PGT_CHUNK - 1;
+			continue;
+		}
 		uint64_t d = desc_read(&t[i]);
 		uint64_t at = base + (uint64_t)i * size;
 		if (!d)
@@ -648,6 +669,34 @@ static bool pgt_next_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_
 		return true;
 	}
 	return false;
+}
+
+static bool pgt_visit_in(kc_paddr_t table, unsigned level, uint64_t base, pgt_visit_fn fn,
+			 void *ctx)
+{
+	const uint64_t *t = pgt_table(table);
+	uint64_t size = pgt_level_size(level);
+
+	for (unsigned i = 0; i < PGT_ENTRIES; i++) {
+		if (!(i % PGT_CHUNK) && pgt_chunk_empty(t, i)) {
+			i += PGT_CHUNK - 1;
+			continue;
+		}
+		uint64_t d = desc_read(&t[i]);
+		if (!d)
+			continue;
+		uint64_t at = base + (uint64_t)i * size;
+		if (desc_is_table(d, level)
+			    ? !pgt_visit_in(d & DESC_OA_MASK, level + 1, at, fn, ctx)
+			    : !fn(ctx, at, d, level))
+			return false;
+	}
+	return true;
+}
+
+bool pgt_for_each_entry(const struct pgt *pgt, pgt_visit_fn fn, void *ctx)
+{
+	return !pgt->root || pgt_visit_in(pgt->root, PGT_START_LEVEL, 0, fn, ctx);
 }
 
 bool pgt_next_entry(const struct pgt *pgt, uint64_t from, uint64_t *va, uint64_t *desc,
@@ -686,6 +735,10 @@ static const char *pgt_check_table(const struct pgt *pgt, kc_paddr_t table, unsi
 	if (++*n > pgt->pool->npages)
 		return "more tables linked than the pool holds (a table linked twice)";
 	for (unsigned i = 0; i < PGT_ENTRIES; i++) {
+		if (!(i % PGT_CHUNK) && pgt_chunk_empty(t, i)) {
+			i += PGT_CHUNK - 1;
+			continue;
+		}
 		uint64_t d = desc_read(&t[i]);
 		kc_paddr_t pa;
 		pgt_prot_t prot;

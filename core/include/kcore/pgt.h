@@ -166,6 +166,16 @@ int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level);
 uint64_t pgt_unmap_range(struct pgt *pgt, uint64_t va, uint64_t size);
 
 /*
+ * Visit every non-empty entry that is not a table (a leaf, or a non-zero
+ * descriptor that is neither), in address order, in one pass over the tree
+ * (pgt_next_entry restarts from the root on every call).  The visitor
+ * returns false to stop; pgt_for_each_entry then returns false too.  For
+ * whole-tree readers: the invariant checker and digests.
+ */
+typedef bool (*pgt_visit_fn)(void *ctx, uint64_t va, uint64_t desc, unsigned level);
+bool pgt_for_each_entry(const struct pgt *pgt, pgt_visit_fn fn, void *ctx);
+
+/*
  * Find the first leaf at or above `from`, remove it WITHOUT invalidating,
  * and return it (VM_RECLAIM: the VM can no longer run, and one VMID-wide
  * invalidation follows the whole batch).  False when there is none.
