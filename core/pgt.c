@@ -351,20 +351,6 @@ static bool pgt_args_valid(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, un
 	return prot_valid(pgt->fmt, prot);
 }
 
-int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
-		  pgt_prot_t prot)
-{
-	unsigned missing, first;
-	uint64_t *slot;
-
-	if (!pgt_args_valid(pgt, va, pa, level, prot))
-		return KC_EINVAL;
-	int rc = pgt_probe(pgt, va, level, &missing, &slot, &first);
-	if (rc)
-		return rc;
-	return pgt_pool_available(pgt->pool) < missing ? KC_ENOMEM : KC_OK;
-}
-
 int pgt_map_prepare(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
 		    pgt_prot_t prot, struct pgt_prep *prep)
 {
@@ -404,20 +390,22 @@ unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level)
 	return missing;
 }
 
+int pgt_map_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level,
+		  pgt_prot_t prot)
+{
+	struct pgt_prep prep;
+
+	return pgt_map_prepare(pgt, va, pa, level, prot, &prep);
+}
+
 int pgt_map(struct pgt *pgt, uint64_t va, kc_paddr_t pa, unsigned level, pgt_prot_t prot)
 {
-	unsigned missing, first;
-	uint64_t *slot;
+	struct pgt_prep prep;
+	int rc = pgt_map_prepare(pgt, va, pa, level, prot, &prep);
 
-	if (!pgt_args_valid(pgt, va, pa, level, prot))
-		return KC_EINVAL;
-	int rc = pgt_probe(pgt, va, level, &missing, &slot, &first);
-	if (rc)
-		return rc;
-	if (pgt_pool_available(pgt->pool) < missing)
-		return KC_ENOMEM;
-	pgt_commit(pgt, va, first, slot, level, pgt_encode_leaf(pgt->fmt, pa, level, prot));
-	return KC_OK;
+	if (!rc)
+		pgt_map_prepared(pgt, &prep, pa, prot);
+	return rc;
 }
 
 /* The largest leaf level (1..3) for the next piece of a range. */
