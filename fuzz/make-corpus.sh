@@ -6,14 +6,17 @@
 #                            (replaying one replays exactly that trace)
 #   corpus/manifest/seed-*   manifest bodies the target re-signs (first byte odd):
 #                            good ones with 1..8 images, and one of each refusal
+#   corpus/pgt/seed-*        fuzz_pgt operation streams (fuzz/fuzz_pgt.c's decoder):
+#                            maps at each level, ranges, ENOMEM, EEXIST over a
+#                            left-over table, unmap/unmap_range/take_next, EL2 S1
 # Files named unit-* were kept from fuzzing runs (minimised with -merge=1)
 # and are left alone.  BUILD_DIR defaults to build/d-gcc (any hosted build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/d-gcc}
 ninja -C "$build" fuzz/hcall-encode >/dev/null
-rm -f fuzz/corpus/hcall/trace-* fuzz/corpus/manifest/seed-*
-mkdir -p fuzz/corpus/hcall fuzz/corpus/manifest
+rm -f fuzz/corpus/hcall/trace-* fuzz/corpus/manifest/seed-* fuzz/corpus/pgt/seed-*
+mkdir -p fuzz/corpus/hcall fuzz/corpus/manifest fuzz/corpus/pgt
 for t in fuzz/traces/*.trace; do
   "$build/fuzz/hcall-encode" "$t" "fuzz/corpus/hcall/trace-$(basename "$t" .trace)"
 done
@@ -43,4 +46,58 @@ for name, b in seeds.items():
     open(f"fuzz/corpus/manifest/seed-{name}", "wb").write(b"\x01" + b)  # odd: re-signed
     open(f"fuzz/corpus/manifest/seed-{name}-unsigned", "wb").write(b + bytes(64))
 PY
-echo "make-corpus: $(ls fuzz/corpus/hcall | wc -l) hcall, $(ls fuzz/corpus/manifest | wc -l) manifest seeds"
+python3 - <<'PY'
+# fuzz_pgt's input: [pool pages - 2, format (3 = EL2 S1, else S2)] then ops
+# (op byte % 10 picks: 0 map, 2 map_range, 3 unmap, 5 unmap_range, 6 map_check +
+# map_prepare + map_prepared, 7 take_next, 8 access).  See fp_addr, fp_pa in fuzz_pgt.c.
+import struct
+def va4k(g, m, p2, odd=0): return bytes([0, (g << 6) | (m << 3) | odd, p2])  # g GiB + m*2M + p2*8K
+def va2m(g, m): return bytes([2, (g << 5) | m])
+def va1g(g): return bytes([3, g])
+def leaf(i, which): return bytes([4, i, which])        # which: 0 base, 1 end, 2 middle, 3 last page
+def top(n): return bytes([5, n])                        # 2^48 - n*2M
+def raw(v): return bytes([6, 0]) + struct.pack("<Q", v)
+def pa4k(m, p): return bytes([0, m, p])
+def pa2m(m): return bytes([4, m])
+def pa1g(k): return bytes([5, k - 1])
+R, RW, RX, RDEV, RWDEV, RWX = (bytes([i]) for i in range(6))
+def lv(l): return bytes([l - 1])
+def mapop(va, pa, l, prot, unaligned=False): return bytes([130 if unaligned else 0]) + va + pa + lv(l) + prot
+def rng(va, pa, kind, count, prot, extra=0, align=False):
+    return bytes([2]) + va + pa + bytes([kind | (4 | extra << 3 if extra else 0) | (0x40 if align else 0), count]) + prot
+def unmap(va): return bytes([3]) + va
+def unmap_range(va, b): return bytes([5]) + va + bytes([b])
+def prep(va, pa, l, prot): return bytes([6]) + va + pa + lv(l) + prot
+def take(va, n): return bytes([7]) + va + bytes([n - 1])
+def access(va, cpu=0, write=False, exe=False): return bytes([8, cpu | (2 if write else 0) | (0x80 if exe else 0)]) + va
+seeds = {
+    "levels": bytes([62, 0]) + mapop(va4k(0, 0, 1), pa4k(1, 3), 3, RW) + mapop(va2m(0, 5), pa2m(2), 2, RX)
+        + mapop(va1g(1), pa1g(1), 1, R) + access(va4k(0, 0, 1), 0) + access(va4k(0, 0, 1), 1, write=True)
+        + access(va2m(0, 5), 1, exe=True) + unmap(va4k(0, 0, 1)) + unmap(va2m(0, 5)) + unmap(va1g(1)),
+    "eexist-table": bytes([62, 0]) + mapop(va4k(0, 1, 0), pa4k(0, 0), 3, RW) + unmap(va4k(0, 1, 0))
+        + mapop(va2m(0, 1), pa2m(0), 2, RW) + mapop(va1g(0), pa1g(1), 1, RW) + mapop(va4k(0, 1, 0), pa4k(0, 0), 3, R),
+    "enomem": bytes([0, 0]) + mapop(va4k(0, 0, 0), pa4k(0, 0), 3, RW) + mapop(va2m(0, 1), pa2m(1), 2, RW)
+        + mapop(va1g(2), pa1g(1), 1, RW) + rng(va4k(1, 0, 0), pa4k(0, 0), 1, 1, RW),
+    "range-all-or-nothing": bytes([3, 0]) + rng(va4k(0, 0, 255, 1), pa4k(0, 1), 1, 3, RW)
+        + mapop(va4k(0, 3, 4), pa4k(0, 4), 3, R) + rng(va2m(0, 2), pa2m(0), 1, 3, RW, align=True)
+        + rng(va2m(0, 2), pa2m(0), 1, 0, RW, align=True) + unmap_range(va2m(0, 2), 1) + take(raw(0), 4),
+    "range-1g": bytes([20, 0]) + rng(va1g(1), pa1g(1), 2, 0, RW) + rng(va2m(2, 0), pa2m(0), 1, 2, RWDEV, extra=3)
+        + unmap_range(va1g(1), 2) + unmap_range(va2m(2, 0), 3 | (7 << 2)),
+    "prepare": bytes([5, 0]) + prep(va4k(0, 0, 0), pa4k(0, 0), 3, RW) + prep(va4k(0, 0, 1), pa4k(0, 1), 3, RW)
+        + prep(va4k(0, 0, 1), pa4k(0, 1), 3, RW) + prep(va2m(3, 7), pa2m(1), 2, RDEV) + prep(va1g(5), pa1g(2), 1, RX)
+        + take(leaf(0, 2), 3),
+    "invalid": bytes([10, 0]) + mapop(va4k(0, 0, 0, 1), pa4k(0, 0), 2, RW, unaligned=True)
+        + mapop(va4k(0, 0, 0), pa4k(0, 0), 3, bytes([0x80 | 0x2])) + mapop(va4k(0, 0, 0), pa4k(0, 0), 3, bytes([0x80 | 0xC]))
+        + mapop(top(0), pa4k(0, 0), 3, R) + mapop(raw(1 << 63), pa4k(0, 0), 3, R) + unmap(top(0))
+        + rng(raw(0), pa4k(0, 0), 3, 1, R) + rng(top(1), pa4k(0, 0), 1, 3, R) + take(top(0), 1),
+    "top": bytes([30, 0]) + mapop(top(1), pa4k(0, 0), 3, RW) + mapop(top(1), pa2m(0), 2, RW, unaligned=True)
+        + access(top(1)) + take(va1g(0), 2),
+    "el2-s1": bytes([30, 3]) + mapop(va4k(0, 0, 1), pa4k(1, 3), 3, RW) + mapop(va2m(0, 5), pa2m(2), 2, RX)
+        + mapop(va4k(0, 0, 2), pa4k(0, 0), 3, RWX) + mapop(va1g(1), pa1g(1), 1, RWDEV) + access(va4k(0, 0, 1), 1, write=True)
+        + access(va2m(0, 5), 0, exe=True) + unmap(va4k(0, 0, 1)) + rng(va2m(1, 0), pa2m(0), 1, 1, R)
+        + unmap_range(va2m(1, 0), 1) + take(raw(0), 4),
+}
+for name, b in seeds.items():
+    open(f"fuzz/corpus/pgt/seed-{name}", "wb").write(b)
+PY
+echo "make-corpus: $(ls fuzz/corpus/hcall | wc -l) hcall, $(ls fuzz/corpus/manifest | wc -l) manifest, $(ls fuzz/corpus/pgt | wc -l) pgt seeds"

@@ -25,6 +25,7 @@
 
 #include <bearssl.h>
 #include <kcore/abi.h>
+#include <kcore/crypto.h>
 #include <kcore/manifest.h>
 #include <kcore_hosted/boot.h>
 #include <kcore_hosted/host.h>
@@ -843,6 +844,24 @@ static void rp_do_check(struct rp_exec *ex, struct rp_result *r)
 	rp_text(r, "ok");
 }
 
+static void rp_selftest_on_cpu(unsigned cpu, void *arg)
+{
+	(void)cpu;
+	*(unsigned *)arg = crypto_selftest();
+}
+
+/* kcore's known-answer tests; they print to kcore's console, one line each. */
+static void rp_do_selftest(struct rp_exec *ex, struct rp_result *r)
+{
+	unsigned failed = 0;
+	if (hm_cpu_run(ex->m, ex->cpu, rp_selftest_on_cpu, &failed))
+		abort(); /* the CPU was checked when the line was parsed */
+	if (failed)
+		rp_text(r, "FAIL kats=%u", failed);
+	else
+		rp_text(r, "ok");
+}
+
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -873,6 +892,9 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 			abort(); /* the parser and the fuzzers never make one */
 		ex->cpu = (unsigned)op->value;
 		rp_text(r, "OK");
+		break;
+	case RP_SELFTEST:
+		rp_do_selftest(ex, r);
 		break;
 	}
 	if (ex->opts.check_every_op) {

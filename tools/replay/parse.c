@@ -7,6 +7,7 @@
 #include "replay.h"
 
 #include <kcore/abi.h>
+#include <kcore/kcore.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -55,14 +56,10 @@ const char *rp_call_name(uint64_t fn)
 	return d ? d->name : NULL;
 }
 
-static const char *const rp_status_names[] = { "OK",	 "ENOTSUP", "EINVAL", "EPERM", "ESTATE",
-					       "ENOMEM", "EEXIST",  "ENOENT", "EAUTH", "EBUSY" };
-
+/* kcore's own names (core/errors.c): one list, so traces and kcore agree. */
 const char *rp_status_name(int status)
 {
-	if (status <= 0 && status >= KC_ERR_MIN)
-		return rp_status_names[-status];
-	return "E?";
+	return kcore_err_name(status);
 }
 
 /* Symbolic values a trace may use wherever a number goes. */
@@ -613,6 +610,9 @@ int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, stru
 	} else if (rp_word_eq(t[0].s, t[0].len, "check")) {
 		op->kind = RP_CHECK;
 		rc = n == 1 ? 0 : rp_fail(&e, "check takes nothing");
+	} else if (rp_word_eq(t[0].s, t[0].len, "selftest")) {
+		op->kind = RP_SELFTEST;
+		rc = n == 1 ? 0 : rp_fail(&e, "selftest takes nothing");
 	} else if (rp_word_eq(t[0].s, t[0].len, "cpu")) {
 		op->kind = RP_CPU;
 		rc = n == 2 ? rp_tok_num(&e, &t[1], &op->value) : rp_fail(&e, "cpu N");
@@ -775,6 +775,9 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 		break;
 	case RP_CPU:
 		rp_put(&b, "cpu %" PRIu64, op->value);
+		break;
+	case RP_SELFTEST:
+		rp_put(&b, "selftest");
 		break;
 	}
 }

@@ -62,6 +62,7 @@ enum rp_kind {
 	RP_MANIFEST,   /* write a signed manifest into a host frame, then VM_VERIFY */
 	RP_CHECK,      /* invariants 1-7 and guest EXPECTs */
 	RP_CPU,	       /* later lines run on CPU `value` */
+	RP_SELFTEST,   /* kcore's crypto known-answer tests, as the arm64 image runs at boot */
 };
 
 #define RP_MAX_GOPS	  32
