@@ -93,20 +93,31 @@ int hc_vm_poweroff(const uint64_t *args, uint64_t *res)
 	return KC_OK;
 }
 
-int hc_vm_destroy(const uint64_t *args, uint64_t *res)
+int vm_lock_off_idle(uint64_t id, struct kc_vm **out)
 {
 	struct kc_vm *vm;
-	(void)res;
+	int rc = vm_lock_in(id, 1u << VM_POWEROFF, &vm);
 
-	int rc = vm_lock_in(args[0], 1u << VM_POWEROFF, &vm);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 		if (vm->vcpus[i].state == VCPU_RUNNING) {
 			lock_release(&vm->lock);
-			return KC_EBUSY;
+			return KC_EBUSY; /* not until its last exit */
 		}
 	}
+	*out = vm;
+	return KC_OK;
+}
+
+int hc_vm_destroy(const uint64_t *args, uint64_t *res)
+{
+	struct kc_vm *vm;
+	(void)res;
+
+	int rc = vm_lock_off_idle(args[0], &vm);
+	if (rc)
+		return rc;
 	if (vm->nframes) {
 		lock_release(&vm->lock);
 		return KC_EBUSY; /* VM_RECLAIM first */

@@ -56,6 +56,13 @@ static inline int vm_lock_in(uint64_t id, unsigned states, struct kc_vm **out)
 }
 void vm_set_poweroff_locked(struct kc_vm *vm);
 
+/*
+ * Lock VM `id` for taking it apart: it must be POWEROFF and every vCPU
+ * must have made its last exit (KC_EBUSY while one still runs).  Errors as
+ * vm_lock_in; on KC_OK *out is locked.
+ */
+int vm_lock_off_idle(uint64_t id, struct kc_vm **out);
+
 /* Largest number of pages one call maps, shares or returns (bounded work). */
 #define KC_MAX_PAGES_PER_CALL 512u
 

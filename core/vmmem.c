@@ -249,15 +249,9 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 
 	if (max < 1)
 		return KC_EINVAL;
-	int rc = vm_lock_in(args[0], 1u << VM_POWEROFF, &vm);
+	int rc = vm_lock_off_idle(args[0], &vm);
 	if (rc)
 		return rc;
-	for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
-		if (vm->vcpus[i].state == VCPU_RUNNING) {
-			lock_release(&vm->lock);
-			return KC_EBUSY; /* not until its last exit */
-		}
-	}
 	lock_acquire(&kc.frames_lock);
 	struct reclaim_run run = { 0, 0 };
 	/* Image frames never mapped into the VM: found through the window. */
