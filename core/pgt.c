@@ -419,6 +419,13 @@ static unsigned range_level(uint64_t va, kc_paddr_t pa, uint64_t left)
 	return PGT_LEAF_LEVEL;
 }
 
+/* Bytes from va to the end of its last-level table's region, at most `left`. */
+static uint64_t leaf_run(uint64_t va, uint64_t left)
+{
+	uint64_t to_end = L3_REGION - (va & (L3_REGION - 1));
+	return left < to_end ? left : to_end;
+}
+
 int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot)
 {
 	if (!size || (size & (PGT_PAGE_SIZE - 1)) || va + size < va || va + size > IA_LIMIT ||
@@ -450,7 +457,20 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 				need++;
 			}
 		}
-		off += pgt_level_size(level);
+		if (level != PGT_LEAF_LEVEL) {
+			off += pgt_level_size(level);
+			continue;
+		}
+		/*
+		 * A page: the rest of its last-level table's region is pages too
+		 * (no block fits before the region ends).  An existing table must
+		 * have all their slots empty; a table still to be made has.
+		 */
+		uint64_t run = leaf_run(va + off, size - off);
+		for (uint64_t k = 1; !missing && k < run >> PGT_PAGE_SHIFT; k++)
+			if (desc_read(&slot[k]) != 0)
+				return KC_EEXIST;
+		off += run;
 	}
 	if (pgt_pool_available(pgt->pool) < need)
 		return KC_ENOMEM;
@@ -462,9 +482,22 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 		uint64_t *slot;
 		if (pgt_probe(pgt, va + off, level, &missing, &slot, &first))
 			plat_panic("pgt: range piece conflicts after the dry run passed");
-		pgt_commit(pgt, va + off, first, slot, level,
-			   pgt_encode_leaf(pgt->fmt, pa + off, level, prot));
-		off += pgt_level_size(level);
+		uint64_t leaf = pgt_encode_leaf(pgt->fmt, pa + off, level, prot);
+		pgt_commit(pgt, va + off, first, slot, level, leaf);
+		if (level != PGT_LEAF_LEVEL) {
+			off += pgt_level_size(level);
+			continue;
+		}
+		/* The rest of the run, into the table the first page is now in. */
+		uint64_t run = leaf_run(va + off, size - off);
+		uint64_t *l3 = pgt_hint(pgt, va + off);
+		if (!l3)
+			plat_panic("pgt: no last-level table right after mapping a page in it");
+		slot = &l3[pgt_index(va + off, PGT_LEAF_LEVEL)];
+		for (uint64_t k = 1; k < run >> PGT_PAGE_SHIFT; k++)
+			desc_write(&slot[k], leaf + (k << PGT_PAGE_SHIFT)); /* the OA field */
+		plat_barrier_tables();
+		off += run;
 	}
 	return KC_OK;
 }
