@@ -261,32 +261,65 @@ static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped)
 	return ok;
 }
 
+/* 2, 4 and 5 for one frame; counts CORE frames and each VM's frames. */
+static bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core)
+{
+	frame_t f = kc.frames[i];
+	unsigned owner = frame_owner(f);
+
+	if (owner == OWNER_CORE) {
+		(*core)++;
+		if (f != frame_make(OWNER_CORE, 0, 0))
+			return fail(c, 2, "CORE frame 0x%llx has a count or gfn", ull(frame_pa(i)));
+	} else if (owner == OWNER_HOST) {
+		/* No SMMU yet: a host frame has no DMA mapping to count. */
+		if (frame_count(f))
+			return fail(c, 5,
+				    "host frame 0x%llx counts %u DMA mappings that do not exist",
+				    ull(frame_pa(i)), frame_count(f));
+	} else if (owner > kc.cfg.max_vms || kc.vms[owner].state == VM_FREE) {
+		return fail(c, 4, "frame 0x%llx is owned by VM %u, which does not exist",
+			    ull(frame_pa(i)), owner);
+	} else {
+		owned[owner]++;
+	}
+	return true;
+}
+
+/*
+ * Frames check_frames takes at once.  Nearly every frame is either the
+ * host's with no count (all bits above the gfn zero) or a plain CORE frame,
+ * and a block of either passes with two vectorised tests; any other block
+ * goes through check_frame one frame at a time.
+ */
+#define CHECK_FRAME_BLOCK 16u
+_Static_assert(OWNER_HOST == 0, "check_frames' host test needs OWNER_HOST == 0");
+
 /* 2, 4 and 5 from the frame table's side: counts agree with the tables. */
 static bool check_frames(struct check *c, const uint64_t *vm_mapped)
 {
-	uint64_t owned[KC_MAX_VMS + 1] = { 0 }, core = 0;
+	uint64_t owned[KC_MAX_VMS + 1] = { 0 }, core = 0, n = kc.total_frames;
+	const frame_t core_frame = frame_make(OWNER_CORE, 0, 0);
 
-	for (uint64_t i = 0; i < kc.total_frames; i++) {
-		frame_t f = kc.frames[i];
-		unsigned owner = frame_owner(f);
-		if (owner == OWNER_CORE) {
-			core++;
-			if (f != frame_make(OWNER_CORE, 0, 0))
-				return fail(c, 2, "CORE frame 0x%llx has a count or gfn",
-					    ull(frame_pa(i)));
-		} else if (owner == OWNER_HOST) {
-			/* No SMMU yet: a host frame has no DMA mapping to count. */
-			if (frame_count(f))
-				return fail(
-					c, 5,
-					"host frame 0x%llx counts %u DMA mappings that do not exist",
-					ull(frame_pa(i)), frame_count(f));
-		} else if (owner > kc.cfg.max_vms || kc.vms[owner].state == VM_FREE) {
-			return fail(c, 4, "frame 0x%llx is owned by VM %u, which does not exist",
-				    ull(frame_pa(i)), owner);
-		} else {
-			owned[owner]++;
+	for (uint64_t i = 0; i < n; i += CHECK_FRAME_BLOCK) {
+		uint64_t end = n - i < CHECK_FRAME_BLOCK ? n : i + CHECK_FRAME_BLOCK;
+		if (end - i == CHECK_FRAME_BLOCK) {
+			const frame_t *b = &kc.frames[i];
+			uint64_t host = 0, other = 0;
+			for (unsigned k = 0; k < CHECK_FRAME_BLOCK; k++) {
+				host |= b[k] >> FRAME_OWNER_SHIFT;
+				other |= b[k] ^ core_frame;
+			}
+			if (!host)
+				continue;
+			if (!other) {
+				core += CHECK_FRAME_BLOCK;
+				continue;
+			}
 		}
+		for (uint64_t j = i; j < end; j++)
+			if (!check_frame(c, j, owned, &core))
+				return false;
 	}
 	if (core != kc.core_frames)
 		return fail(c, 2, "%llu CORE frames, not the %llu kcore took at boot", ull(core),

@@ -36,9 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RP_MODEL_HOST 0u
-#define RP_MODEL_CORE 0xFFFu
-#define RP_NRECENT    8u
+#define RP_MODEL_HOST	 0u
+#define RP_MODEL_CORE	 0xFFFu
+#define RP_NRECENT	 8u
+#define RP_COMPARE_BLOCK 16u /* frames rp_model_compare tests at once */
+_Static_assert(RP_MODEL_HOST == OWNER_HOST && RP_MODEL_CORE == OWNER_CORE,
+	       "the model's owner values are kcore's frame-table values");
 
 struct rp_img_rec {
 	uint64_t base, pages;
@@ -328,41 +331,61 @@ static void rp_model_call(struct rp_exec *ex, const uint64_t in[7], const uint64
 	}
 }
 
+/*
+ * Frame i's owner in kcore's table against the model's; false (and an oracle
+ * failure) if they differ, except for a frame VM_RECLAIM just returned.
+ */
+static bool rp_model_compare_frame(struct rp_exec *ex, uint64_t i, struct rp_result *r)
+{
+	char a[32], b[32];
+	uint64_t pa = (ex->ram_pfn + i) << 12;
+	/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
+	unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
+	if (k == mo)
+		return true;
+	if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
+		/* VM_RECLAIM returned it: it must come back scrubbed. */
+		const uint8_t *p = hm_phys(ex->m, pa, 4096);
+		for (unsigned j = 0; p && j < 4096; j++)
+			if (p[j])
+				return rp_oracle(r,
+						 "model: frame 0x%" PRIx64 " came back from VM %u "
+						 "with byte %u = 0x%02x (not scrubbed)",
+						 pa >> 12, mo, j, p[j]);
+		ex->owner[i] = RP_MODEL_HOST;
+		return true;
+	}
+	return rp_oracle(r,
+			 "model: frame 0x%" PRIx64 " belongs to %s in kcore's table, to %s in "
+			 "the model",
+			 pa >> 12, k == ~0u ? "nobody" : rp_owner_str(k, a, sizeof(a)),
+			 rp_owner_str(mo, b, sizeof(b)));
+}
+
 /* Compare kcore's frame owners with the model, after an operation. */
 static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
 {
-	char a[32], b[32];
-	if (kc.total_frames != ex->nframes) {
+	uint64_t n = ex->nframes;
+	if (kc.total_frames != n) {
 		rp_oracle(r, "model: kcore has %" PRIu64 " frames, the machine %" PRIu64,
-			  kc.total_frames, ex->nframes);
+			  kc.total_frames, n);
 		return;
 	}
-	for (uint64_t i = 0; i < ex->nframes; i++) {
-		uint64_t pa = (ex->ram_pfn + i) << 12;
-		/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
-		unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
-		if (k == mo)
-			continue;
-		if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
-			/* VM_RECLAIM returned it: it must come back scrubbed. */
-			const uint8_t *p = hm_phys(ex->m, pa, 4096);
-			for (unsigned j = 0; p && j < 4096; j++)
-				if (p[j]) {
-					rp_oracle(r,
-						  "model: frame 0x%" PRIx64 " came back from VM %u "
-						  "with byte %u = 0x%02x (not scrubbed)",
-						  pa >> 12, mo, j, p[j]);
-					return;
-				}
-			ex->owner[i] = RP_MODEL_HOST;
-			continue;
+	/* Blocks that agree pass with one vectorised test; others frame by frame. */
+	for (uint64_t i = 0; i < n; i += RP_COMPARE_BLOCK) {
+		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
+		if (end - i == RP_COMPARE_BLOCK) {
+			const frame_t *kf = &kc.frames[i];
+			const uint16_t *mf = &ex->owner[i];
+			uint64_t diff = 0;
+			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++)
+				diff |= ((kf[j] >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK) ^ mf[j];
+			if (!diff)
+				continue;
 		}
-		rp_oracle(r,
-			  "model: frame 0x%" PRIx64 " belongs to %s in kcore's table, to %s in "
-			  "the model",
-			  pa >> 12, k == ~0u ? "nobody" : rp_owner_str(k, a, sizeof(a)),
-			  rp_owner_str(mo, b, sizeof(b)));
-		return;
+		for (uint64_t j = i; j < end; j++)
+			if (!rp_model_compare_frame(ex, j, r))
+				return;
 	}
 	if (ex->reclaim_vm >= 0) {
 		uint64_t left = rp_model_count(ex, (unsigned)ex->reclaim_vm);
