@@ -54,21 +54,37 @@ static bool range_inside(uint64_t base, uint64_t size, const struct kc_region *r
 	return base >= r->base && base + size <= r->base + r->size;
 }
 
-/* The expected EL2 permissions of [va, va+size), or 0 if it is no such range. */
-static pgt_prot_t coremap_expected(uint64_t va, uint64_t size)
+/*
+ * The expected EL2 permissions of [va, va+size), or 0 if it is no such range;
+ * *end = where the stretch of the layout with these permissions that holds
+ * the range ends (text, RAM up to or after text, a device).
+ */
+static pgt_prot_t coremap_expected(uint64_t va, uint64_t size, uint64_t *end)
 {
 	const struct kc_boot_layout *l = &kc.layout;
+	uint64_t tend = l->text.base + l->text.size;
 
-	if (range_inside(va, size, &l->text))
+	if (range_inside(va, size, &l->text)) {
+		*end = tend;
 		return PGT_PROT_R | PGT_PROT_X;
-	if (va < l->text.base + l->text.size && l->text.base < va + size)
+	}
+	if (va < tend && l->text.base < va + size)
 		return 0; /* straddles text */
-	for (unsigned i = 0; i < l->nram; i++)
-		if (range_inside(va, size, &l->ram[i]))
+	for (unsigned i = 0; i < l->nram; i++) {
+		const struct kc_region *r = &l->ram[i];
+		if (range_inside(va, size, r)) {
+			*end = va < l->text.base && l->text.base < r->base + r->size
+				       ? l->text.base
+				       : r->base + r->size;
 			return PGT_PROT_R | PGT_PROT_W;
-	for (unsigned i = 0; i < l->ndevices; i++)
-		if (range_inside(va, size, &l->devices[i]))
+		}
+	}
+	for (unsigned i = 0; i < l->ndevices; i++) {
+		if (range_inside(va, size, &l->devices[i])) {
+			*end = l->devices[i].base + l->devices[i].size;
 			return PGT_PROT_R | PGT_PROT_W | PGT_PROT_DEVICE;
+		}
+	}
 	return 0;
 }
 
@@ -87,16 +103,29 @@ static bool check_tree(struct check *c, const struct pgt *t, const char *name, u
 struct coremap_walk {
 	struct check *c;
 	uint64_t covered, filled, sum, wend;
+	/*
+	 * The last identity leaf that passed: its descriptor bits other than
+	 * the address, its level, and the end of the layout stretch it lies in.
+	 * A next leaf with the same bits and level, mapping its own address,
+	 * inside the same stretch, passes too (its permissions are the same).
+	 */
+	uint64_t run_attrs, run_end;
+	unsigned run_level;
 };
 
 static bool coremap_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 {
 	struct coremap_walk *w = arg;
 	struct check *c = w->c;
-	uint64_t size = pgt_level_size(level);
+	uint64_t size = pgt_level_size(level), end = 0;
 	kc_paddr_t pa;
 	pgt_prot_t prot;
 
+	if (level == w->run_level && (desc & ~PGT_DESC_OA_MASK) == w->run_attrs &&
+	    (desc & PGT_DESC_OA_MASK) == va && va + size <= w->run_end && va < KC_REMAP_BASE) {
+		w->covered += size;
+		return true;
+	}
 	pgt_decode_leaf(PGT_S1_EL2, desc, level, &pa, &prot); /* checked by pgt_check */
 	if (va >= KC_REMAP_BASE && va < w->wend) {
 		if (level != PGT_LEAF_LEVEL || prot != PGT_PROT_R)
@@ -105,10 +134,13 @@ static bool coremap_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 		w->sum += remap_slot_hash(va, pa);
 	} else if (va >= KC_REMAP_BASE) {
 		return fail(c, 1, "the remap window maps 0x%llx above its bump pointer", ull(va));
-	} else if (pa != va || coremap_expected(va, size) != prot) {
+	} else if (pa != va || coremap_expected(va, size, &end) != prot) {
 		return fail(c, 1, "the core map's entry for 0x%llx changed since boot", ull(va));
 	} else {
 		w->covered += size;
+		w->run_attrs = desc & ~PGT_DESC_OA_MASK;
+		w->run_level = level;
+		w->run_end = end;
 	}
 	return true;
 }
@@ -118,7 +150,8 @@ static bool check_coremap(struct check *c)
 {
 	const struct kc_boot_layout *l = &kc.layout;
 	uint64_t expect = 0;
-	struct coremap_walk w = { c, 0, 0, 0, KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT) };
+	struct coremap_walk w = { c, 0, 0,  0, KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT),
+				  0, 0, ~0u };
 	uint64_t covered, filled, sum, wend = w.wend;
 
 	for (unsigned i = 0; i < l->nram; i++)

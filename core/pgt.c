@@ -19,10 +19,10 @@
 /* ---- descriptor encoding (Arm ARM D8.3, "Translation table descriptor formats") ---- */
 
 #define DESC_TYPE_MASK		3ull
-#define DESC_TYPE_BLOCK		1ull		      /* levels 1-2 */
-#define DESC_TYPE_TABLE		3ull		      /* levels 0-2 */
-#define DESC_TYPE_PAGE		3ull		      /* level 3 */
-#define DESC_OA_MASK		0x0000FFFFFFFFF000ull /* output address, bits [47:12] */
+#define DESC_TYPE_BLOCK		1ull		 /* levels 1-2 */
+#define DESC_TYPE_TABLE		3ull		 /* levels 0-2 */
+#define DESC_TYPE_PAGE		3ull		 /* level 3 */
+#define DESC_OA_MASK		PGT_DESC_OA_MASK /* output address, bits [47:12] */
 #define DESC_SH_INNER		(3ull << 8)
 #define DESC_AF			(1ull << 10)
 #define DESC_XN			(1ull << 54) /* S1 EL2: XN; S2: XN[1] (no execution at EL1/EL0) */
@@ -752,6 +752,14 @@ static const char *pgt_check_table(const struct pgt *pgt, kc_paddr_t table, unsi
 				   uint64_t *n)
 {
 	const uint64_t *t = pgt_table(table);
+	/*
+	 * The bits other than the output address of the last leaf here that
+	 * decoded.  Whether a leaf decodes depends only on those bits and on the
+	 * address's alignment to the leaf size, so a leaf with the same bits and
+	 * an aligned address decodes too: runs of pages (kcore's own map has
+	 * hundreds) pass with one compare each.
+	 */
+	uint64_t good_attrs = ~0ull;
 
 	if (++*n > pgt->pool->npages)
 		return "more tables linked than the pool holds (a table linked twice)";
@@ -774,8 +782,13 @@ static const char *pgt_check_table(const struct pgt *pgt, kc_paddr_t table, unsi
 			const char *why = pgt_check_table(pgt, next, level + 1, n);
 			if (why)
 				return why;
+		} else if ((d & ~DESC_OA_MASK) == good_attrs &&
+			   !(d & DESC_OA_MASK & (pgt_level_size(level) - 1))) {
+			continue; /* as the last leaf that decoded, at another aligned address */
 		} else if (!pgt_decode_leaf(pgt->fmt, d, level, &pa, &prot)) {
 			return "an entry is neither a table nor a leaf kcore writes";
+		} else {
+			good_attrs = d & ~DESC_OA_MASK;
 		}
 	}
 	return NULL;

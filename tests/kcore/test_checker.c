@@ -152,6 +152,61 @@ static void test_inv1_window_above_bump(void **state)
 	expect_violation(w, 1, "above its bump pointer");
 }
 
+/*
+ * kcore's own map in the middle of a run of identical pages: the checker
+ * and pgt_check pass such runs quickly (same bits as the page before, next
+ * address), and these show the quick path still sees one bad page.
+ * MID_RUN is inside kcore's image, well past its text, in the 4 KiB pages
+ * around the text.
+ */
+#define MID_RUN (KF_RAM_BASE + 0x80000)
+
+/* 1: a page of kcore's read-write data made read-only. */
+static void test_inv1_core_page_changed_mid_run(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
+	assert_int_equal(*s & OA_MASK, MID_RUN);
+	*s |= 1ull << 7; /* AP[2]: read-only */
+	expect_violation(w, 1, "changed since boot");
+}
+
+/* 1: a page of the run maps its neighbour (same bits, another address). */
+static void test_inv1_core_page_moved_mid_run(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
+	*s += 0x1000;
+	expect_violation(w, 1, "changed since boot");
+}
+
+/* 6: a page of the run with a bit kcore never writes (nG). */
+static void test_inv6_core_page_bad_bit_mid_run(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
+	*s |= 1ull << 11;
+	expect_violation(w, 6, "core map");
+}
+
+/* 2: one CORE frame in the middle of kcore's image gets a count. */
+static void test_inv2_core_frame_count_mid_block(void **state)
+{
+	struct world *w = *state;
+	frame_t *fr = frame_rw((MID_RUN >> 12) + 5);
+
+	holds(w);
+	assert_int_equal(frame_owner(*fr), OWNER_CORE);
+	*fr = frame_make(OWNER_CORE, 1, 0);
+	expect_violation(w, 2, "has a count or gfn");
+}
+
 /* 2: a frame the host has mapped is suddenly CORE. */
 static void test_inv2_host_maps_core(void **state)
 {
@@ -318,6 +373,10 @@ int main(void)
 		T(test_inv1_window_slot_rewritten),
 		T(test_inv1_window_slot_removed),
 		T(test_inv1_window_above_bump),
+		T(test_inv1_core_page_changed_mid_run),
+		T(test_inv1_core_page_moved_mid_run),
+		T(test_inv6_core_page_bad_bit_mid_run),
+		T(test_inv2_core_frame_count_mid_block),
 		T(test_inv2_host_maps_core),
 		T(test_inv2_vm_maps_core),
 		T(test_inv2_core_count),

@@ -25,13 +25,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PGT_PAGE_SHIFT	12
-#define PGT_PAGE_SIZE	(1ull << PGT_PAGE_SHIFT)
-#define PGT_ENTRIES	512
-#define PGT_IA_BITS	48 /* input (VA or IPA) bits translated */
-#define PGT_OA_BITS	48 /* output address bits a descriptor holds */
-#define PGT_START_LEVEL 0
-#define PGT_LEAF_LEVEL	3
+#define PGT_PAGE_SHIFT	 12
+#define PGT_PAGE_SIZE	 (1ull << PGT_PAGE_SHIFT)
+#define PGT_ENTRIES	 512
+#define PGT_IA_BITS	 48 /* input (VA or IPA) bits translated */
+#define PGT_OA_BITS	 48 /* output address bits a descriptor holds */
+/* A descriptor's output address field, bits [47:12]; the rest are its type and attributes. */
+#define PGT_DESC_OA_MASK 0x0000FFFFFFFFF000ull
+#define PGT_START_LEVEL	 0
+#define PGT_LEAF_LEVEL	 3
 
 /* Bytes mapped by one entry at `level` (0..3). */
 static inline uint64_t pgt_level_size(unsigned level)
