@@ -91,10 +91,15 @@ static bool config_valid(const struct kc_boot_layout *l, const struct kc_config 
 
 static void mark_core(kc_paddr_t base, uint64_t size)
 {
-	for (uint64_t off = 0; off < size; off += PGT_PAGE_SIZE) {
-		frame_t *f = frame_of_locked(base + off);
-		if (f && frame_owner(*f) != OWNER_CORE) {
-			*f = frame_make(OWNER_CORE, 0, 0);
+	uint64_t n = size >> PGT_PAGE_SHIFT;
+	/* Inside one RAM region: kcore_coremap_build checked the layout. */
+	frame_t *f = frame_run_locked(base, n);
+
+	if (!f)
+		plat_panic("kcore_init: kcore's image or pool is not inside one RAM region");
+	for (uint64_t i = 0; i < n; i++) {
+		if (frame_owner(f[i]) != OWNER_CORE) { /* the image and the pool may overlap */
+			f[i] = frame_make(OWNER_CORE, 0, 0);
 			kc.core_frames++;
 		}
 	}
