@@ -68,9 +68,14 @@ struct rp_exec {
 	bool alive[KC_MAX_VMS + 1];
 	int reclaim_vm; /* VM_RECLAIM succeeded on it in this operation (else -1) */
 	uint64_t reclaim_remain;
-	/* error atomicity: the state digest as of the last failed call, if nothing changed since */
-	bool digest_valid;
+	/*
+	 * Error atomicity: kcore's state as of the last snapshot (rp_state_take),
+	 * valid while nothing can have changed it since.  With fast_digest the
+	 * frame table is an exact copy and the digest covers the rest.
+	 */
+	bool snap_valid;
 	uint8_t digest[KC_DIGEST_LEN];
+	frame_t *snap_frames;
 };
 
 /* ---- keys and signatures --------------------------------------------------- */
@@ -478,6 +483,14 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 			return NULL;
 		}
 		rp_model_boot(ex);
+		if (opts->fast_digest) {
+			ex->snap_frames = malloc(ex->nframes * sizeof(frame_t));
+			if (!ex->snap_frames) {
+				snprintf(err, err_size, "out of memory");
+				rp_exec_destroy(ex);
+				return NULL;
+			}
+		}
 		if (kc.nram != 1 || kc.ram[0].first != 0 || kc.ram[0].base != RP_RAM_BASE) {
 			snprintf(err, err_size, "kcore's frame table is not one RAM region");
 			rp_exec_destroy(ex);
@@ -493,6 +506,7 @@ void rp_exec_destroy(struct rp_exec *ex)
 		return;
 	hm_machine_destroy(ex->m);
 	free(ex->owner);
+	free(ex->snap_frames);
 	free(ex);
 }
 
@@ -504,11 +518,7 @@ static uint64_t rp_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/*
- * Four independent lanes, folded at the end: one serial chain of multiplies
- * over the whole frame table was the largest single cost of the fuzzer's
- * oracle (it runs before every call).
- */
+/* Four independent lanes, folded at the end, so the multiplies overlap. */
 static uint64_t rp_mix_mem(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -550,9 +560,10 @@ static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t)
 }
 
 /*
- * What kcore_digest covers, hashed with a fast non-cryptographic mix
- * instead of SHA-256 (which made the fuzzer ~50x slower).  Nobody attacks
- * this hash: it only has to notice a change, and every field kcore_digest
+ * What kcore_digest covers, with the frame table left to rp_state_same's
+ * exact copy and the rest hashed with a fast non-cryptographic mix instead
+ * of SHA-256 (which made the fuzzer ~50x slower).  Nobody attacks this
+ * hash: it only has to notice a change, and every other field kcore_digest
  * hashes is mixed in here too.  kcore-replay --check-every-op uses
  * kcore_digest itself (rp_exec_opts.fast_digest off).
  */
@@ -563,7 +574,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		return;
 	}
 	uint64_t h = rp_mix(0, kc.up);
-	h = rp_mix_mem(h, kc.frames, kc.total_frames * sizeof(frame_t));
+	h = rp_mix(h, kc.total_frames);
 	h = rp_mix(rp_mix(rp_mix(h, kc.remap_next), kc.remap_filled), kc.remap_sum);
 	h = rp_mix_tree(h, &kc.coremap);
 	h = rp_mix_tree(h, &kc.host_s2);
@@ -587,40 +598,52 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 	memcpy(out, &h, sizeof(h));
 }
 
+/* Remember kcore's state as it is now, for rp_state_same. */
+static void rp_state_take(struct rp_exec *ex)
+{
+	rp_digest(ex, ex->digest);
+	if (ex->snap_frames)
+		memcpy(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t));
+	ex->snap_valid = true;
+}
+
+/* Whether kcore's state is what rp_state_take saw (exactly, for the frame table). */
+static bool rp_state_same(const struct rp_exec *ex)
+{
+	uint8_t now[KC_DIGEST_LEN];
+	rp_digest(ex, now);
+	if (memcmp(now, ex->digest, sizeof(now)))
+		return false;
+	return !ex->snap_frames ||
+	       (kc.total_frames == ex->nframes &&
+		!memcmp(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t)));
+}
+
 /* ---- calls ----------------------------------------------------------------- */
 
 /* One host call with the oracles around it; x[] in, x[0..3] out.  Returns x0. */
 static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 {
-	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
 	uint64_t in[7];
 	struct kc_hcall h;
 
 	memcpy(in, x, sizeof(in));
 	memcpy(h.x, x, sizeof(h.x));
-	if (ex->opts.check_every_op) {
-		if (ex->digest_valid)
-			memcpy(before, ex->digest, sizeof(before));
-		else
-			rp_digest(ex, before);
-	}
+	if (ex->opts.check_every_op && !ex->snap_valid)
+		rp_state_take(ex);
 	if (hm_host_call(ex->m, ex->cpu, &h))
 		abort(); /* ex->cpu is checked when a `cpu` line is parsed */
 	memcpy(x, h.x, sizeof(h.x));
 	int st = (int)(int64_t)h.x[0];
 	if (ex->opts.check_every_op) {
-		ex->digest_valid = false;
-		if (st != KC_OK) {
-			rp_digest(ex, after);
-			memcpy(ex->digest, after, sizeof(after));
-			ex->digest_valid = true; /* until something else happens */
-			if (memcmp(before, after, sizeof(before))) {
-				const char *name = rp_call_name(in[0]);
-				rp_oracle(r,
-					  "error atomicity: %s failed with %s but changed kcore's "
-					  "state",
-					  name ? name : "a call", rp_status_name(st));
-			}
+		/* A failed call that changed nothing leaves the snapshot valid. */
+		if (st == KC_OK) {
+			ex->snap_valid = false;
+		} else if (!rp_state_same(ex)) {
+			ex->snap_valid = false;
+			const char *name = rp_call_name(in[0]);
+			rp_oracle(r, "error atomicity: %s failed with %s but changed kcore's state",
+				  name ? name : "a call", rp_status_name(st));
 		}
 		rp_model_call(ex, in, h.x, r);
 	}
@@ -889,7 +912,7 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (op->kind != RP_CALL && op->kind != RP_GUEST && op->kind != RP_CHECK)
-		ex->digest_valid = false; /* host accesses map pages; images and manifests call */
+		ex->snap_valid = false; /* host accesses map pages; images and manifests call */
 	switch (op->kind) {
 	case RP_CALL:
 		rp_do_call(ex, op, r);
