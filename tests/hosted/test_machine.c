@@ -164,6 +164,41 @@ static void test_64g_machine_costs_nothing_until_touched(void **state)
 	hm_machine_destroy(m);
 }
 
+/*
+ * A destroyed small machine's arena is kept for the next machine of its
+ * size (arena.c): that machine must still see all-zero RAM, whether the
+ * last one dirtied a few pages (cleared one by one), many (dropped at once)
+ * or all of them.
+ */
+static void test_reused_arena_is_zero(void **state)
+{
+	static const unsigned dirty_every[] = { 997, 13, 1 }; /* pages: 5, 316, 4096 */
+	struct hm_config c = small();
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(dirty_every) / sizeof(dirty_every[0]); k++) {
+		struct hm_machine *m;
+		assert_int_equal(hm_machine_create(&c, &m), 0);
+		uint8_t *ram = hm_phys(m, RAM_BASE, c.ram_size);
+		assert_non_null(ram);
+		for (uint64_t off = 0; off < c.ram_size; off += 4096ull * dirty_every[k])
+			memset(ram + off, 0xA5, 4096);
+		ram[c.ram_size - 1] = 1;
+		hm_machine_destroy(m);
+
+		assert_int_equal(hm_machine_create(&c, &m), 0);
+		ram = hm_phys(m, RAM_BASE, c.ram_size);
+		assert_non_null(ram);
+		for (uint64_t off = 0; off < c.ram_size; off++)
+			if (ram[off])
+				fail_msg(
+					"byte 0x%llx of a new machine's RAM is 0x%02x (dirtied every "
+					"%u pages before)",
+					(unsigned long long)off, ram[off], dirty_every[k]);
+		hm_machine_destroy(m);
+	}
+}
+
 static void test_phys_to_virt_bounds(void **state)
 {
 	struct hm_config c = small();
@@ -382,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_64g_machine_costs_nothing_until_touched),
+		cmocka_unit_test(test_reused_arena_is_zero),
 		cmocka_unit_test(test_phys_to_virt_bounds),
 		cmocka_unit_test(test_console_capture),
 		cmocka_unit_test(test_entropy_deterministic_and_breakable),
