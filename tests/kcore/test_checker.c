@@ -21,7 +21,7 @@
 
 #define IMG_BASE 0x80000000ull
 #define DATA_IPA 0x90000000ull
-#define OA_MASK	 0x0000FFFFFFFFF000ull
+#define OA_MASK	 PGT_DESC_OA_MASK
 
 struct world {
 	struct kf f;
