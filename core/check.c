@@ -258,6 +258,8 @@ static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	pgt_prot_t prot;
 	uint64_t n = pgt_level_size(level) >> PGT_PAGE_SHIFT;
 
+	if (pgt_is_mark(desc, level))
+		return true; /* an MMIO-guard mark maps nothing (pgt_check vetted it) */
 	pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
 	if (prot & PGT_PROT_DEVICE) {
 		for (uint64_t i = 0; i < n; i++)

@@ -21,6 +21,7 @@
 
 #include "hostmem.h"
 #include "remap.h"
+#include "vcpu.h"
 #include "vm.h"
 
 #define VM_RAM_PROT (PGT_PROT_R | PGT_PROT_W | PGT_PROT_X)
@@ -221,7 +222,8 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 			}
 		}
 		vm->images_mapped = true;
-		vm->vcpus[0].regs.pc = m.entry_pc;
+		vcpu_regs_reset(&vm->vcpus[0].regs, m.entry_pc, 0);
+		vm->vcpus[0].power = VCPU_ON; /* only at the signed entry */
 		vm->state = VM_VERIFIED;
 	}
 	lock_release(&vm->lock);

@@ -633,14 +633,78 @@ bool pgt_take_next(struct pgt *pgt, uint64_t from, uint64_t *va, struct pgt_leaf
 
 	uint64_t *slot;
 
-	if (!pgt->root || from >= IA_LIMIT ||
-	    !pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, &desc, &level, &slot))
-		return false;
+	for (;;) {
+		if (!pgt->root || from >= IA_LIMIT ||
+		    !pgt_next_in(pgt->root, PGT_START_LEVEL, 0, from, va, &desc, &level, &slot))
+			return false;
+		if (!pgt_is_mark(desc, level))
+			break;
+		/* A mark maps nothing: it goes with the tree, silently. */
+		desc_write(slot, 0);
+		from = *va + PGT_PAGE_SIZE;
+	}
 	if (!pgt_decode_leaf(pgt->fmt, desc, level, &leaf->pa, &leaf->prot))
 		plat_panic("pgt: a table entry kcore cannot decode");
 	leaf->level = level;
 	desc_write(slot, 0);
 	return true;
+}
+
+static bool pgt_may_mark(const struct pgt *pgt)
+{
+	return pgt->fmt == PGT_S2 && pgt->vmid != 0;
+}
+
+/* The last-level slot of va, or NULL if a leaf or an empty entry stops the walk first. */
+static uint64_t *pgt_find_l3_slot(const struct pgt *pgt, uint64_t va)
+{
+	kc_paddr_t table = pgt->root;
+
+	if (va >= IA_LIMIT || !table)
+		return NULL;
+	for (unsigned l = PGT_START_LEVEL; l < PGT_LEAF_LEVEL; l++) {
+		uint64_t d = desc_read(&pgt_table(table)[pgt_index(va, l)]);
+		if (!desc_is_table(d, l))
+			return NULL;
+		table = d & DESC_OA_MASK;
+	}
+	return &pgt_table(table)[pgt_index(va, PGT_LEAF_LEVEL)];
+}
+
+int pgt_mark(struct pgt *pgt, uint64_t va, uint64_t mark)
+{
+	unsigned missing, first;
+	uint64_t *slot;
+
+	if (!pgt_may_mark(pgt) || !pgt_is_mark(mark, PGT_LEAF_LEVEL) || va >= IA_LIMIT ||
+	    (va & (PGT_PAGE_SIZE - 1)))
+		return KC_EINVAL;
+	int rc = pgt_probe(pgt, va, PGT_LEAF_LEVEL, &missing, &slot, &first);
+	if (rc)
+		return rc;
+	if (pgt_pool_available(pgt->pool) < missing)
+		return KC_ENOMEM;
+	/* invalid -> invalid: nothing a TLB could hold changes. */
+	pgt_commit(pgt, va, first, slot, PGT_LEAF_LEVEL, mark);
+	return KC_OK;
+}
+
+uint64_t pgt_mark_at(const struct pgt *pgt, uint64_t va)
+{
+	const uint64_t *slot = pgt_find_l3_slot(pgt, va);
+	uint64_t d = slot ? desc_read(slot) : 0;
+
+	return pgt_is_mark(d, PGT_LEAF_LEVEL) ? d : 0;
+}
+
+int pgt_unmark(struct pgt *pgt, uint64_t va, uint64_t mark)
+{
+	uint64_t *slot = pgt_find_l3_slot(pgt, va);
+
+	if (!slot || desc_read(slot) != mark || !pgt_is_mark(mark, PGT_LEAF_LEVEL))
+		return KC_ENOENT;
+	desc_write(slot, 0);
+	return KC_OK;
 }
 
 bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out)
@@ -785,6 +849,9 @@ static const char *pgt_check_table(const struct pgt *pgt, kc_paddr_t table, unsi
 		} else if ((d & ~DESC_OA_MASK) == good_attrs &&
 			   !(d & DESC_OA_MASK & (pgt_level_size(level) - 1))) {
 			continue; /* as the last leaf that decoded, at another aligned address */
+		} else if (pgt_is_mark(d, level)) {
+			if (!pgt_may_mark(pgt))
+				return "a software mark in a tree that holds none";
 		} else if (!pgt_decode_leaf(pgt->fmt, d, level, &pa, &prot)) {
 			return "an entry is neither a table nor a leaf kcore writes";
 		} else {

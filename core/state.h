@@ -70,17 +70,32 @@ static inline frame_t frame_make(unsigned owner, unsigned count, uint64_t gfn)
 enum vm_state { VM_FREE, VM_CREATED, VM_VERIFIED, VM_POWEROFF };
 enum vcpu_state { VCPU_FREE, VCPU_READY, VCPU_RUNNING };
 
+/*
+ * Whether the guest has a vCPU running (PSCI's view): only vCPU 0 is on
+ * after VM_VERIFY (at the signed entry); another is on only after the
+ * guest's own CPU_ON said where it starts.  VCPU_RUN of an off vCPU is
+ * KC_ESTATE.
+ */
+enum vcpu_power { VCPU_OFF, VCPU_ON };
+
 /* What a vCPU's last exit left for the host to finish. */
 enum vcpu_pending {
 	PENDING_NONE,
-	PENDING_FAULT, /* a stage-2 abort: back it (VM_MAP_FAULT) or emulate it */
-	PENDING_CALL,  /* a guest call kcore passed to the host */
+	PENDING_FAULT, /* a stage-2 fault on a page the guest did not guard: VM_MAP_FAULT */
+	PENDING_MMIO,  /* a load/store to a guarded page: MMIO_DONE */
+	PENDING_CALL,  /* a guest call kcore forwarded: CALL_DONE */
 };
 
 struct kc_vcpu {
 	enum vcpu_state state;
+	enum vcpu_power power;
 	enum vcpu_pending pending;
-	uint64_t fault_ipa; /* PENDING_FAULT: recorded by kcore, never named by the host */
+	/*
+	 * PENDING_FAULT / PENDING_MMIO: kcore's record of the trap, never named
+	 * by the host.  fault_ipa is the page for a fault, the exact address for
+	 * MMIO; fault_esr the syndrome MMIO_DONE completes from.
+	 */
+	uint64_t fault_ipa;
 	uint64_t fault_esr;
 	struct kc_vcpu_regs regs; /* the only copy of the guest's registers */
 };

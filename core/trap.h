@@ -14,10 +14,12 @@
 /* Exception classes kcore handles (ESR_EL2.EC). */
 #define ESR_EC_WFX	0x01u
 #define ESR_EC_HVC64	0x16u
+#define ESR_EC_SYS64	0x18u
 #define ESR_EC_IABT_LOW 0x20u
 #define ESR_EC_DABT_LOW 0x24u
+#define ESR_EC(esr)	((unsigned)((esr) >> 26) & 0x3fu)
 
-enum trap_kind { TRAP_DABT, TRAP_IABT, TRAP_HVC, TRAP_WFX, TRAP_OTHER };
+enum trap_kind { TRAP_DABT, TRAP_IABT, TRAP_HVC, TRAP_WFX, TRAP_SYSREG, TRAP_OTHER };
 
 /* Fault status (DFSC/IFSC[5:2]) groups. */
 enum trap_fsc {
@@ -30,16 +32,42 @@ enum trap_fsc {
 
 struct trap_info {
 	enum trap_kind kind;
+	unsigned insn_len; /* ESR.IL: 4 (32-bit instruction) or 2 */
 	/* Aborts: */
-	uint64_t ipa; /* HPFAR page | FAR page offset */
+	uint64_t ipa; /* HPFAR page | FAR page offset (offset 0 when FnV) */
 	enum trap_fsc fsc;
 	unsigned level; /* fault level for the groups above */
 	bool write;	/* WnR */
+	bool s1ptw;	/* on the guest's own stage-1 table walk, not the access */
+	bool cm;	/* a cache maintenance or address translation instruction */
+	bool fnv;	/* FAR is not valid: the page offset is unknown */
 	bool isv;	/* the fields below are valid (a plain load/store) */
 	unsigned size_log2;
-	unsigned srt; /* register transferred */
-	bool sf;      /* 64-bit register */
+	bool sse;     /* a load sign-extends */
+	unsigned srt; /* register transferred (31: xzr) */
+	bool sf;      /* 64-bit register (else W, upper half zero) */
+	bool ar;      /* acquire/release semantics */
+	/* HVC: the immediate.  SYSREG: */
+	uint16_t imm;
+	uint32_t sysreg; /* Op0:Op1:CRn:CRm:Op2, as KC_SYSREG_ENC below */
+	bool sys_read;	 /* MRS (else MSR) */
+	unsigned rt;	 /* the general register of an MRS/MSR (31: xzr) */
 };
+
+/* A system register's encoding as trap_info.sysreg holds it. */
+#define KC_SYSREG_ENC(op0, op1, crn, crm, op2)                                                     \
+	(((uint32_t)(op0) << 14) | ((uint32_t)(op1) << 11) | ((uint32_t)(crn) << 7) |              \
+	 ((uint32_t)(crm) << 3) | (uint32_t)(op2))
+
+/*
+ * Whether the abort can be emulated as one load or store: ISV set, on the
+ * access itself (not a stage-1 walk, not a cache maintenance op) and with
+ * a valid FAR.  Anything else can only be backed with memory or retried.
+ */
+static inline bool trap_is_emulable(const struct trap_info *ti)
+{
+	return ti->kind == TRAP_DABT && ti->isv && !ti->s1ptw && !ti->cm && !ti->fnv;
+}
 
 void trap_decode(const struct kc_trap *t, struct trap_info *out);
 

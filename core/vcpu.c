@@ -5,53 +5,102 @@
  * While a vCPU is RUNNING, the CPU that runs it owns its registers: the
  * state change READY -> RUNNING under vm->lock hands them over, RUNNING ->
  * READY hands them back, so the registers are touched without the lock in
- * between (and VCPU_RUN on another CPU gets EBUSY).  The registers never
- * leave kcore: an exit shows the host only what it needs (the fault IPA, a
- * store's data, a guest call's first two arguments), and the host can
- * change only what kcore lets it complete: the loaded value of an emulated
- * access, or x0 of a guest call it handled.
+ * between (and VCPU_RUN on another CPU gets EBUSY).
  *
- * The fault IPA the host later backs with VM_MAP_FAULT is kcore's record of
- * this trap, never a value the host names.
+ * The registers never leave kcore.  Each exit shows the host exactly what
+ * docs/VCPU.md's table says and nothing more: a fault on memory the guest
+ * did not declare MMIO shows the page and the access kind, never a size,
+ * a register or data (so a host that never backs a page learns nothing of
+ * what the guest stores there, and chooses nothing it loads); only a
+ * load/store to a page the guest guarded (core/mmioguard.c) shows the
+ * access and, for a store, its data, and only such an exit can be
+ * completed with MMIO_DONE.  The IPA the host later backs is kcore's
+ * record of the trap, never a value the host names.
  */
 #include <kcore/abi.h>
+#include <kcore/mem.h>
 
-#include "trap.h"
+#include "vcpu.h"
 #include "vm.h"
 
-/* Guest calls kcore handles in a row before it lets the host run. */
-#define VCPU_MAX_CALLS_PER_RUN 64
+/* Traps kcore handles in a row (guest calls, system registers) before it lets the host run. */
+#define VCPU_MAX_TRAPS_PER_RUN 64
+
+/* SPSR for a vCPU's first entry: EL1h, AArch64, D, A, I, F masked. */
+#define VCPU_RESET_PSTATE      0x3c5ull
+/* SCTLR_EL1 at reset: its RES1 bits, MMU, caches and alignment checks off. */
+#define VCPU_RESET_SCTLR       0x30d00800ull
+
+void vcpu_regs_reset(struct kc_vcpu_regs *r, uint64_t pc, uint64_t x0)
+{
+	memset(r, 0, sizeof(*r));
+	r->pc = pc;
+	r->x[0] = x0;
+	r->pstate = VCPU_RESET_PSTATE;
+	r->sys[KC_SYS_SCTLR_EL1] = VCPU_RESET_SCTLR;
+}
 
 static uint64_t size_mask(unsigned size_log2)
 {
 	return size_log2 == 3 ? ~0ull : (1ull << (8u << size_log2)) - 1;
 }
 
-/* Finish the last exit as the host says (KC_RUN_*), under vm->lock. */
-static int vcpu_finish_locked(struct kc_vcpu *v, uint64_t how, uint64_t value)
+/*
+ * The register value a load of `data` leaves, as the instruction would:
+ * sign-extended when SSE says so, to 32 bits for a W register (the upper
+ * half of the X register is then zero).
+ */
+static uint64_t mmio_load_value(const struct trap_info *ti, uint64_t data)
+{
+	unsigned bits = 8u << ti->size_log2;
+
+	if (ti->sse && bits < 64 && (data >> (bits - 1)) & 1)
+		data |= ~0ull << bits;
+	return ti->sf ? data : data & 0xffffffffull;
+}
+
+/* Complete a pending MMIO exit with the host's `value`, under vm->lock. */
+static int vcpu_mmio_done_locked(struct kc_vm *vm, struct kc_vcpu *v, uint64_t value)
 {
 	struct trap_info ti;
 
+	if (v->pending != PENDING_MMIO)
+		return KC_ESTATE;
+	/* The guest may have dropped the guard since: then only a retry (RESUME) is left. */
+	if (!mmio_guard_covers_locked(vm, v->fault_ipa))
+		return KC_ESTATE;
+	trap_decode(&(struct kc_trap){ .esr = v->fault_esr }, &ti);
+	if (ti.write) {
+		if (value)
+			return KC_EINVAL; /* a store takes no data back */
+	} else {
+		if (value & ~size_mask(ti.size_log2))
+			return KC_EINVAL; /* wider than the access: must be zero */
+		if (ti.srt != 31)
+			v->regs.x[ti.srt] = mmio_load_value(&ti, value);
+	}
+	v->regs.pc += ti.insn_len;
+	v->pending = PENDING_NONE;
+	return KC_OK;
+}
+
+/* Finish the last exit as the host says (KC_RUN_*), under vm->lock. */
+static int vcpu_finish_locked(struct kc_vm *vm, struct kc_vcpu *v, uint64_t how, uint64_t value)
+{
 	switch (how) {
 	case KC_RUN_RESUME:
-		if (value)
-			return KC_EINVAL;
-		/* An unbacked fault simply happens again; an unanswered call returns x0. */
+		(void)value; /* zero: hc_vcpu_run decoded it */
+		/*
+		 * An unbacked fault or an unemulated access simply happens again;
+		 * a call the host did not answer returns NOT_SUPPORTED, never the
+		 * guest's own function id as if it were a result.
+		 */
+		if (v->pending == PENDING_CALL)
+			v->regs.x[0] = (uint64_t)(int64_t)KC_ENOTSUP;
 		v->pending = PENDING_NONE;
 		return KC_OK;
 	case KC_RUN_MMIO_DONE:
-		if (v->pending != PENDING_FAULT)
-			return KC_ESTATE;
-		trap_decode(&(struct kc_trap){ .esr = v->fault_esr }, &ti);
-		if (ti.kind != TRAP_DABT || !ti.isv)
-			return KC_ESTATE; /* only a plain load/store can be emulated */
-		if (!ti.write && ti.srt != 31)
-			v->regs.x[ti.srt] = value & size_mask(ti.size_log2);
-		else if (value)
-			return KC_EINVAL; /* a store takes no data back */
-		v->regs.pc += 4;
-		v->pending = PENDING_NONE;
-		return KC_OK;
+		return vcpu_mmio_done_locked(vm, v, value);
 	case KC_RUN_CALL_DONE:
 		if (v->pending != PENDING_CALL)
 			return KC_ESTATE;
@@ -59,61 +108,39 @@ static int vcpu_finish_locked(struct kc_vcpu *v, uint64_t how, uint64_t value)
 		v->pending = PENDING_NONE;
 		return KC_OK;
 	default:
-		return KC_EINVAL;
+		plat_panic("vcpu: a finish code hc_vcpu_run let through");
 	}
 }
 
-/*
- * One guest call.  Returns true if kcore handled it and the guest goes on;
- * false if it ends the run with `res` filled.
- */
-static bool vcpu_guest_call(struct kc_vm *vm, struct kc_vcpu *v, uint64_t *res)
+/* A stage-2 abort: an MMIO exit if the guest guarded the page, else a bare fault. */
+static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc_trap *t,
+			    const struct trap_info *ti, uint64_t *res)
 {
-	uint64_t *x = v->regs.x;
-	uint64_t fn = x[0];
+	lock_acquire(&vm->lock);
+	bool mmio = trap_is_emulable(ti) && mmio_guard_covers_locked(vm, ti->ipa);
+	lock_release(&vm->lock);
 
-	if (fn == KC_GC_SHARE || fn == KC_GC_UNSHARE) {
-		int rc = fn == KC_GC_SHARE ? gc_share(vm, x[1], x[2]) : gc_unshare(vm, x[1], x[2]);
-		x[0] = (uint64_t)(int64_t)rc;
-		return true;
-	}
-	if (fn == KC_PSCI_SYSTEM_OFF) {
-		lock_acquire(&vm->lock);
-		if (vm->state == VM_VERIFIED)
-			vm_set_poweroff_locked(vm);
-		lock_release(&vm->lock);
-		res[0] = KC_EXIT_POWEROFF;
-		return false;
-	}
-	if ((fn >> 16) == (KC_FN_BASE >> 16)) {
-		/* kcore's own range: host calls are not for guests. */
-		x[0] = (uint64_t)(int64_t)KC_ENOTSUP;
-		return true;
-	}
-	v->pending = PENDING_CALL; /* PSCI and the rest: the host's business */
-	res[0] = KC_EXIT_CALL;
-	res[1] = x[0];
-	res[2] = x[1];
-	return false;
-}
-
-static void vcpu_abort_exit(struct kc_vcpu *v, const struct kc_trap *t, const struct trap_info *ti,
-			    uint64_t *res)
-{
-	v->pending = PENDING_FAULT;
-	v->fault_ipa = ti->ipa;
 	v->fault_esr = t->esr;
-	res[0] = KC_EXIT_FAULT | (t->esr & 0x3f) << 16 | (uint64_t)ti->size_log2 << 12;
+	if (mmio) {
+		v->pending = PENDING_MMIO;
+		v->fault_ipa = ti->ipa;
+		res[0] = KC_EXIT_MMIO | (uint64_t)ti->size_log2 << 12;
+		res[1] = ti->ipa;
+		if (ti->write) {
+			res[0] |= KC_EXIT_F_WRITE;
+			/* The data the guest chose to send its device; xzr stores zero. */
+			res[2] = ti->srt == 31 ? 0 : v->regs.x[ti->srt] & size_mask(ti->size_log2);
+		}
+		return;
+	}
+	v->pending = PENDING_FAULT;
+	v->fault_ipa = ti->ipa & ~(PGT_PAGE_SIZE - 1);
+	res[0] = KC_EXIT_FAULT;
 	if (ti->kind == TRAP_IABT)
 		res[0] |= KC_EXIT_F_FETCH;
-	if (ti->write)
+	else if (ti->write)
 		res[0] |= KC_EXIT_F_WRITE;
-	if (ti->isv)
-		res[0] |= KC_EXIT_F_ISV;
-	res[1] = ti->ipa;
-	/* The data of a store, so the host can emulate it; nothing else leaves. */
-	if (ti->isv && ti->write && ti->srt != 31)
-		res[2] = v->regs.x[ti->srt] & size_mask(ti->size_log2);
+	res[1] = v->fault_ipa;
 }
 
 int hc_vcpu_run(const uint64_t *args, uint64_t *res)
@@ -121,7 +148,9 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 	uint64_t vcpu_id = args[1];
 	struct kc_vm *vm;
 
-	if (vcpu_id >= KC_MAX_VCPUS)
+	/* Decode first: a malformed finish is KC_EINVAL whatever the vCPU's state. */
+	if (vcpu_id >= KC_MAX_VCPUS || args[2] > KC_RUN_CALL_DONE ||
+	    (args[2] == KC_RUN_RESUME && args[3]))
 		return KC_EINVAL;
 	int rc = vm_lock_in(args[0], 1u << VM_VERIFIED, &vm);
 	if (rc)
@@ -131,8 +160,10 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 		rc = KC_ENOENT;
 	else if (v->state == VCPU_RUNNING)
 		rc = KC_EBUSY;
+	else if (v->power != VCPU_ON)
+		rc = KC_ESTATE; /* the guest never started it, or stopped it (PSCI) */
 	else
-		rc = vcpu_finish_locked(v, args[2], args[3]);
+		rc = vcpu_finish_locked(vm, v, args[2], args[3]);
 	if (rc) {
 		lock_release(&vm->lock);
 		return rc;
@@ -142,24 +173,27 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 	lock_release(&vm->lock);
 
 	res[0] = KC_EXIT_YIELD;
-	for (unsigned calls = 0; calls < VCPU_MAX_CALLS_PER_RUN;) {
+	for (unsigned traps = 0; traps < VCPU_MAX_TRAPS_PER_RUN; traps++) {
 		struct kc_trap t;
 		struct trap_info ti;
 		plat_guest_run(&g, &v->regs, &t);
 		trap_decode(&t, &ti);
 		if (ti.kind == TRAP_HVC) {
-			calls++;
-			if (vcpu_guest_call(vm, v, res))
+			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
+		} else if (ti.kind == TRAP_SYSREG) {
+			sysreg_handle(v, &ti);
+			continue;
 		} else if (ti.kind == TRAP_DABT || ti.kind == TRAP_IABT) {
-			vcpu_abort_exit(v, &t, &ti, res);
+			vcpu_abort_exit(vm, v, &t, &ti, res);
 		} else if (ti.kind == TRAP_WFX) {
 			/* ELR points at the trapped WFI: step over it, the host did the wait. */
-			v->regs.pc += 4;
+			v->regs.pc += ti.insn_len;
 			res[0] = KC_EXIT_WFI;
 		} else {
+			/* The class only: the rest of the syndrome is the guest's business. */
 			res[0] = KC_EXIT_UNKNOWN;
-			res[1] = t.esr;
+			res[1] = ESR_EC(t.esr);
 		}
 		break;
 	}

@@ -16,13 +16,11 @@
 #include <kcore/mem.h>
 #include <stddef.h>
 
+#include "vcpu.h"
 #include "vm.h"
 
 /* hc_vm_destroy clears everything after the lock: it must come first. */
 _Static_assert(offsetof(struct kc_vm, lock) == 0, "struct kc_vm must start with its lock");
-
-/* SPSR for a vCPU's first entry: EL1h, AArch64, D, A, I, F masked. */
-#define VCPU_RESET_PSTATE 0x3c5ull
 
 int hc_vm_create(const uint64_t *args, uint64_t *res)
 {
@@ -65,7 +63,9 @@ int hc_vcpu_create(const uint64_t *args, uint64_t *res)
 		rc = KC_EEXIST;
 	} else {
 		memset(v, 0, sizeof(*v));
-		v->regs.pstate = VCPU_RESET_PSTATE;
+		vcpu_regs_reset(&v->regs, 0, 0);
+		v->power =
+			VCPU_OFF; /* vCPU 0 starts at VM_VERIFY, the rest at the guest's CPU_ON */
 		v->state = VCPU_READY;
 	}
 	lock_release(&vm->lock);

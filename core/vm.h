@@ -33,6 +33,8 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res);
 /* Guest calls, from a running vCPU of `vm` (vm->lock not held). */
 int gc_share(struct kc_vm *vm, uint64_t gfn, uint64_t n);
 int gc_unshare(struct kc_vm *vm, uint64_t gfn, uint64_t n);
+int gc_mmio_guard_map(struct kc_vm *vm, uint64_t ipa);
+int gc_mmio_guard_unmap(struct kc_vm *vm, uint64_t ipa);
 
 /*
  * Lock VM `id` if its state is in `states` (a mask of 1u << enum vm_state).

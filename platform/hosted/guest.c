@@ -25,6 +25,7 @@
 #define ESR_ISS_MASK	 0x1ffffffull
 #define EC_WFX		 0x01u
 #define EC_HVC64	 0x16u
+#define EC_SYS64	 0x18u
 #define EC_IABT_LOW	 0x20u
 #define EC_DABT_LOW	 0x24u
 
@@ -35,6 +36,7 @@
 /* ISS of a data abort. */
 #define ISS_DABT_ISV	 (1u << 24)
 #define ISS_DABT_SAS(s)	 ((uint32_t)(s) << 22) /* log2 of the access size */
+#define ISS_DABT_SSE	 (1u << 21)	       /* the load sign-extends */
 #define ISS_DABT_SRT(r)	 ((uint32_t)(r) << 16)
 #define ISS_DABT_SF	 (1u << 15) /* 64-bit register */
 #define ISS_DABT_WNR	 (1u << 6)
@@ -103,11 +105,65 @@ static int check_reg(const struct hm_guest_op *o, size_t i)
 	return o->reg > 30 ? refuse("op %zu: x%u is not x0..x30", i, o->reg) : 0;
 }
 
+/*
+ * The system registers a guest owns (kcore/platform.h enum kc_sysreg), by
+ * their MRS/MSR encoding: these are switched with the guest, so the model
+ * accesses them in the vCPU's context without a trap.
+ */
+static const struct {
+	uint64_t enc;
+	enum kc_sysreg idx;
+} guest_sysregs[] = {
+	{ HM_SYSREG(3, 0, 1, 0, 0), KC_SYS_SCTLR_EL1 },
+	{ HM_SYSREG(3, 0, 1, 0, 2), KC_SYS_CPACR_EL1 },
+	{ HM_SYSREG(3, 0, 2, 0, 0), KC_SYS_TTBR0_EL1 },
+	{ HM_SYSREG(3, 0, 2, 0, 1), KC_SYS_TTBR1_EL1 },
+	{ HM_SYSREG(3, 0, 2, 0, 2), KC_SYS_TCR_EL1 },
+	{ HM_SYSREG(3, 0, 4, 0, 0), KC_SYS_SPSR_EL1 },
+	{ HM_SYSREG(3, 0, 4, 0, 1), KC_SYS_ELR_EL1 },
+	{ HM_SYSREG(3, 0, 5, 1, 0), KC_SYS_AFSR0_EL1 },
+	{ HM_SYSREG(3, 0, 5, 1, 1), KC_SYS_AFSR1_EL1 },
+	{ HM_SYSREG(3, 0, 5, 2, 0), KC_SYS_ESR_EL1 },
+	{ HM_SYSREG(3, 0, 6, 0, 0), KC_SYS_FAR_EL1 },
+	{ HM_SYSREG(3, 0, 7, 4, 0), KC_SYS_PAR_EL1 },
+	{ HM_SYSREG(3, 0, 10, 2, 0), KC_SYS_MAIR_EL1 },
+	{ HM_SYSREG(3, 0, 10, 3, 0), KC_SYS_AMAIR_EL1 },
+	{ HM_SYSREG(3, 0, 12, 0, 0), KC_SYS_VBAR_EL1 },
+	{ HM_SYSREG(3, 0, 13, 0, 1), KC_SYS_CONTEXTIDR_EL1 },
+	{ HM_SYSREG(3, 0, 13, 0, 4), KC_SYS_TPIDR_EL1 },
+	{ HM_SYSREG(3, 0, 14, 1, 0), KC_SYS_CNTKCTL_EL1 },
+	{ HM_SYSREG(3, 2, 0, 0, 0), KC_SYS_CSSELR_EL1 },
+	{ HM_SYSREG(3, 3, 13, 0, 2), KC_SYS_TPIDR_EL0 },
+	{ HM_SYSREG(3, 3, 13, 0, 3), KC_SYS_TPIDRRO_EL0 },
+};
+
+/* The guest-owned register `enc` names, or -1 if it traps. */
+static int guest_sysreg(uint64_t enc)
+{
+	for (size_t i = 0; i < sizeof(guest_sysregs) / sizeof(guest_sysregs[0]); i++)
+		if (guest_sysregs[i].enc == enc)
+			return (int)guest_sysregs[i].idx;
+	return -1;
+}
+
 static int check_op(const struct hm_guest_op *o, size_t i)
 {
 	switch (o->op) {
+	case HM_GOP_MRS:
+	case HM_GOP_MSR:
+		if (o->value & ~HM_SYSREG(3, 7, 15, 15, 7))
+			return refuse("op %zu: 0x%" PRIx64 " is not an HM_SYSREG encoding", i,
+				      o->value);
+		return o->reg > 31 ? refuse("op %zu: x%u is not x0..x30 or xzr", i, o->reg) : 0;
+	case HM_GOP_LOADS:
+	case HM_GOP_LOADSW:
 	case HM_GOP_LOAD:
 	case HM_GOP_STORE:
+		if ((o->op == HM_GOP_LOADS || o->op == HM_GOP_LOADSW) &&
+		    (o->size == 8 || (o->size == 4 && o->op == HM_GOP_LOADSW)))
+			return refuse("op %zu: no sign-extending load of %u bytes into %s", i,
+				      o->size,
+				      o->op == HM_GOP_LOADSW ? "a W register" : "an X register");
 		if (o->size != 1 && o->size != 2 && o->size != 4 && o->size != 8)
 			return refuse("op %zu: size %u is not 1, 2, 4 or 8", i, o->size);
 		if (o->addr & (o->size - 1u))
@@ -119,6 +175,8 @@ static int check_op(const struct hm_guest_op *o, size_t i)
 		return check_reg(o, i);
 	case HM_GOP_SET:
 	case HM_GOP_EXPECT:
+		if (o->reg >= HM_REG_V0 && o->reg < HM_REG_V0 + 32)
+			return 0;
 		return check_reg(o, i);
 	case HM_GOP_HVC:
 		if (o->value > 0xffff)
@@ -314,18 +372,57 @@ static bool data_op(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx
 	struct hm_walk w;
 
 	if (hm_data_access(m, cpu, ctx, o->addr, &v, o->size, store, &w) != HM_FAULT_NONE) {
+		bool sext = o->op == HM_GOP_LOADS || o->op == HM_GOP_LOADSW;
+		bool sf = o->size == 8 || o->op == HM_GOP_LOADS;
 		uint32_t iss = ISS_DABT_ISV | ISS_DABT_SAS(log2_size(o->size)) |
-			       ISS_DABT_SRT(o->reg) | (o->size == 8 ? ISS_DABT_SF : 0) |
-			       (store ? ISS_DABT_WNR : 0);
+			       (sext ? ISS_DABT_SSE : 0) | ISS_DABT_SRT(o->reg) |
+			       (sf ? ISS_DABT_SF : 0) | (store ? ISS_DABT_WNR : 0);
 
 		trap_abort(trap, EC_DABT_LOW, iss, &w, o->addr);
 		return false;
 	}
 	if (!store) {
-		/* Zero-extend: v started at 0 and only `size` low bytes were filled. */
+		/* Zero-extended: v started at 0 and only `size` low bytes were filled. */
+		unsigned bits = 8u * o->size;
+		if ((o->op == HM_GOP_LOADS || o->op == HM_GOP_LOADSW) && (v >> (bits - 1)) & 1)
+			v |= ~0ull << bits;
+		if (o->op == HM_GOP_LOADSW)
+			v &= 0xffffffffull;
 		regs->x[o->reg] = v;
 	}
 	return true;
+}
+
+/* SET/EXPECT's register: x0..x30, or the low half of V0..V31. */
+static uint64_t *gpr_or_v(struct kc_vcpu_regs *regs, unsigned reg)
+{
+	return reg >= HM_REG_V0 ? &regs->v[reg - HM_REG_V0][0] : &regs->x[reg];
+}
+
+/*
+ * MRS/MSR: a register the guest owns is read or written in its context;
+ * any other traps (EC 0x18, ISS Op0 [21:20], Op2 [19:17], Op1 [16:14],
+ * CRn [13:10], Rt [9:5], CRm [4:1], Direction [0] = 1 for a read).
+ * Returns false after filling `trap`.
+ */
+static bool sysreg_op(const struct hm_guest_op *o, struct kc_vcpu_regs *regs, struct kc_trap *trap)
+{
+	bool read = o->op == HM_GOP_MRS;
+	int idx = guest_sysreg(o->value);
+
+	if (idx >= 0) {
+		if (read && o->reg != 31)
+			regs->x[o->reg] = regs->sys[idx];
+		else if (!read)
+			regs->sys[idx] = o->reg == 31 ? 0 : regs->x[o->reg];
+		return true;
+	}
+	uint64_t f = o->value;
+	uint32_t iss = (uint32_t)(((f >> 19) & 3) << 20 | ((f >> 5) & 7) << 17 |
+				  ((f >> 16) & 7) << 14 | ((f >> 12) & 0xf) << 10 |
+				  (uint64_t)o->reg << 5 | ((f >> 8) & 0xf) << 1 | (read ? 1 : 0));
+	trap_plain(trap, esr(EC_SYS64, iss));
+	return false;
 }
 
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
@@ -369,11 +466,15 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 			regs->pc = pc + 4;
 			break;
 		}
-		if (o->op == HM_GOP_SET) {
-			regs->x[o->reg] = o->value;
+		if (o->op == HM_GOP_MRS || o->op == HM_GOP_MSR) {
+			if (!sysreg_op(o, regs, trap))
+				break; /* trapped: pc stays at the instruction */
+		} else if (o->op == HM_GOP_SET) {
+			*gpr_or_v(regs, o->reg) = o->value;
 		} else if (o->op == HM_GOP_EXPECT) {
-			if (regs->x[o->reg] != o->value)
-				expect_failed(m, g, pc, o, regs->x[o->reg]);
+			uint64_t got = *gpr_or_v(regs, o->reg);
+			if (got != o->value)
+				expect_failed(m, g, pc, o, got);
 		} else if (!data_op(m, cpu, &ctx, o, regs, trap)) {
 			/* pc unchanged: the access re-executes once the fault is handled. */
 			break;

@@ -245,7 +245,7 @@ _Static_assert(KF_VCPU_FREE == VCPU_FREE && KF_VCPU_READY == VCPU_READY &&
 		       KF_VCPU_RUNNING == VCPU_RUNNING,
 	       "vCPU states");
 _Static_assert(KF_PENDING_NONE == PENDING_NONE && KF_PENDING_FAULT == PENDING_FAULT &&
-		       KF_PENDING_CALL == PENDING_CALL,
+		       KF_PENDING_MMIO == PENDING_MMIO && KF_PENDING_CALL == PENDING_CALL,
 	       "pending kinds");
 
 int kf_frame_owner(uint64_t pfn)

@@ -118,7 +118,8 @@ uint64_t kf_frame_gfn(uint64_t pfn);
 /* enum vcpu_pending. */
 #define KF_PENDING_NONE	 0
 #define KF_PENDING_FAULT 1
-#define KF_PENDING_CALL	 2
+#define KF_PENDING_MMIO	 2
+#define KF_PENDING_CALL	 3
 int kf_vm_state(uint64_t vmid);
 int kf_vcpu_state(uint64_t vmid, unsigned vcpu);
 int kf_vcpu_pending(uint64_t vmid, unsigned vcpu);

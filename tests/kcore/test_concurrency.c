@@ -58,6 +58,9 @@ static void install_program(struct kf *f, uint64_t vmid)
 		ops[n++] = (struct hm_guest_op){ HM_GOP_EXPECT, 4, 0, 0, vmid << 32 | p };
 	}
 	const struct hm_guest_op tail[] = {
+		/* Guest calls take no stray arguments: x3 and x4 must be zero. */
+		{ HM_GOP_SET, 3, 0, 0, 0 },
+		{ HM_GOP_SET, 4, 0, 0, 0 },
 		{ HM_GOP_SET, 0, 0, 0, KC_GC_SHARE },
 		{ HM_GOP_SET, 1, 0, 0, DATA_IPA >> 12 },
 		{ HM_GOP_SET, 2, 0, 0, 1 },

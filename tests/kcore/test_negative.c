@@ -27,13 +27,16 @@
 
 #include "fixture.h"
 
-#define IMG_BASE 0x80000000ull
-#define DATA_IPA 0x90000000ull
-#define NEW_BASE 0xB0000000ull
-#define IO_IPA2	 0xA0200000ull
-#define RAM_END	 (KF_RAM_BASE + KF_RAM_SIZE)
-#define OA_LIMIT (1ull << 36) /* first pfn past the 48-bit output address space */
-#define ALL	 (~0ull)
+#define IMG_BASE     0x80000000ull
+#define DATA_IPA     0x90000000ull
+#define NEW_BASE     0xB0000000ull
+#define IO_IPA2	     0xA0200000ull
+#define MMIO_IPA     0xA0400000ull	/* a page VM 1's guest guards */
+#define V1_ENTRY     (IMG_BASE + 0x800) /* where VM 1's vCPU 0 starts vCPU 1 */
+#define FORWARDED_FN 0xC5000021ull	/* PV_TIME_ST: a call kcore forwards */
+#define RAM_END	     (KF_RAM_BASE + KF_RAM_SIZE)
+#define OA_LIMIT     (1ull << 36) /* first pfn past the 48-bit output address space */
+#define ALL	     (~0ull)
 
 enum { V_VER = 1, V_LOADED = 2, V_OFF = 3, V_EMPTY = 4, V_FREE = 5, NVMS = 5 };
 
@@ -65,17 +68,45 @@ static int setup(void **state)
 				 kf_manifest(f, &img, 1, IMG_BASE, false), 0, 0, NULL),
 			 KC_OK);
 	z->vm_pfn = kf_vm_lookup(V_VER, IMG_BASE) >> 12;
-	const struct hm_guest_op prog[] = {
+	/*
+	 * vCPU 0 guards an MMIO page, starts vCPU 1 (PSCI CPU_ON, kcore's
+	 * business), then stores to RAM nobody backs: a fault pends.  vCPU 1
+	 * stores to the guarded page (an MMIO exit pends), then makes a call
+	 * kcore forwards.  vCPU 2 is never started.
+	 */
+	const struct hm_guest_op prog0[] = {
+		{ HM_GOP_SET, 0, 0, 0, KC_GC_MMIO_GUARD_MAP },
+		{ HM_GOP_SET, 1, 0, 0, MMIO_IPA },
+		{ HM_GOP_HVC, 0, 0, 0, 0 },
+		{ HM_GOP_EXPECT, 0, 0, 0, KC_OK },
+		{ HM_GOP_SET, 0, 0, 0, KC_PSCI_CPU_ON64 },
+		{ HM_GOP_SET, 1, 0, 0, 1 },
+		{ HM_GOP_SET, 2, 0, 0, V1_ENTRY },
+		{ HM_GOP_HVC, 0, 0, 0, 0 },
+		{ HM_GOP_EXPECT, 0, 0, 0, KC_PSCI_SUCCESS },
 		{ HM_GOP_STORE, 2, 8, DATA_IPA, 0 },
-		{ HM_GOP_SET, 0, 0, 0, 0xC4000003ull }, /* PSCI CPU_ON: the host's business */
+		{ HM_GOP_WFI, 0, 0, 0, 0 },
+	};
+	const struct hm_guest_op prog1[] = {
+		{ HM_GOP_STORE, 5, 8, MMIO_IPA + 8, 0 },
+		{ HM_GOP_SET, 0, 0, 0, FORWARDED_FN },
 		{ HM_GOP_HVC, 0, 0, 0, 0 },
 		{ HM_GOP_WFI, 0, 0, 0, 0 },
 	};
-	assert_int_equal(hm_guest_program(f->m, V_VER, 0, IMG_BASE, prog, 4), 0);
+	assert_int_equal(
+		hm_guest_program(f->m, V_VER, 0, IMG_BASE, prog0, sizeof(prog0) / sizeof(prog0[0])),
+		0);
+	assert_int_equal(
+		hm_guest_program(f->m, V_VER, 1, V1_ENTRY, prog1, sizeof(prog1) / sizeof(prog1[0])),
+		0);
 	assert_int_equal(kf_run(f, V_VER, 0, KC_RUN_RESUME, 0, r), KC_OK);
-	assert_int_equal(KC_EXIT_KIND(r[0]), KC_EXIT_FAULT);
+	assert_int_equal(r[0], KC_EXIT_CPU_ON);
+	assert_int_equal(r[1], 1);
+	assert_int_equal(kf_run(f, V_VER, 0, KC_RUN_RESUME, 0, r), KC_OK);
+	assert_int_equal(r[0], KC_EXIT_FAULT | KC_EXIT_F_WRITE);
 	assert_int_equal(kf_run(f, V_VER, 1, KC_RUN_RESUME, 0, r), KC_OK);
-	assert_true(r[0] & KC_EXIT_F_FETCH);
+	assert_int_equal(KC_EXIT_KIND(r[0]), KC_EXIT_MMIO);
+	assert_int_equal(r[1], MMIO_IPA + 8);
 
 	/* VM 2: loaded, manifest ready. */
 	img.fill = 0x50;
@@ -328,17 +359,20 @@ static void test_vcpu_run(void **state)
 	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, KC_MAX_VCPUS, 0, 0, 0, 0);
 	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, ALL, 0, 0, 0, 0);
 	REFUSE(ENOENT, KC_HC_VCPU_RUN, V_VER, 3, 0, 0, 0, 0); /* never created */
+	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 2, 0, 0, 0, 0); /* never started by the guest */
 	/* finish codes: beyond the last, and each without the exit it finishes. */
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 2, 3, 0, 0, 0);
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 2, ALL, 0, 0, 0);
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 2, KC_RUN_RESUME, 1, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, 3, 0, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, ALL, 0, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 2, 3, 0, 0, 0); /* malformed before state */
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_RESUME, 1, 0, 0);
 	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_RESUME, ALL, 0, 0);
 	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 2, KC_RUN_MMIO_DONE, 0, 0, 0);
 	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 2, KC_RUN_CALL_DONE, 0, 0, 0);
-	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_MMIO_DONE, 0, 0, 0); /* a fetch: no MMIO */
+	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_MMIO_DONE, 0, 0, 0); /* RAM: no MMIO */
 	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_CALL_DONE, 0, 0, 0); /* a fault pends */
+	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_CALL_DONE, 0, 0, 0); /* MMIO pends */
 	/* A store takes no data back. */
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_MMIO_DONE, 5, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_MMIO_DONE, 5, 0, 0);
 }
 
 static void test_vcpu_run_call_pending(void **state)
@@ -346,17 +380,18 @@ static void test_vcpu_run_call_pending(void **state)
 	struct zoo *z = *state;
 	uint64_t r[3];
 
-	/* Emulate vCPU 0's store; it goes on to a PSCI call the host must finish. */
-	assert_int_equal(kf_run(&z->f, V_VER, 0, KC_RUN_MMIO_DONE, 0, r), KC_OK);
-	assert_int_equal(KC_EXIT_KIND(r[0]), KC_EXIT_CALL);
-	assert_int_equal(r[1], 0xC4000003ull);
-	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_MMIO_DONE, 0, 0, 0);
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_RESUME, 7, 0, 0);
-	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 0, 3, 0, 0, 0);
-	REFUSE(ESTATE, KC_HC_VM_MAP_FAULT, V_VER, 0, z->host_pfn, 3, 0,
+	/* Emulate vCPU 1's store; it goes on to a call kcore forwards to the host. */
+	assert_int_equal(kf_run(&z->f, V_VER, 1, KC_RUN_MMIO_DONE, 0, r), KC_OK);
+	assert_int_equal(r[0], KC_EXIT_CALL);
+	assert_int_equal(r[1], FORWARDED_FN);
+	assert_int_equal(r[2], 0); /* PV_TIME_ST takes no argument: none is shown */
+	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_MMIO_DONE, 0, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_RESUME, 7, 0, 0);
+	REFUSE(EINVAL, KC_HC_VCPU_RUN, V_VER, 1, 3, 0, 0, 0);
+	REFUSE(ESTATE, KC_HC_VM_MAP_FAULT, V_VER, 1, z->host_pfn, 3, 0,
 	       0); /* a call, not a fault */
-	assert_int_equal(kf_run(&z->f, V_VER, 0, KC_RUN_CALL_DONE, 0, r), KC_OK);
-	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 0, KC_RUN_CALL_DONE, 0, 0, 0); /* done already */
+	assert_int_equal(kf_run(&z->f, V_VER, 1, KC_RUN_CALL_DONE, 0, r), KC_OK);
+	REFUSE(ESTATE, KC_HC_VCPU_RUN, V_VER, 1, KC_RUN_CALL_DONE, 0, 0, 0); /* done already */
 }
 
 static void test_map_fault(void **state)

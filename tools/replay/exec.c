@@ -20,6 +20,7 @@
  * never copies from it.
  */
 #include "replay.h"
+#include "secret.h"
 
 #include "../../core/state.h"
 
@@ -76,6 +77,8 @@ struct rp_exec {
 	bool snap_valid;
 	uint8_t digest[KC_DIGEST_LEN];
 	frame_t *snap_frames;
+	/* the confidentiality oracle */
+	struct rp_secrets secrets;
 };
 
 /* ---- keys and signatures --------------------------------------------------- */
@@ -629,6 +632,8 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 
 	memcpy(in, x, sizeof(in));
 	memcpy(h.x, x, sizeof(h.x));
+	for (unsigned i = 0; i < 7; i++)
+		rp_secret_host_supplied(&ex->secrets, in[i]);
 	if (ex->opts.check_every_op && !ex->snap_valid)
 		rp_state_take(ex);
 	if (hm_host_call(ex->m, ex->cpu, &h))
@@ -646,6 +651,12 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 				  name ? name : "a call", rp_status_name(st));
 		}
 		rp_model_call(ex, in, h.x, r);
+		unsigned leak = rp_secret_check_call(&ex->secrets, in, h.x);
+		if (leak) {
+			const char *name = rp_call_name(in[0]);
+			rp_oracle(r, "confidentiality: x%u of %s carries guest secret 0x%" PRIx64,
+				  leak, name ? name : "a call", h.x[leak]);
+		}
 	}
 	/* What the helpers and the fuzzers remember (not oracles). */
 	if (st == KC_OK && in[0] == KC_HC_VM_CREATE && h.x[1] <= ex->mc.vms)
@@ -663,31 +674,39 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_t x[7],
 			 struct rp_result *r)
 {
-	static const char *const kinds[] = { "?",   "FAULT", "CALL",   "POWEROFF",
-					     "WFI", "YIELD", "UNKNOWN" };
+	static const char *const kinds[] = { "?",     "FAULT",	 "CALL", "POWEROFF", "WFI",
+					     "YIELD", "UNKNOWN", "MMIO", "CPU_ON",   "CPU_OFF" };
 	unsigned kind = KC_EXIT_KIND(x[1]);
-	rp_text(r, " exit=%s", kind < 7 ? kinds[kind] : "?");
+	rp_text(r, " exit=%s", kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : "?");
 	switch (kind) {
 	case KC_EXIT_FAULT:
 		rp_text(r, " ipa=0x%" PRIx64 " %s", x[2],
 			x[1] & KC_EXIT_F_FETCH	 ? "fetch"
 			: x[1] & KC_EXIT_F_WRITE ? "write"
 						 : "read");
-		if (x[1] & KC_EXIT_F_ISV)
-			rp_text(r, " isv size=%u", KC_EXIT_F_SIZE(x[1]));
-		rp_text(r, " fsc=0x%02x", (unsigned)KC_EXIT_F_FSC(x[1]));
-		if ((x[1] & KC_EXIT_F_ISV) && (x[1] & KC_EXIT_F_WRITE))
-			rp_text(r, " data=0x%" PRIx64, x[3]);
 		ex->have_fault = true;
 		ex->fault_vm = in[1];
 		ex->fault_vcpu = (uint16_t)in[2];
 		ex->fault_ipa = x[2];
 		break;
+	case KC_EXIT_MMIO:
+		rp_text(r, " ipa=0x%" PRIx64 " %s size=%u", x[2],
+			x[1] & KC_EXIT_F_WRITE ? "write" : "read", KC_EXIT_F_SIZE(x[1]));
+		if (x[1] & KC_EXIT_F_WRITE)
+			rp_text(r, " data=0x%" PRIx64, x[3]);
+		break;
 	case KC_EXIT_CALL:
-		rp_text(r, " x0=0x%" PRIx64 " x1=0x%" PRIx64, x[2], x[3]);
+		rp_text(r, " fn=0x%" PRIx64 " arg=0x%" PRIx64, x[2], x[3]);
+		break;
+	case KC_EXIT_POWEROFF:
+		if (x[1] & KC_EXIT_F_RESET)
+			rp_text(r, " reset");
+		break;
+	case KC_EXIT_CPU_ON:
+		rp_text(r, " vcpu=%" PRIu64, x[2]);
 		break;
 	case KC_EXIT_UNKNOWN:
-		rp_text(r, " esr=0x%" PRIx64, x[2]);
+		rp_text(r, " ec=0x%" PRIx64, x[2]);
 		break;
 	default:
 		break;
@@ -732,12 +751,21 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 
 /* ---- host accesses -------------------------------------------------------- */
 
+/* A VM's frame that the VM shares with the host (what it may read on purpose). */
+static bool rp_frame_shared(uint64_t pa)
+{
+	const frame_t *f = frame_peek(pa);
+	return f && frame_owner(*f) != OWNER_HOST && frame_owner(*f) != OWNER_CORE &&
+	       frame_count(*f) > 0;
+}
+
 static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 {
 	static uint8_t buf[RP_MAX_READ_BYTES];
 	enum hm_fault f;
 	if (op->kind == RP_HOST_WRITE) {
 		uint8_t v[8];
+		rp_secret_host_supplied(&ex->secrets, op->value);
 		for (unsigned i = 0; i < 8; i++)
 			v[i] = (uint8_t)(op->value >> (8 * i));
 		f = hm_host_store(ex->m, ex->cpu, op->addr, v, op->len, NULL);
@@ -752,8 +780,18 @@ static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 			v |= (uint64_t)buf[i] << (8 * i);
 		rp_text(r, " value=0x%" PRIx64, v);
 	}
-	if (f == HM_FAULT_NONE && ex->opts.check_every_op)
+	if (f == HM_FAULT_NONE && ex->opts.check_every_op) {
 		rp_model_host_access(ex, op->addr, op->len, r);
+		long off = op->kind == RP_HOST_READ
+				   ? rp_secret_check_read(&ex->secrets, op->addr, buf, op->len,
+							  rp_frame_shared)
+				   : -1;
+		if (off >= 0)
+			rp_oracle(r,
+				  "confidentiality: the host read a guest secret at 0x%" PRIx64
+				  ", in a frame the guest does not share",
+				  op->addr + (uint64_t)off);
+	}
 }
 
 /* ---- images and manifests ------------------------------------------------- */

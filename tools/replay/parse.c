@@ -71,7 +71,32 @@ struct rp_const {
 static const struct rp_const rp_consts[] = {
 	{ "SHARE", KC_GC_SHARE },
 	{ "UNSHARE", KC_GC_UNSHARE },
+	{ "MMIO_GUARD_MAP", KC_GC_MMIO_GUARD_MAP },
+	{ "MMIO_GUARD_UNMAP", KC_GC_MMIO_GUARD_UNMAP },
+	{ "SMCCC_VERSION", KC_SMCCC_VERSION },
+	{ "SMCCC_ARCH_FEATURES", KC_SMCCC_ARCH_FEATURES },
+	{ "PSCI_VERSION", KC_PSCI_VERSION },
+	{ "PSCI_FEATURES", KC_PSCI_FEATURES },
+	{ "CPU_SUSPEND", KC_PSCI_CPU_SUSPEND64 },
+	{ "CPU_OFF", KC_PSCI_CPU_OFF },
+	{ "CPU_ON", KC_PSCI_CPU_ON64 },
+	{ "CPU_ON32", KC_PSCI_CPU_ON },
+	{ "AFFINITY_INFO", KC_PSCI_AFFINITY_INFO64 },
 	{ "SYSTEM_OFF", KC_PSCI_SYSTEM_OFF },
+	{ "SYSTEM_RESET", KC_PSCI_SYSTEM_RESET },
+	{ "PV_TIME_FEATURES", 0xC5000020u },
+	{ "PV_TIME_ST", 0xC5000021u },
+	/* A value the oracle treats as a guest secret (docs/REPLAY.md): SECRET+k works too. */
+	{ "SECRET", RP_CANARY_BASE },
+	/* System registers, for mrs/msr (kcore_hosted/guest.h HM_SYSREG). */
+	{ "TPIDR_EL1", HM_SYSREG(3, 0, 13, 0, 4) },
+	{ "VBAR_EL1", HM_SYSREG(3, 0, 12, 0, 0) },
+	{ "SCTLR_EL1", HM_SYSREG(3, 0, 1, 0, 0) },
+	{ "ID_AA64PFR0_EL1", HM_SYSREG(3, 0, 0, 4, 0) },
+	{ "ID_AA64MMFR0_EL1", HM_SYSREG(3, 0, 0, 7, 0) },
+	{ "ID_AA64DFR0_EL1", HM_SYSREG(3, 0, 0, 5, 0) },
+	{ "PMCR_EL0", HM_SYSREG(3, 3, 9, 12, 0) },
+	{ "ACTLR_EL1", HM_SYSREG(3, 0, 1, 0, 1) },
 	{ "RESUME", KC_RUN_RESUME },
 	{ "MMIO_DONE", KC_RUN_MMIO_DONE },
 	{ "CALL_DONE", KC_RUN_CALL_DONE },
@@ -331,6 +356,63 @@ static int rp_parse_reg(struct rp_perr *e, const char *s, size_t len, uint8_t *r
 	return 0;
 }
 
+/* A register with a class: 'x' (x0..x30, xzr as 31 if allowed), 'w', 'v' (V0..V31). */
+static bool rp_reg_of(const char *s, size_t len, char cls, unsigned max, uint8_t *reg)
+{
+	uint64_t v;
+	if (len == 3 && strncasecmp(s, "xzr", 3) == 0 && cls == 'x' && max == 31) {
+		*reg = 31;
+		return true;
+	}
+	if (len < 2 || (s[0] | 0x20) != cls || !rp_num(s + 1, len - 1, &v) || v > max)
+		return false;
+	*reg = (uint8_t)v;
+	return true;
+}
+
+/* "loads x1 1 ADDR" (to 64 bits) or "loads w1 1 ADDR" (to 32): sign-extending loads. */
+static int rp_parse_loads(struct rp_perr *e, const struct rp_tok *t, unsigned n,
+			  struct hm_guest_op *g)
+{
+	uint64_t size;
+	if (n != 4)
+		return rp_fail(e, "guest: loads xN|wN SIZE ADDR");
+	if (rp_reg_of(t[1].s, t[1].len, 'x', 30, &g->reg))
+		g->op = HM_GOP_LOADS;
+	else if (rp_reg_of(t[1].s, t[1].len, 'w', 30, &g->reg))
+		g->op = HM_GOP_LOADSW;
+	else
+		return rp_fail(e, "guest: '%.*s' is not x0..x30 or w0..w30", (int)t[1].len, t[1].s);
+	if (rp_tok_num(e, &t[2], &size) || rp_tok_num(e, &t[3], &g->addr))
+		return -1;
+	if (size != 1 && size != 2 && (size != 4 || g->op == HM_GOP_LOADSW))
+		return rp_fail(e, "guest: loads of %" PRIu64 " bytes (1, 2, or 4 into x)", size);
+	if (g->addr & (size - 1) || g->addr >> HM_VA_BITS)
+		return rp_fail(e, "guest: address 0x%" PRIx64 " not aligned or not below 2^48",
+			       g->addr);
+	g->size = (uint8_t)size;
+	return 0;
+}
+
+/* "mrs x1 TPIDR_EL1" / "msr TPIDR_EL1 x1". */
+static int rp_parse_sysreg_op(struct rp_perr *e, const struct rp_tok *t, unsigned n,
+			      struct hm_guest_op *g)
+{
+	bool mrs = (t[0].s[1] | 0x20) == 'r';
+	const struct rp_tok *rt = mrs ? &t[1] : &t[2], *sr = mrs ? &t[2] : &t[1];
+	if (n != 3)
+		return rp_fail(e, "guest: mrs xN SYSREG | msr SYSREG xN");
+	g->op = mrs ? HM_GOP_MRS : HM_GOP_MSR;
+	if (!rp_reg_of(rt->s, rt->len, 'x', 31, &g->reg))
+		return rp_fail(e, "guest: '%.*s' is not x0..x30 or xzr", (int)rt->len, rt->s);
+	if (rp_tok_num(e, sr, &g->value))
+		return -1;
+	if (g->value & ~HM_SYSREG(3, 7, 15, 15, 7))
+		return rp_fail(e, "guest: 0x%" PRIx64 " is not a system register encoding",
+			       g->value);
+	return 0;
+}
+
 /* One guest op: "load x1 8 0x80001000", "set x0 SHARE", "hvc", "wfi". */
 static int rp_parse_gop(struct rp_perr *e, const char *s, const char *end, struct rp_op *op)
 {
@@ -358,11 +440,21 @@ static int rp_parse_gop(struct rp_perr *e, const char *s, const char *end, struc
 				       " not aligned to its size or not below 2^48",
 				       g->addr);
 		g->size = (uint8_t)size;
+	} else if (rp_word_eq(t[0].s, t[0].len, "loads")) {
+		if (rp_parse_loads(e, t, n, g))
+			return -1;
+	} else if (rp_word_eq(t[0].s, t[0].len, "mrs") || rp_word_eq(t[0].s, t[0].len, "msr")) {
+		if (rp_parse_sysreg_op(e, t, n, g))
+			return -1;
 	} else if (rp_word_eq(t[0].s, t[0].len, "set") || rp_word_eq(t[0].s, t[0].len, "expect")) {
 		g->op = t[0].len == 3 ? HM_GOP_SET : HM_GOP_EXPECT;
 		if (n != 3)
-			return rp_fail(e, "guest: %.*s xN VALUE", (int)t[0].len, t[0].s);
-		if (rp_parse_reg(e, t[1].s, t[1].len, &g->reg) || rp_tok_num(e, &t[2], &g->value))
+			return rp_fail(e, "guest: %.*s xN|vN VALUE", (int)t[0].len, t[0].s);
+		if (rp_reg_of(t[1].s, t[1].len, 'v', 31, &g->reg))
+			g->reg = (uint8_t)(g->reg + HM_REG_V0);
+		else if (rp_parse_reg(e, t[1].s, t[1].len, &g->reg))
+			return -1;
+		if (rp_tok_num(e, &t[2], &g->value))
 			return -1;
 	} else if (rp_word_eq(t[0].s, t[0].len, "hvc")) {
 		g->op = HM_GOP_HVC;
@@ -375,9 +467,11 @@ static int rp_parse_gop(struct rp_perr *e, const char *s, const char *end, struc
 		if (n != 1)
 			return rp_fail(e, "guest: wfi takes nothing");
 	} else {
-		return rp_fail(e,
-			       "guest: unknown op '%.*s' (know load, store, set, expect, hvc, wfi)",
-			       (int)t[0].len, t[0].s);
+		return rp_fail(
+			e,
+			"guest: unknown op '%.*s' (know load, loads, store, set, expect, hvc, "
+			"wfi, mrs, msr)",
+			(int)t[0].len, t[0].s);
 	}
 	op->ngops++;
 	return 0;
@@ -730,9 +824,8 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 		       op->len);
 		break;
 	case RP_GUEST: {
-		static const char *const names[] = {
-			"load", "store", "set", "hvc", "expect", "wfi"
-		};
+		static const char *const names[] = { "load", "store", "set", "hvc",   "expect",
+						     "wfi",  "mrs",   "msr", "loads", "loads" };
 		rp_put(&b, "guest vm=%" PRIu64 " vcpu=%u", op->vm, op->vcpu);
 		if (!op->at_pc)
 			rp_put(&b, " at=0x%" PRIx64, op->at);
@@ -740,12 +833,22 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 		for (unsigned i = 0; i < op->ngops; i++) {
 			const struct hm_guest_op *g = &op->gops[i];
 			rp_put(&b, "%s %s", i ? ";" : "", names[g->op]);
-			if (g->op == HM_GOP_LOAD || g->op == HM_GOP_STORE)
-				rp_put(&b, " x%u %u 0x%" PRIx64, g->reg, g->size, g->addr);
+			if (g->op == HM_GOP_LOAD || g->op == HM_GOP_STORE ||
+			    g->op == HM_GOP_LOADS || g->op == HM_GOP_LOADSW)
+				rp_put(&b, " %c%u %u 0x%" PRIx64,
+				       g->op == HM_GOP_LOADSW ? 'w' : 'x', g->reg, g->size,
+				       g->addr);
 			else if (g->op == HM_GOP_SET || g->op == HM_GOP_EXPECT) {
-				rp_put(&b, " x%u ", g->reg);
+				if (g->reg >= HM_REG_V0)
+					rp_put(&b, " v%u ", g->reg - HM_REG_V0);
+				else
+					rp_put(&b, " x%u ", g->reg);
 				rp_put_value(&b, g->value);
-			} else if (g->op == HM_GOP_HVC && g->value)
+			} else if (g->op == HM_GOP_MRS)
+				rp_put(&b, " x%u 0x%" PRIx64, g->reg, g->value);
+			else if (g->op == HM_GOP_MSR)
+				rp_put(&b, " 0x%" PRIx64 " x%u", g->value, g->reg);
+			else if (g->op == HM_GOP_HVC && g->value)
 				rp_put(&b, " 0x%" PRIx64, g->value);
 		}
 		rp_put(&b, " }");

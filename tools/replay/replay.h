@@ -51,6 +51,24 @@ struct rp_machine {
 /* The defaults, as `machine` with no arguments. */
 void rp_machine_default(struct rp_machine *mc);
 
+/*
+ * Guest secrets (invariant 8 of DESIGN.md §4, the confidentiality oracle):
+ * any 64-bit value whose upper 48 bits are RP_CANARY_BASE's is a canary a
+ * guest keeps to itself (`set x5 SECRET`, `set v3 SECRET`, stored to its
+ * private memory).  After every operation the oracle checks that nothing
+ * the host sees — call results (VCPU_RUN's exit registers included) and
+ * the bytes of every host read — carries a canary, unless the guest handed
+ * it over on purpose: the data of an MMIO exit (a store to a page it
+ * guarded), the documented argument of a forwarded call, or a page it
+ * shares.  A canary the host itself supplied (an argument, a host write)
+ * is the host's own knowledge and never counts.
+ */
+#define RP_CANARY_BASE 0x5ec2e75ec2e70000ull
+static inline bool rp_is_canary(uint64_t v)
+{
+	return (v >> 16) == (RP_CANARY_BASE >> 16);
+}
+
 /* ---- operations ----------------------------------------------------------- */
 
 enum rp_kind {
@@ -65,7 +83,7 @@ enum rp_kind {
 	RP_SELFTEST,   /* kcore's crypto known-answer tests, as the arm64 image runs at boot */
 };
 
-#define RP_MAX_GOPS	  32
+#define RP_MAX_GOPS	  64
 #define RP_EXPECT_LEN	  160
 #define RP_TAMPER_NONE	  (-1)
 #define RP_TAMPER_SIG	  (-2) /* flip a bit of the signature */

@@ -22,7 +22,7 @@
 
 /* ABI version returned by KC_HC_VERSION: major in bits [31:16], minor [15:0]. */
 #define KC_ABI_VERSION_MAJOR	 0
-#define KC_ABI_VERSION_MINOR	 1
+#define KC_ABI_VERSION_MINOR	 2
 #define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
 
 /*
@@ -48,48 +48,93 @@
 #define KC_HC_VM_RECLAIM	 KC_FN(0x0A)
 #define KC_HC_VM_DESTROY	 KC_FN(0x0B)
 
-/* Guest calls (from a VM). */
-#define KC_GC_SHARE		 KC_FN(0x80)
-#define KC_GC_UNSHARE		 KC_FN(0x81)
+/*
+ * Guest calls (from a VM, `hvc #0`), docs/VCPU.md.  SMCCC: the function id
+ * is W0 (bits [63:32] of x0 are ignored); kcore's own guest calls take
+ * their arguments in x1.. and every unused register up to x6 must be zero
+ * (else KC_EINVAL in x0, nothing changed).
+ */
+#define KC_GC_SHARE		 KC_FN(0x80) /* x1 gfn, x2 pages */
+#define KC_GC_UNSHARE		 KC_FN(0x81) /* x1 gfn, x2 pages */
+#define KC_GC_MMIO_GUARD_MAP	 KC_FN(0x82) /* x1 IPA (page aligned): the host may emulate it */
+#define KC_GC_MMIO_GUARD_UNMAP	 KC_FN(0x83) /* x1 IPA (page aligned) */
 
-/* PSCI, as a guest issues it (SMCCC standard secure service range). */
+/* SMCCC architecture calls, answered by kcore. */
+#define KC_SMCCC_VERSION	 0x80000000u
+#define KC_SMCCC_ARCH_FEATURES	 0x80000001u
+#define KC_SMCCC_VERSION_1_1	 0x10001u
+
+/*
+ * PSCI (SMCCC standard secure service range) as a guest issues it; kcore
+ * answers every PSCI call itself (docs/VCPU.md).  SMC32 ids take their
+ * arguments in W registers; SMC64 ids (0xC4...) in X registers.
+ */
+#define KC_PSCI_VERSION		 0x84000000u
+#define KC_PSCI_CPU_SUSPEND	 0x84000001u
+#define KC_PSCI_CPU_SUSPEND64	 0xC4000001u
+#define KC_PSCI_CPU_OFF		 0x84000002u
+#define KC_PSCI_CPU_ON		 0x84000003u
+#define KC_PSCI_CPU_ON64	 0xC4000003u
+#define KC_PSCI_AFFINITY_INFO	 0x84000004u
+#define KC_PSCI_AFFINITY_INFO64	 0xC4000004u
 #define KC_PSCI_SYSTEM_OFF	 0x84000008u
+#define KC_PSCI_SYSTEM_RESET	 0x84000009u
+#define KC_PSCI_FEATURES	 0x8400000Au
+#define KC_PSCI_VERSION_1_0	 0x10000u
+/* PSCI return values (x0 of a PSCI call). */
+#define KC_PSCI_SUCCESS		 0
+#define KC_PSCI_NOT_SUPPORTED	 (-1)
+#define KC_PSCI_INVALID_PARAMS	 (-2)
+#define KC_PSCI_DENIED		 (-3)
+#define KC_PSCI_ALREADY_ON	 (-4)
+#define KC_PSCI_INVALID_ADDRESS	 (-9)
+/* AFFINITY_INFO results. */
+#define KC_PSCI_AFF_ON		 0
+#define KC_PSCI_AFF_OFF		 1
 
 /*
  * VCPU_RUN(x1 vmid, x2 vcpu, x3 finish, x4 value): `finish` says how the
  * host completed the vCPU's last exit before it runs again.
  */
 #define KC_RUN_RESUME		 0 /* nothing to complete; x4 must be 0 */
-#define KC_RUN_MMIO_DONE	 1 /* the host emulated the pending access; x4 = data for a load */
-#define KC_RUN_CALL_DONE	 2 /* the host handled the guest call; x4 = the guest's x0 */
+#define KC_RUN_MMIO_DONE	 1 /* the host emulated the pending MMIO exit; x4 = data of a load */
+#define KC_RUN_CALL_DONE	 2 /* the host handled the forwarded call; x4 = the guest's x0 */
 
-/* VCPU_RUN results: x1 = exit kind | flags, x2 and x3 as listed. */
+/*
+ * VCPU_RUN results: x1 = exit kind | flags, x2 and x3 as listed.  What each
+ * exit shows the host, and what the host may do before re-entry, is the
+ * table in docs/VCPU.md: nothing else of the guest leaves kcore.
+ */
 #define KC_EXIT_KIND(x1)	 ((x1) & 0xffu)
-#define KC_EXIT_FAULT		 1 /* stage-2 abort: x2 = IPA, x3 = data of a write (F_ISV) */
-#define KC_EXIT_CALL		 2 /* guest call for the host: x2 = guest x0, x3 = guest x1 */
-#define KC_EXIT_POWEROFF	 3 /* the guest called PSCI SYSTEM_OFF: the VM is POWEROFF */
-#define KC_EXIT_WFI		 4 /* the guest waits for an interrupt */
-#define KC_EXIT_YIELD		 5 /* kcore handled many guest calls in a row: run it again */
-#define KC_EXIT_UNKNOWN		 6 /* a trap kcore does not handle: x2 = ESR_EL2 */
-/* Flags of KC_EXIT_FAULT. */
-#define KC_EXIT_F_WRITE		 (1u << 8)
-#define KC_EXIT_F_ISV		 (1u << 9)  /* a plain load/store: size and data are valid */
-#define KC_EXIT_F_FETCH		 (1u << 10) /* an instruction fetch */
-#define KC_EXIT_F_SIZE(x1)	 (1u << (((x1) >> 12) & 3)) /* bytes accessed */
-#define KC_EXIT_F_FSC(x1)	 (((x1) >> 16) & 0x3fu)	    /* the fault status code */
+#define KC_EXIT_FAULT		 1 /* stage-2 fault: x2 = IPA of the page; F_WRITE / F_FETCH */
+#define KC_EXIT_CALL		 2 /* forwarded guest call: x2 = function id (W0), x3 = its argument */
+#define KC_EXIT_POWEROFF	 3 /* PSCI SYSTEM_OFF (or SYSTEM_RESET, F_RESET): the VM is POWEROFF */
+#define KC_EXIT_WFI		 4 /* the guest waits for an interrupt (WFI, PSCI CPU_SUSPEND) */
+#define KC_EXIT_YIELD		 5 /* kcore handled many traps in a row: run it again */
+#define KC_EXIT_UNKNOWN		 6 /* a trap kcore does not handle: x2 = ESR_EL2.EC only */
+#define KC_EXIT_MMIO                                                                               \
+	7		     /* load/store to a page the guest guarded: x2 = IPA, F_WRITE,
+				      F_SIZE; x3 = the data of a store */
+#define KC_EXIT_CPU_ON	   8 /* PSCI CPU_ON brought up vCPU x2: the host may run it now */
+#define KC_EXIT_CPU_OFF	   9 /* PSCI CPU_OFF: this vCPU is off until a CPU_ON */
+/* Flags. */
+#define KC_EXIT_F_WRITE	   (1u << 8)  /* FAULT, MMIO: a store */
+#define KC_EXIT_F_FETCH	   (1u << 10) /* FAULT: an instruction fetch */
+#define KC_EXIT_F_RESET	   (1u << 11) /* POWEROFF: the guest asked for SYSTEM_RESET */
+#define KC_EXIT_F_SIZE(x1) (1u << (((x1) >> 12) & 3)) /* MMIO: bytes accessed */
 
 /* Status codes (x0 on return).  0 is success. */
-#define KC_OK			 0
-#define KC_ENOTSUP		 (-1) /* unknown call (SMCCC NOT_SUPPORTED) */
-#define KC_EINVAL		 (-2) /* malformed: range, alignment, reserved bits, MBZ registers */
-#define KC_EPERM		 (-3) /* ownership or permission says no */
-#define KC_ESTATE		 (-4) /* wrong VM or vCPU state */
-#define KC_ENOMEM		 (-5) /* a pool is exhausted */
-#define KC_EEXIST		 (-6) /* slot already mapped, or id in use */
-#define KC_ENOENT		 (-7) /* nothing there */
-#define KC_EAUTH		 (-8) /* signature or tag check failed */
-#define KC_EBUSY		 (-9) /* e.g. vCPU running elsewhere, frame shared */
+#define KC_OK		   0
+#define KC_ENOTSUP	   (-1) /* unknown call (SMCCC NOT_SUPPORTED) */
+#define KC_EINVAL	   (-2) /* malformed: range, alignment, reserved bits, MBZ registers */
+#define KC_EPERM	   (-3) /* ownership or permission says no */
+#define KC_ESTATE	   (-4) /* wrong VM or vCPU state */
+#define KC_ENOMEM	   (-5) /* a pool is exhausted */
+#define KC_EEXIST	   (-6) /* slot already mapped, or id in use */
+#define KC_ENOENT	   (-7) /* nothing there */
+#define KC_EAUTH	   (-8) /* signature or tag check failed */
+#define KC_EBUSY	   (-9) /* e.g. vCPU running elsewhere, frame shared */
 
-#define KC_ERR_MIN		 KC_EBUSY /* the most negative status defined */
+#define KC_ERR_MIN	   KC_EBUSY /* the most negative status defined */
 
 #endif /* KCORE_ABI_H */

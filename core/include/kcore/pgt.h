@@ -184,6 +184,34 @@ bool pgt_for_each_entry(const struct pgt *pgt, pgt_visit_fn fn, void *ctx);
  */
 bool pgt_take_next(struct pgt *pgt, uint64_t from, uint64_t *va, struct pgt_leaf *leaf);
 
+/*
+ * Software marks: a non-zero but invalid (bit 0 clear) last-level
+ * descriptor in a VM's stage 2, so the hardware sees a translation fault
+ * while kcore remembers something about that IPA without a structure that
+ * grows with the address space.  A mark occupies its slot: pgt_map over it
+ * is KC_EEXIST, and pgt_take_next clears marks as it passes.  Only VM
+ * trees (PGT_S2 with vmid != 0) hold marks; pgt_check refuses them
+ * elsewhere.  The one mark today: the guest declared the page MMIO it
+ * lets the host emulate (MMIO guard, core/mmioguard.c).
+ */
+#define PGT_MARK_MMIO_GUARD 0x134ull /* 0x4d << 2: bits [1:0] = 0b00, invalid */
+
+static inline bool pgt_is_mark(uint64_t desc, unsigned level)
+{
+	return level == PGT_LEAF_LEVEL && desc == PGT_MARK_MMIO_GUARD;
+}
+
+/*
+ * Put `mark` in the empty last-level slot of `va`, allocating tables.
+ * KC_EINVAL (bad va, unknown mark, not a VM tree), KC_EEXIST (anything
+ * maps or marks va), KC_ENOMEM (the pool); the tree is unchanged on error.
+ */
+int pgt_mark(struct pgt *pgt, uint64_t va, uint64_t mark);
+/* The mark at `va`, 0 if none (a leaf, nothing, or no table down to level 3). */
+uint64_t pgt_mark_at(const struct pgt *pgt, uint64_t va);
+/* Remove `mark` from `va`: KC_ENOENT if it is not there. */
+int pgt_unmark(struct pgt *pgt, uint64_t va, uint64_t mark);
+
 /* Software walk: the leaf mapping `va`, if any. */
 bool pgt_lookup(const struct pgt *pgt, uint64_t va, struct pgt_leaf *out);
 

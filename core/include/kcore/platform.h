@@ -100,12 +100,53 @@ _Noreturn void plat_panic(const char *why);
 
 /* ---- the world switch ------------------------------------------------ */
 
-/* A vCPU's register state, kept in kcore memory only (the shadow context). */
+/*
+ * The EL1 system registers a guest owns: the world switch saves and
+ * restores each of them (arm64), the hosted model keeps them.  Indexes
+ * into kc_vcpu_regs.sys[].
+ */
+enum kc_sysreg {
+	KC_SYS_SCTLR_EL1,
+	KC_SYS_ACTLR_EL1,
+	KC_SYS_CPACR_EL1,
+	KC_SYS_TTBR0_EL1,
+	KC_SYS_TTBR1_EL1,
+	KC_SYS_TCR_EL1,
+	KC_SYS_MAIR_EL1,
+	KC_SYS_AMAIR_EL1,
+	KC_SYS_VBAR_EL1,
+	KC_SYS_CONTEXTIDR_EL1,
+	KC_SYS_TPIDR_EL0,
+	KC_SYS_TPIDRRO_EL0,
+	KC_SYS_TPIDR_EL1,
+	KC_SYS_ESR_EL1,
+	KC_SYS_FAR_EL1,
+	KC_SYS_AFSR0_EL1,
+	KC_SYS_AFSR1_EL1,
+	KC_SYS_PAR_EL1,
+	KC_SYS_ELR_EL1,
+	KC_SYS_SPSR_EL1,
+	KC_SYS_CNTKCTL_EL1,
+	KC_SYS_CSSELR_EL1,
+	KC_SYS_MDSCR_EL1,
+	KC_SYS_COUNT
+};
+
+/*
+ * A vCPU's register state, kept in kcore memory only (the shadow context):
+ * never copied from the host, zeroed when the vCPU is created, reset from
+ * a fixed template when it is (re)started, scrubbed with its VM.
+ */
 struct kc_vcpu_regs {
 	uint64_t x[31]; /* x0..x30 */
+	uint64_t sp_el0;
 	uint64_t sp_el1;
 	uint64_t pc;	 /* ELR_EL2 while trapped */
 	uint64_t pstate; /* SPSR_EL2 while trapped */
+	uint64_t sys[KC_SYS_COUNT];
+	uint64_t v[32][2]; /* V0..V31: [0] bits 63:0, [1] bits 127:64 */
+	uint64_t fpsr, fpcr;
+	uint64_t cntv_ctl, cntv_cval; /* the virtual timer (CNTVOFF is kcore's, never the host's) */
 };
 
 /* What the guest runs on: its VMID and stage-2 root (VTTBR_EL2). */

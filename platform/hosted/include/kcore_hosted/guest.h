@@ -11,10 +11,13 @@
  * FAR_EL2, HPFAR_EL2, ELR_EL2 in regs->pc):
  *
  *   fetch fault       EC 0x20 (IABT, lower EL), IFSC; pc unchanged
- *   LOAD/STORE fault  EC 0x24 (DABT, lower EL), ISV=1 with SAS/SRT/SF/WnR,
+ *   LOAD/STORE fault  EC 0x24 (DABT, lower EL), ISV=1 with SAS/SSE/SRT/SF/WnR,
  *                     DFSC; pc unchanged, so the access re-executes
  *   HVC               EC 0x16 (HVC64), ISS = imm16; pc = next op (ELR of an
  *                     HVC is the following instruction)
+ *   MRS/MSR           of a register the guest does not own: EC 0x18 (SYS64),
+ *                     ISS Op0/Op2/Op1/CRn/Rt/CRm/Direction; pc unchanged
+ *                     (ELR points at it, the hypervisor steps over it)
  *   WFI               EC 0x01, ISS CV=1 COND=0b1110 TI=0 (WFI), as taken
  *                     from AArch64; pc = the WFI itself: ELR of a trapped
  *                     instruction points at it, and the hypervisor steps
@@ -51,15 +54,40 @@
 enum hm_gop {
 	HM_GOP_LOAD,   /* x[reg] = zero-extended `size` bytes at IPA `addr` */
 	HM_GOP_STORE,  /* `size` bytes at IPA `addr` = low bytes of x[reg] */
-	HM_GOP_SET,    /* x[reg] = value (no trap) */
+	HM_GOP_SET,    /* x[reg] (or V[reg - HM_REG_V0] bits 63:0) = value (no trap) */
 	HM_GOP_HVC,    /* hvc #value (value <= 0xffff) */
-	HM_GOP_EXPECT, /* record a failure if x[reg] != value (no trap) */
+	HM_GOP_EXPECT, /* record a failure if x[reg] (or V...) != value (no trap) */
 	HM_GOP_WFI,    /* wfi */
+	HM_GOP_MRS,    /* x[reg] = system register `value` (HM_SYSREG); reg 31 = xzr */
+	HM_GOP_MSR,    /* system register `value` = x[reg]; reg 31 = xzr */
+	HM_GOP_LOADS,  /* LDRSB/LDRSH/LDRSW Xt: sign-extended to 64 bits (ESR SSE, SF) */
+	HM_GOP_LOADSW, /* LDRSB/LDRSH Wt: sign-extended to 32 bits, upper half 0 (SSE, !SF) */
 };
+
+/* SET/EXPECT registers past x30: the low 64 bits of V0..V31. */
+#define HM_REG_V0 32u
+
+/*
+ * LOAD of 8 bytes is LDR Xt; a smaller one is LDR/LDRH/LDRB Wt
+ * (zero-extended, ESR SF = 0).  LOADS and LOADSW are the sign-extending
+ * loads, of 1, 2 or 4 (LOADS only) bytes.
+ */
+
+/*
+ * A system register as MRS/MSR name it: op0 [20:19], op1 [18:16],
+ * CRn [15:12], CRm [11:8], op2 [7:5] (the layout Linux's sys_reg() uses).
+ * The registers a guest owns (kcore/platform.h enum kc_sysreg) are
+ * accessed directly in the vCPU's context, as on hardware where they are
+ * switched with the guest; any other one traps to EL2 (EC 0x18, ELR at the
+ * instruction), as the registers kcore hides (TID3 and friends) do.
+ */
+#define HM_SYSREG(op0, op1, crn, crm, op2)                                                         \
+	(((uint64_t)(op0) << 19) | ((uint64_t)(op1) << 16) | ((uint64_t)(crn) << 12) |             \
+	 ((uint64_t)(crm) << 8) | ((uint64_t)(op2) << 5))
 
 struct hm_guest_op {
 	enum hm_gop op;
-	uint8_t reg;   /* x0..x30 (LOAD, STORE, SET, EXPECT) */
+	uint8_t reg;   /* x0..x30 (LOAD, STORE, SET, EXPECT), V0.. (SET, EXPECT), 31 (MRS, MSR) */
 	uint8_t size;  /* 1, 2, 4 or 8 (LOAD, STORE) */
 	uint64_t addr; /* IPA, aligned to size, below 2^48 (LOAD, STORE) */
 	uint64_t value;
