@@ -415,6 +415,66 @@ static void test_decode_is_strict(void **state)
 	assert_false(pgt_decode_leaf(PGT_S1_EL2, s1 & ~(1ull << 54), 3, &pa, &prot));
 }
 
+/*
+ * Software marks (the MMIO guard): invalid to the walker, they occupy their
+ * slot, cannot be put over a mapping, go with the tree at take_next, and
+ * only VM trees may hold them.
+ */
+static void test_marks(void **state)
+{
+	struct fixture *f = *state;
+	struct hm_walk w;
+	uint64_t tables;
+	const uint64_t va = 0x80200000ull;
+	/* Trees with pools of their own, so pgt_check can account for every page. */
+	struct pgt_pool vm_pool, host_pool;
+	struct pgt vm, host;
+	pgt_pool_init(&vm_pool, RAM_BASE + 0x200000, 16);
+	pgt_pool_init(&host_pool, RAM_BASE + 0x300000, 16);
+	assert_int_equal(pgt_init(&vm, PGT_S2, 7, &vm_pool), KC_OK);
+	assert_int_equal(pgt_init(&host, PGT_S2, 0, &host_pool), KC_OK);
+
+	assert_int_equal(pgt_mark(&vm, va + 8, PGT_MARK_MMIO_GUARD), KC_EINVAL);
+	assert_int_equal(pgt_mark(&vm, va, 0x4), KC_EINVAL); /* not a mark kcore knows */
+	assert_int_equal(pgt_mark(&f->s1, va, PGT_MARK_MMIO_GUARD), KC_EINVAL);
+	assert_int_equal(pgt_mark(&host, va, PGT_MARK_MMIO_GUARD), KC_EINVAL);
+	assert_int_equal(pgt_mark_at(&vm, va), 0);
+	assert_int_equal(pgt_mark(&vm, va, PGT_MARK_MMIO_GUARD), KC_OK);
+	assert_int_equal(pgt_mark_at(&vm, va), PGT_MARK_MMIO_GUARD);
+	assert_int_equal(pgt_mark_at(&vm, va + PGT_PAGE_SIZE), 0);
+	assert_null(pgt_check(&vm, &tables));
+	/* The hardware sees a translation fault. */
+	struct hm_ctx ctx = hm_ctx_s2(7, vm.root);
+	assert_int_equal(hm_mmu_walk(f->m, &ctx, va, &w), HM_FAULT_TRANSLATION);
+	/* Occupied: no page over it, no block over its table, no second mark. */
+	assert_int_equal(pgt_map(&vm, va, RAM_BASE, 3, PGT_PROT_R), KC_EEXIST);
+	assert_int_equal(pgt_map(&vm, va, RAM_BASE, 2, PGT_PROT_R), KC_EEXIST);
+	assert_int_equal(pgt_mark(&vm, va, PGT_MARK_MMIO_GUARD), KC_EEXIST);
+	/* Nor a mark over a mapping (control: the page next to it maps). */
+	assert_int_equal(pgt_map(&vm, va + PGT_PAGE_SIZE, RAM_BASE, 3, PGT_PROT_R), KC_OK);
+	assert_int_equal(pgt_mark(&vm, va + PGT_PAGE_SIZE, PGT_MARK_MMIO_GUARD), KC_EEXIST);
+	/* take_next returns the leaf past the mark and clears the mark on its way. */
+	uint64_t at;
+	struct pgt_leaf leaf;
+	assert_true(pgt_take_next(&vm, 0, &at, &leaf));
+	assert_int_equal(at, va + PGT_PAGE_SIZE);
+	assert_int_equal(pgt_mark_at(&vm, va), 0);
+	assert_false(pgt_take_next(&vm, 0, &at, &leaf));
+	/* Unmark: only what is there. */
+	assert_int_equal(pgt_unmark(&vm, va, PGT_MARK_MMIO_GUARD), KC_ENOENT);
+	assert_int_equal(pgt_mark(&vm, va, PGT_MARK_MMIO_GUARD), KC_OK);
+	assert_int_equal(pgt_unmark(&vm, va, PGT_MARK_MMIO_GUARD), KC_OK);
+	assert_int_equal(pgt_mark_at(&vm, va), 0);
+	assert_null(pgt_check(&vm, &tables));
+	/* A mark planted in a tree that holds none (the host's, VMID 0) is reported. */
+	assert_int_equal(pgt_map(&host, va, va, 3, PGT_PROT_R), KC_OK);
+	assert_null(pgt_check(&host, &tables)); /* control */
+	uint64_t *slot = hm_phys(f->m, host.hint_l3 + ((va >> 12) & 511) * 8 + 8, 8);
+	assert_non_null(slot);
+	*slot = PGT_MARK_MMIO_GUARD;
+	assert_string_equal(pgt_check(&host, &tables), "a software mark in a tree that holds none");
+}
+
 static void test_destroy_returns_every_page(void **state)
 {
 	struct fixture *f = *state;
@@ -451,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmap_range_one_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_take_next_and_prepare, setup, teardown),
 		cmocka_unit_test(test_decode_is_strict),
+		cmocka_unit_test_setup_teardown(test_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_returns_every_page, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("pgt", tests, NULL, NULL);
