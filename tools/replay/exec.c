@@ -624,6 +624,14 @@ static bool rp_state_same(const struct rp_exec *ex)
 
 /* ---- calls ----------------------------------------------------------------- */
 
+/* Whether the guest of `vm` guarded the page of `ipa` (its stage 2 holds the mark). */
+static bool rp_vm_guarded(uint64_t vm, uint64_t ipa)
+{
+	const struct kc_vm *v = vm_get(vm);
+	return v && v->state != VM_FREE &&
+	       pgt_mark_at(&v->s2, ipa & ~(PGT_PAGE_SIZE - 1)) == PGT_MARK_MMIO_GUARD;
+}
+
 /* One host call with the oracles around it; x[] in, x[0..3] out.  Returns x0. */
 static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 {
@@ -651,7 +659,7 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 				  name ? name : "a call", rp_status_name(st));
 		}
 		rp_model_call(ex, in, h.x, r);
-		unsigned leak = rp_secret_check_call(&ex->secrets, in, h.x);
+		unsigned leak = rp_secret_check_call(&ex->secrets, in, h.x, rp_vm_guarded);
 		if (leak) {
 			const char *name = rp_call_name(in[0]);
 			rp_oracle(r, "confidentiality: x%u of %s carries guest secret 0x%" PRIx64,

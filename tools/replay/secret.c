@@ -22,18 +22,24 @@ bool rp_secret_is_leak(const struct rp_secrets *s, uint64_t v)
 	return rp_is_canary(v) && !(s->host_known[(v & 0xffff) / 64] >> (v & 63) & 1);
 }
 
+/* Forwarded calls whose x1 the guest hands over (docs/VCPU.md), by id. */
+static bool rp_forwards_arg(uint64_t fn)
+{
+	return fn == 0xC5000020u; /* PV_TIME_FEATURES */
+}
+
 unsigned rp_secret_check_call(const struct rp_secrets *s, const uint64_t in[7],
-			      const uint64_t out[7])
+			      const uint64_t out[7], bool (*guarded)(uint64_t vm, uint64_t ipa))
 {
 	bool run = in[0] == KC_HC_VCPU_RUN && out[0] == KC_OK;
 	unsigned kind = run ? KC_EXIT_KIND(out[1]) : 0;
 
 	for (unsigned i = 1; i <= 3; i++) {
 		/* What the guest chose to hand over (docs/VCPU.md). */
-		if (kind == KC_EXIT_MMIO && i == 3)
+		if (kind == KC_EXIT_MMIO && i == 3 && guarded(in[1], out[2]))
 			continue; /* the data of a store to a page it guarded */
-		if (kind == KC_EXIT_CALL && i >= 2)
-			continue; /* W0 and the documented argument of a forwarded call */
+		if (kind == KC_EXIT_CALL && i == 3 && rp_forwards_arg(out[2]))
+			continue; /* the documented argument of a forwarded call */
 		if (rp_secret_is_leak(s, out[i]))
 			return i;
 	}

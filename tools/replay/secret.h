@@ -21,11 +21,13 @@ bool rp_secret_is_leak(const struct rp_secrets *s, uint64_t v);
 
 /*
  * The results of host call `in` (x1..x3 in `out`): the first register that
- * leaks a guest secret, 0 if none.  Exempt: MMIO data (x3 of an MMIO exit),
- * a forwarded call's function id and documented argument.
+ * leaks a guest secret, 0 if none.  Exempt, as docs/VCPU.md lists them: the
+ * data of an MMIO exit for a page the guest guarded (`guarded(vm, ipa)`
+ * says, from the VM's own stage 2: never trusting the exit's kind), and
+ * the argument of the forwarded calls that have one.
  */
 unsigned rp_secret_check_call(const struct rp_secrets *s, const uint64_t in[7],
-			      const uint64_t out[7]);
+			      const uint64_t out[7], bool (*guarded)(uint64_t vm, uint64_t ipa));
 
 /*
  * The bytes a host read returned from `pa`: the offset of the first
