@@ -196,7 +196,7 @@ static uint64_t fz_arg(struct fz_in *in, struct rp_exec *ex, const struct rp_mac
 			return 0xA0000000ull + k * 8;
 		}
 	case FZ_GVAL:
-		switch (s % 8) {
+		switch (s % 16) {
 		case 0:
 			return KC_GC_SHARE;
 		case 1:
@@ -204,15 +204,32 @@ static uint64_t fz_arg(struct fz_in *in, struct rp_exec *ex, const struct rp_mac
 		case 2:
 			return KC_PSCI_SYSTEM_OFF;
 		case 3:
-			return 0x84000000ull + k % 16; /* other PSCI calls: the host's business */
+			return 0x84000000ull + k % 16; /* PSCI, SMC32: kcore answers */
 		case 4:
 			return 0x90000 + k % 4; /* gfns */
 		case 5:
 			return 0x80000 + k % 4;
 		case 6:
-			return 1 + k % 3; /* counts */
-		default:
+			return 1 + k % 3; /* counts, vCPU indexes */
+		case 7:
 			return KC_FN(k % 13); /* host calls: refused to guests */
+		case 8:
+		case 9:
+			/* A guest secret: the confidentiality oracle watches for it. */
+			return RP_CANARY_BASE | (k % 4);
+		case 10:
+			return k & 1 ? KC_GC_MMIO_GUARD_MAP : KC_GC_MMIO_GUARD_UNMAP;
+		case 11:
+			return 0xA0000000ull + (k % 4) * 0x1000; /* guardable IPAs */
+		case 12:
+			return 0xC4000000ull + k % 16; /* PSCI, SMC64: CPU_ON, AFFINITY_INFO */
+		case 13:
+			return 0x80000000ull + (k % 4) * 0x100; /* entry points in the image */
+		case 14:
+			return k & 1 ? 0xC5000020ull + k % 2
+				     : 0x80000000ull + k % 2; /* fwd, SMCCC */
+		default:
+			return 0;
 		}
 	case FZ_FN:
 		return s < 0xC0	  ? KC_FN(s % 0x10)
@@ -262,6 +279,23 @@ static const enum fz_arg_kind fz_call_args[12][5] = {
 };
 static const unsigned fz_call_nargs[12] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2, 1 };
 
+/* Guest ops the decoder folds a byte onto (enum hm_gop). */
+#define FZ_GOPS 10
+_Static_assert(HM_GOP_LOADSW == FZ_GOPS - 1, "every guest op has a code");
+
+/* System registers guest MRS/MSR name: some the guest owns, some that trap. */
+static const uint64_t fz_sysregs[] = {
+	HM_SYSREG(3, 0, 13, 0, 4), /* TPIDR_EL1: the guest's */
+	HM_SYSREG(3, 0, 12, 0, 0), /* VBAR_EL1: the guest's */
+	HM_SYSREG(3, 0, 1, 0, 0),  /* SCTLR_EL1: the guest's */
+	HM_SYSREG(3, 0, 0, 4, 0),  /* ID_AA64PFR0_EL1: traps, a fixed value */
+	HM_SYSREG(3, 0, 0, 7, 0),  /* ID_AA64MMFR0_EL1: traps */
+	HM_SYSREG(3, 3, 9, 12, 0), /* PMCR_EL0: traps, RAZ/WI */
+	HM_SYSREG(2, 0, 0, 2, 2),  /* MDSCR_EL1: traps in the model */
+	HM_SYSREG(3, 0, 1, 0, 1),  /* ACTLR_EL1: traps */
+};
+#define FZ_NSYSREGS (sizeof(fz_sysregs) / sizeof(fz_sysregs[0]))
+
 static void fz_decode_guest(struct fz_in *in, struct rp_exec *ex, const struct rp_machine *mc,
 			    struct rp_op *op)
 {
@@ -275,22 +309,35 @@ static void fz_decode_guest(struct fz_in *in, struct rp_exec *ex, const struct r
 	op->ngops = fz_u8(in) % (RP_MAX_GOPS + 1);
 	for (unsigned i = 0; i < op->ngops; i++) {
 		struct hm_guest_op *g = &op->gops[i];
-		uint8_t t = fz_u8(in);
-		*g = (struct hm_guest_op){ .op = (enum hm_gop)(t % 6),
-					   .reg = (uint8_t)(fz_u8(in) % 31) };
+		uint8_t t = fz_u8(in), r = fz_u8(in);
+		unsigned sub = (t / FZ_GOPS) % 4; /* a size, or a variant */
+		*g = (struct hm_guest_op){ .op = (enum hm_gop)(t % FZ_GOPS),
+					   .reg = (uint8_t)(r % 31) };
 		switch (g->op) {
+		case HM_GOP_LOADS:
+		case HM_GOP_LOADSW:
 		case HM_GOP_LOAD:
 		case HM_GOP_STORE:
-			g->size = (uint8_t)(1u << ((t / 6) % 4));
+			/* Sign-extending loads: 1, 2 or 4 bytes into X, 1 or 2 into W. */
+			if (g->op == HM_GOP_LOADS || g->op == HM_GOP_LOADSW)
+				sub %= g->op == HM_GOP_LOADS ? 3 : 2;
+			g->size = (uint8_t)(1u << sub);
 			g->addr = fz_arg(in, ex, mc, FZ_GADDR) & ((1ull << 48) - 1) &
 				  ~(uint64_t)(g->size - 1);
 			break;
 		case HM_GOP_SET:
 		case HM_GOP_EXPECT:
+			if (sub == 1) /* the low half of a V register */
+				g->reg = (uint8_t)(HM_REG_V0 + r % 32);
 			g->value = fz_arg(in, ex, mc, FZ_GVAL);
 			break;
 		case HM_GOP_HVC:
-			g->value = (t / 6) == 1 ? fz_u8(in) : 0;
+			g->value = sub == 1 ? fz_u8(in) : 0;
+			break;
+		case HM_GOP_MRS:
+		case HM_GOP_MSR:
+			g->reg = (uint8_t)(r % 32); /* xzr too */
+			g->value = fz_sysregs[fz_u8(in) % FZ_NSYSREGS];
 			break;
 		default:
 			break;
@@ -487,21 +534,33 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 		for (unsigned i = 0; i < op->ngops; i++) {
 			const struct hm_guest_op *g = &op->gops[i];
 			unsigned sz = g->size == 8 ? 3 : g->size == 4 ? 2 : g->size == 2 ? 1 : 0;
-			unsigned t = g->op;
-			if (g->op == HM_GOP_LOAD || g->op == HM_GOP_STORE)
-				t += 6 * sz;
-			else if (g->op == HM_GOP_HVC && g->value)
-				t += 6;
+			unsigned t = g->op, reg = g->reg;
+			bool access = g->op == HM_GOP_LOAD || g->op == HM_GOP_STORE ||
+				      g->op == HM_GOP_LOADS || g->op == HM_GOP_LOADSW;
+			if (access)
+				t += FZ_GOPS * sz;
+			else if ((g->op == HM_GOP_HVC && g->value) || reg >= HM_REG_V0)
+				t += FZ_GOPS;
+			if (reg >= HM_REG_V0)
+				reg -= HM_REG_V0;
 			if (g->op == HM_GOP_HVC && g->value > 0xff)
 				return false;
+			unsigned sr = 0;
+			while ((g->op == HM_GOP_MRS || g->op == HM_GOP_MSR) && sr < FZ_NSYSREGS &&
+			       fz_sysregs[sr] != g->value)
+				sr++;
+			if (sr == FZ_NSYSREGS)
+				return false; /* a system register the codec cannot name */
 			fz_put8(&o, (uint8_t)t);
-			fz_put8(&o, g->reg);
-			if (g->op == HM_GOP_LOAD || g->op == HM_GOP_STORE)
+			fz_put8(&o, (uint8_t)reg);
+			if (access)
 				fz_put_lit(&o, g->addr);
 			else if (g->op == HM_GOP_SET || g->op == HM_GOP_EXPECT)
 				fz_put_lit(&o, g->value);
 			else if (g->op == HM_GOP_HVC && g->value)
 				fz_put8(&o, (uint8_t)g->value);
+			else if (g->op == HM_GOP_MRS || g->op == HM_GOP_MSR)
+				fz_put8(&o, (uint8_t)sr);
 		}
 		break;
 	case RP_IMAGE:
