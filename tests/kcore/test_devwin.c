@@ -83,6 +83,15 @@ static uint64_t vm_loaded(struct kf *f, uint8_t fill, struct kf_image *img)
 	return kf_vm_loaded(f, img, 1);
 }
 
+/* kcore told the operator `why` on its console (since the last check). */
+static void console_says(struct kf *f, const char *why)
+{
+	const char *text = hm_console_text(f->m, NULL);
+	if (!strstr(text, why))
+		fail_msg("the console does not say \"%s\":\n%s", why, text);
+	hm_console_clear(f->m);
+}
+
 /* VM_VERIFY with a v2 manifest for `img` declaring `l` (NULL: v1). */
 static void verify_is(struct kf *f, int want, uint64_t vmid, const struct kf_image *img,
 		      const struct kc_manifest_layout *l)
@@ -107,10 +116,21 @@ static void test_device_where_the_manifest_says_ram(void **state)
 	uint64_t vm = vm_loaded(f, 0x10, &img);
 	call_is(f, KC_OK, KC_HC_VM_MAP_IO, vm, AFTER_IMG, DEV_P, 1);
 	verify_is(f, KC_EPERM, vm, &img, &l);
+	console_says(f,
+		     "not verified: an IO mapping lies over a RAM range of the manifest (EPERM)");
 	/* Straddling the window's start (one page in RAM, one in the window) is no better. */
 	uint64_t vm2 = vm_loaded(f, 0x11, &img);
 	call_is(f, KC_OK, KC_HC_VM_MAP_IO, vm2, IO_IPA - 0x1000, DEV_Q, 2);
 	verify_is(f, KC_EPERM, vm2, &img, &l);
+	console_says(f, "over a RAM range");
+	/* Past the window's end, into undeclared space: outside every window. */
+	call_is(f, KC_OK, KC_HC_VM_POWEROFF, vm2, 0, 0, 0);
+	call_is(f, KC_OK, KC_HC_VM_RECLAIM, vm2, 100, 0, 0);
+	call_is(f, KC_OK, KC_HC_VM_DESTROY, vm2, 0, 0, 0);
+	vm2 = vm_loaded(f, 0x11, &img);
+	call_is(f, KC_OK, KC_HC_VM_MAP_IO, vm2, IO_IPA + KF_LAYOUT_IO_SIZE - 0x1000, DEV_Q, 2);
+	verify_is(f, KC_EPERM, vm2, &img, &l);
+	console_says(f, "an IO mapping lies outside every device window (EPERM)");
 
 	/* Control: the same device page, in the window the manifest declares. */
 	call_is(f, KC_OK, KC_HC_VM_POWEROFF, vm, 0, 0, 0);
@@ -141,6 +161,7 @@ static void test_v1_vm_with_a_device(void **state)
 	uint64_t vm = vm_loaded(f, 0x20, &img);
 	call_is(f, KC_OK, KC_HC_VM_MAP_IO, vm, IO_IPA, DEV_P, 1);
 	verify_is(f, KC_EPERM, vm, &img, NULL);
+	console_says(f, "an IO mapping, but the manifest declares no device window (EPERM)");
 	/* Control: the same v1 manifest, for a VM without a device. */
 	uint64_t vm2 = vm_loaded(f, 0x20, &img);
 	verify_is(f, KC_OK, vm2, &img, NULL);
