@@ -17,8 +17,9 @@
 #include <kcore/printf.h>
 #include <stdarg.h>
 
+#include "ioclaim.h"
 #include "remap.h"
-#include "state.h"
+#include "vm.h"
 
 struct check {
 	char *why;
@@ -247,7 +248,41 @@ struct vm_walk {
 	struct check *c;
 	const struct kc_vm *vm;
 	uint64_t mapped;
+	uint64_t dev_pages; /* device pages its leaves map */
 };
+
+/* The claim of VM `id` whose run maps [va, va + size) -> [pa, ...), if any. */
+static const struct ioclaim *claim_of(unsigned id, uint64_t va, kc_paddr_t pa, uint64_t size)
+{
+	for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
+		const struct ioclaim *c = &ioclaims.runs[i];
+		uint64_t bytes = (uint64_t)c->npages << PGT_PAGE_SHIFT;
+		if (c->vmid == id && va >= c->gpa && size <= bytes && va - c->gpa <= bytes - size &&
+		    pa - c->pa == va - c->gpa)
+			return c;
+	}
+	return NULL;
+}
+
+/* 4: a device leaf of `vm` is IO, claimed by the VM, and inside its windows once verified. */
+static bool vm_device_entry(struct vm_walk *w, uint64_t va, kc_paddr_t pa, uint64_t size)
+{
+	struct check *c = w->c;
+	const struct kc_vm *vm = w->vm;
+
+	for (uint64_t off = 0; off < size; off += PGT_PAGE_SIZE)
+		if (!frame_is_io(pa + off))
+			return fail(c, 4, "VM %u maps 0x%llx as a device, which is not IO", vm->id,
+				    ull(pa));
+	if (!claim_of(vm->id, va, pa, size))
+		return fail(c, 4, "VM %u maps device page 0x%llx at 0x%llx without a claim on it",
+			    vm->id, ull(pa), ull(va));
+	if (vm->images_mapped && !manifest_window_of(&vm->layout, va, size))
+		return fail(c, 4, "VM %u maps device page 0x%llx at 0x%llx, outside its windows",
+			    vm->id, ull(pa), ull(va));
+	w->dev_pages += size >> PGT_PAGE_SHIFT;
+	return true;
+}
 
 static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 {
@@ -261,13 +296,8 @@ static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	if (pgt_is_mark(desc, level))
 		return true; /* an MMIO-guard mark maps nothing (pgt_check vetted it) */
 	pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
-	if (prot & PGT_PROT_DEVICE) {
-		for (uint64_t i = 0; i < n; i++)
-			if (!frame_is_io(pa + (i << PGT_PAGE_SHIFT)))
-				return fail(c, 4, "VM %u maps 0x%llx as a device, which is not IO",
-					    vm->id, ull(pa));
-		return true;
-	}
+	if (prot & PGT_PROT_DEVICE)
+		return vm_device_entry(w, va, pa, pgt_level_size(level));
 	for (uint64_t i = 0; i < n; i++) {
 		kc_paddr_t p = pa + (i << PGT_PAGE_SHIFT);
 		const frame_t *f = frame_peek(p);
@@ -288,12 +318,82 @@ static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	return true;
 }
 
-static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped)
+static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped, uint64_t *dev_pages)
 {
-	struct vm_walk w = { c, vm, 0 };
+	struct vm_walk w = { c, vm, 0, 0 };
 	bool ok = pgt_for_each_entry(&vm->s2, vm_entry, &w);
 	*mapped = w.mapped;
+	*dev_pages = w.dev_pages;
 	return ok;
+}
+
+/*
+ * 3 and 4 from the claims' side: each run belongs to a live VM, is IO and
+ * is mapped by that VM's leaves (page counts agree with check_vm's); a
+ * shared run sits in a SHARED window of a verified VM; an exclusive run
+ * overlaps no other VM's run, and the host's stage 2 maps none of it.
+ */
+static bool check_claims(struct check *c, const uint64_t *dev_pages)
+{
+	uint64_t claimed[KC_MAX_VMS + 1] = { 0 };
+
+	if (ioclaims.n > KC_IOCLAIMS_MAX)
+		return fail(c, 4, "%u device claims, more than the table holds", ioclaims.n);
+	for (unsigned i = 0; i < ioclaims.n; i++) {
+		const struct ioclaim *a = &ioclaims.runs[i];
+		uint64_t bytes = (uint64_t)a->npages << PGT_PAGE_SHIFT;
+		if (a->vmid < 1 || a->vmid > kc.cfg.max_vms || kc.vms[a->vmid].state == VM_FREE)
+			return fail(c, 4,
+				    "device claim on 0x%llx belongs to VM %u, which does not exist",
+				    ull(a->pa), a->vmid);
+		const struct kc_vm *vm = &kc.vms[a->vmid];
+		if (a->npages < 1 || a->npages > KC_MAX_PAGES_PER_CALL ||
+		    a->pa >= (1ull << PGT_OA_BITS) || bytes > (1ull << PGT_OA_BITS) - a->pa ||
+		    a->gpa >= (1ull << PGT_IA_BITS) || bytes > (1ull << PGT_IA_BITS) - a->gpa)
+			return fail(c, 4, "device claim of VM %u on 0x%llx is malformed", a->vmid,
+				    ull(a->pa));
+		for (uint64_t off = 0; off < bytes; off += PGT_PAGE_SIZE)
+			if (!frame_is_io(a->pa + off))
+				return fail(c, 4,
+					    "VM %u claims 0x%llx as a device, which is not IO",
+					    a->vmid, ull(a->pa + off));
+		if (a->shared) {
+			const struct kc_manifest_range *win =
+				vm->images_mapped ? manifest_window_of(&vm->layout, a->gpa, bytes)
+						  : NULL;
+			if (!win || !(win->flags & KC_MANIFEST_WIN_SHARED))
+				return fail(c, 4,
+					    "device claim of VM %u on 0x%llx is shared, but not in "
+					    "a SHARED window",
+					    a->vmid, ull(a->pa));
+		} else {
+			for (unsigned j = 0; j < ioclaims.n; j++) {
+				const struct ioclaim *b = &ioclaims.runs[j];
+				if (b->vmid != a->vmid &&
+				    a->pa < b->pa + ((uint64_t)b->npages << PGT_PAGE_SHIFT) &&
+				    b->pa < a->pa + bytes)
+					return fail(
+						c, 4,
+						"device page 0x%llx is VM %u's alone, yet VM %u "
+						"claims it too",
+						ull(a->pa > b->pa ? a->pa : b->pa), a->vmid,
+						b->vmid);
+			}
+			uint64_t va, desc;
+			unsigned level;
+			if (pgt_next_entry(&kc.host_s2, a->pa, &va, &desc, &level) &&
+			    va < a->pa + bytes)
+				return fail(c, 3,
+					    "host maps device page 0x%llx, which VM %u holds alone",
+					    ull(va), a->vmid);
+		}
+		claimed[a->vmid] += a->npages;
+	}
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
+		if (kc.vms[id].state != VM_FREE && claimed[id] != dev_pages[id])
+			return fail(c, 4, "VM %u maps %llu device pages, but claims %llu", id,
+				    ull(dev_pages[id]), ull(claimed[id]));
+	return true;
 }
 
 /* 2, 4 and 5 for one frame; counts CORE frames and each VM's frames. */
@@ -378,7 +478,7 @@ static bool check_frames(struct check *c, const uint64_t *vm_mapped)
 int kcore_check(char *why, size_t size)
 {
 	struct check c = { why, size, 0 };
-	uint64_t vm_mapped[KC_MAX_VMS + 1] = { 0 };
+	uint64_t vm_mapped[KC_MAX_VMS + 1] = { 0 }, dev_pages[KC_MAX_VMS + 1] = { 0 };
 
 	if (size)
 		why[0] = '\0';
@@ -392,8 +492,11 @@ int kcore_check(char *why, size_t size)
 	if (!check_coremap(&c) || !check_host(&c))
 		return c.failed;
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
-		if (kc.vms[id].state != VM_FREE && !check_vm(&c, &kc.vms[id], &vm_mapped[id]))
+		if (kc.vms[id].state != VM_FREE &&
+		    !check_vm(&c, &kc.vms[id], &vm_mapped[id], &dev_pages[id]))
 			return c.failed;
+	if (!check_claims(&c, dev_pages))
+		return c.failed;
 	check_frames(&c, vm_mapped);
 	return c.failed;
 }
@@ -443,6 +546,15 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 		digest_u64(&h, kc.host_io_tables);
 		digest_tree(&h, &kc.coremap);
 		digest_tree(&h, &kc.host_s2);
+		/* Field by field: a run's padding is not state. */
+		digest_u64(&h, ioclaims.n);
+		for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
+			const struct ioclaim *c = &ioclaims.runs[i];
+			digest_u64(&h, c->pa);
+			digest_u64(&h, c->gpa);
+			digest_u64(&h,
+				   (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
+		}
 		for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 			const struct kc_vm *vm = &kc.vms[id];
 			digest_u64(&h, vm->state);
@@ -454,6 +566,7 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 			digest_u64(&h, vm->nframes);
 			digest_u64(&h, vm->reclaim_cursor);
 			crypto_sha256_update(&h, vm->images, sizeof(vm->images));
+			crypto_sha256_update(&h, &vm->layout, sizeof(vm->layout));
 			for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 				const struct kc_vcpu *v = &vm->vcpus[i];
 				digest_u64(&h, v->state);

@@ -2,9 +2,9 @@
 /*
  * The host's stage 2: an identity map built lazily on host faults
  * (DESIGN.md §3).  A frame is mapped only if the frame table says the host
- * may touch it — IO space (device attributes), a host frame, or a VM frame
- * the VM shared (count > 0).  Anything else is refused before anything is
- * mapped: never map first and complain later (SeKVM's W2).
+ * may touch it — IO space no VM holds alone (device attributes), a host
+ * frame, or a VM frame the VM shared (count > 0).  Anything else is refused
+ * before anything is mapped: never map first and complain later (SeKVM's W2).
  *
  * Frames leave the host through host_unmap_locked, which removes the
  * mapping and invalidates the host's TLB entry for it.
@@ -12,6 +12,7 @@
 #include <kcore/abi.h>
 
 #include "hostmem.h"
+#include "ioclaim.h"
 #include "state.h"
 
 int kcore_host_fault(uint64_t ipa, bool write)
@@ -25,9 +26,10 @@ int kcore_host_fault(uint64_t ipa, bool write)
 	lock_acquire(&kc.frames_lock);
 	const frame_t *f = frame_of_locked(pa);
 	if (!f) {
-		if (!frame_is_io(pa)) {
+		/* kcore's own device, or one a VM holds alone (VM_MAP_IO). */
+		if (!frame_is_io(pa) || ioclaim_host_denied_locked(pa)) {
 			lock_release(&kc.frames_lock);
-			return KC_EPERM; /* kcore's own device */
+			return KC_EPERM;
 		}
 		prot = PGT_PROT_R | PGT_PROT_W | PGT_PROT_DEVICE;
 	} else if (frame_owner(*f) == OWNER_HOST ||

@@ -11,7 +11,7 @@
  */
 void host_unmap_locked(kc_paddr_t pa);
 
-/* The same for the n frames from `pa` (n = 1 or a 2 MiB aligned 512). */
+/* The same for the n frames (or device pages) from `pa`. */
 void host_unmap_run_locked(kc_paddr_t pa, uint64_t n);
 
 #endif /* KCORE_HOSTMEM_H */

@@ -9,8 +9,10 @@
  *   VM_VERIFY           copy the manifest page in, check its signature with
  *                       the trusted keys, check every image against it by
  *                       hashing the window — exactly the frames that will
- *                       be mapped — and only then map them into the VM and
- *                       set vCPU 0's first PC to the manifest's entry.
+ *                       be mapped — and every device page mapped so far
+ *                       against its device windows, and only then map the
+ *                       images into the VM, keep its signed layout and set
+ *                       vCPU 0's first PC to the manifest's entry.
  *
  * A failed VM_VERIFY changes nothing: the VM stays CREATED, unverified.
  */
@@ -20,6 +22,7 @@
 #include <kcore/printf.h>
 
 #include "hostmem.h"
+#include "ioclaim.h"
 #include "remap.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -206,6 +209,18 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 				    &m, &why);
 	if (!rc)
 		rc = verify_check_locked(vm, &m, &why);
+	if (!rc) {
+		/*
+		 * Device pages mapped before the layout was known must lie inside
+		 * its windows, over no RAM range (a v1 manifest has no window).
+		 * The VM's claims change only under vm->lock, which is held.
+		 */
+		lock_acquire(&kc.frames_lock);
+		rc = ioclaim_verify_locked(vm->id, &m.layout, &why);
+		if (!rc)
+			ioclaim_apply_layout_locked(vm->id, &m.layout);
+		lock_release(&kc.frames_lock);
+	}
 	/* The operator's clear error; the host only ever sees the status. */
 	if (rc && why)
 		kc_printf("kcore: VM %u not verified: %s (%s)\n", vm->id, why, kcore_err_name(rc));
@@ -222,6 +237,7 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 			}
 		}
 		vm->images_mapped = true;
+		vm->layout = m.layout;
 		vcpu_regs_reset(&vm->vcpus[0].regs, m.entry_pc, 0);
 		vm->vcpus[0].power = VCPU_ON; /* only at the signed entry */
 		vm->state = VM_VERIFIED;

@@ -14,6 +14,7 @@
 #include <kcore/mem.h>
 #include <stddef.h>
 
+#include "ioclaim.h"
 #include "state.h"
 
 struct kcore kc;
@@ -121,6 +122,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	/* Every field, and the VM slots this config can use (a fuzzer boots per input). */
 	memset(&kc, 0, offsetof(struct kcore, vms));
 	memset(kc.vms, 0, (cfg->max_vms + 1) * sizeof(kc.vms[0]));
+	ioclaim_reset();
 	kc.cfg = *cfg;
 	kc.layout = *l;
 	lock_init(&kc.frames_lock);

@@ -5,8 +5,9 @@
  * The lock order (a CPU holding a lock may only take locks further down):
  *
  *     vm->lock            one VM: state, vCPUs, images, its stage-2 and pool
- *       frames_lock       the frame table and the host's stage 2 (which
- *                         changes exactly when a frame changes hands)
+ *       frames_lock       the frame table, the host's stage 2 (which
+ *                         changes exactly when a frame changes hands) and
+ *                         the device-page claims (core/ioclaim.h)
  *         core_lock       the remap window, kcore's own map
  *
  * Two VM locks are never held at once.  Acquire and release are full

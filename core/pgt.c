@@ -426,7 +426,8 @@ static uint64_t leaf_run(uint64_t va, uint64_t left)
 	return left < to_end ? left : to_end;
 }
 
-int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot)
+int pgt_map_range_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size,
+			pgt_prot_t prot)
 {
 	if (!size || (size & (PGT_PAGE_SIZE - 1)) || va + size < va || va + size > IA_LIMIT ||
 	    pa + size < pa || pa + size > (1ull << PGT_OA_BITS))
@@ -474,6 +475,14 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 	}
 	if (pgt_pool_available(pgt->pool) < need)
 		return KC_ENOMEM;
+	return KC_OK;
+}
+
+int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot)
+{
+	int rc = pgt_map_range_check(pgt, va, pa, size, prot);
+	if (rc)
+		return rc;
 
 	/* Commit: each piece now finds the tables earlier pieces linked. */
 	for (uint64_t off = 0; off < size;) {

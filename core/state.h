@@ -121,6 +121,8 @@ struct kc_vm {
 	struct pgt_pool pool;
 	struct kc_vcpu vcpus[KC_MAX_VCPUS];
 	struct kc_image images[KC_MANIFEST_MAX_IMAGES];
+	/* The signed memory layout VM_VERIFY accepted (v1: empty); set with images_mapped. */
+	struct kc_manifest_layout layout;
 };
 
 /* ---- the machine ------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <kcore/mem.h>
 #include <stddef.h>
 
+#include "ioclaim.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -128,6 +129,10 @@ int hc_vm_destroy(const uint64_t *args, uint64_t *res)
 	 * tagged with the VMID (IO mappings, walk caches) before the id is reused.
 	 */
 	plat_tlbi_s2_vmid(vm->id);
+	/* Device pages the VM still mapped go back only now that it cannot reach them. */
+	lock_acquire(&kc.frames_lock);
+	ioclaim_release_vm_locked(vm->id);
+	lock_release(&kc.frames_lock);
 	uint16_t id = vm->id;
 	memset((char *)vm + sizeof(vm->lock), 0, sizeof(*vm) - sizeof(vm->lock));
 	vm->id = id;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * VM memory: backing a recorded stage-2 fault with host frames
- * (VM_MAP_FAULT), device frames (VM_MAP_IO), the guest's SHARE/UNSHARE,
+ * (VM_MAP_FAULT), device pages inside the VM's signed device windows
+ * (VM_MAP_IO, claimed in core/ioclaim.c), the guest's SHARE/UNSHARE,
  * and giving every frame back, scrubbed, when the VM is off (VM_RECLAIM).
  *
  * Ownership moves host -> VM as: check every frame, check the VM's table
@@ -12,6 +13,7 @@
 #include <kcore/abi.h>
 
 #include "hostmem.h"
+#include "ioclaim.h"
 #include "remap.h"
 #include "vm.h"
 
@@ -114,6 +116,13 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 	return rc;
 }
 
+/*
+ * VM_MAP_IO: device pages into a VM, claimed for it (core/ioclaim.h).  A
+ * CREATED VM's manifest is not known yet: its runs are exclusive, and
+ * VM_VERIFY refuses it if one lies outside its device windows.  A VERIFIED
+ * VM's layout is known: the range must lie inside one window, and is
+ * shared if that window is SHARED.
+ */
 int hc_vm_map_io(const uint64_t *args, uint64_t *res)
 {
 	uint64_t gpa = args[1], pa = args[2], npages = args[3];
@@ -124,7 +133,10 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res)
 	    gpa >= (1ull << PGT_IA_BITS) || pa >= (1ull << PGT_OA_BITS))
 		return KC_EINVAL;
 	uint64_t size = npages << PGT_PAGE_SHIFT;
-	int rc = vm_lock_in(args[0], 1u << VM_CREATED, &vm);
+	/* The whole range, not only its start, is inside 48 bits: else it is malformed. */
+	if (size > (1ull << PGT_IA_BITS) - gpa || size > (1ull << PGT_OA_BITS) - pa)
+		return KC_EINVAL;
+	int rc = vm_lock_in(args[0], (1u << VM_CREATED) | (1u << VM_VERIFIED), &vm);
 	if (rc)
 		return rc;
 	/* frame_is_io reads only the boot-time layout: no frame lock needed. */
@@ -133,8 +145,29 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res)
 			rc = KC_EPERM; /* RAM, or kcore's own device */
 	if (!rc && vm_overlaps_image(vm, gpa, size))
 		rc = KC_EEXIST;
+	bool shared = false;
+	if (!rc && vm->state == VM_VERIFIED) {
+		const struct kc_manifest_range *w = manifest_window_of(&vm->layout, gpa, size);
+		if (!w)
+			rc = KC_EPERM; /* not where the signed layout has a device (v1: nowhere) */
+		else
+			shared = (w->flags & KC_MANIFEST_WIN_SHARED) != 0;
+	}
+	if (rc) {
+		lock_release(&vm->lock);
+		return rc;
+	}
+	lock_acquire(&kc.frames_lock);
+	rc = pgt_map_range_check(&vm->s2, gpa, pa, size, VM_IO_PROT);
 	if (!rc)
-		rc = pgt_map_range(&vm->s2, gpa, pa, size, VM_IO_PROT); /* all or nothing */
+		rc = ioclaim_check_locked(vm->id, pa, npages, shared);
+	if (!rc) {
+		/* The claim first (an exclusive page leaves the host, TLBI), then the VM's map. */
+		ioclaim_add_locked(vm->id, pa, gpa, npages, shared);
+		if (pgt_map_range(&vm->s2, gpa, pa, size, VM_IO_PROT) != KC_OK)
+			plat_panic("vmmem: a device range failed to map after its check");
+	}
+	lock_release(&kc.frames_lock);
 	lock_release(&vm->lock);
 	return rc;
 }
@@ -277,7 +310,14 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 		uint64_t n = pgt_level_size(leaf.level) >> PGT_PAGE_SHIFT;
 		removed = true;
 		if (leaf.prot & PGT_PROT_DEVICE) {
-			done++; /* no frame to return, but work all the same */
+			/*
+			 * No frame to return, but work all the same; the device pages
+			 * go back to the host (or other VMs) only after the TLBI below,
+			 * since both need frames_lock to take them.
+			 */
+			ioclaim_release_leaf_locked(vm->id, va, leaf.pa,
+						    pgt_level_size(leaf.level));
+			done++;
 		} else {
 			reclaim_add_locked(vm, &run, leaf.pa, n);
 			done += n;

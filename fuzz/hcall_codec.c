@@ -241,6 +241,42 @@ static uint64_t fz_arg(struct fz_in *in, struct rp_exec *ex, const struct rp_mac
 	return s;
 }
 
+/*
+ * A v2 manifest's RAM range or device window: a literal (0xFF, base, size)
+ * or one of a few that fit the IPAs above — images at 0x80000000, data at
+ * 0x90000000, devices at 0xA0000000 — and some that overlap them.
+ */
+static void fz_range(struct fz_in *in, bool window, struct kc_manifest_range *r)
+{
+	uint8_t s = fz_u8(in);
+	unsigned k = s >> 2;
+	if (s == FZ_LITERAL) {
+		r->base = fz_u64(in);
+		r->size = fz_u64(in);
+	} else if (!window) {
+		static const struct kc_manifest_range ram[3] = {
+			{ 0x80000000ull, 16ull << 20, 0 },  /* the images */
+			{ 0x80000000ull, 512ull << 20, 0 }, /* images and data, up to the windows */
+			{ 0x90000000ull, 2ull << 20, 0 },   /* data only */
+		};
+		*r = (s & 3) < 3 ? ram[s & 3]
+				 : (struct kc_manifest_range){ 0x80000000ull + (k % 4) * 0x200000,
+							       2ull << 20, 0 };
+	} else {
+		static const struct kc_manifest_range win[3] = {
+			{ 0xA0000000ull, 64ull << 10, 0 },
+			{ 0xA0000000ull, 16ull << 20, 0 },
+			{ 0x90000000ull, 2ull << 20, 0 }, /* where RAM usually is */
+		};
+		*r = (s & 3) < 3 ? win[s & 3]
+				 : (struct kc_manifest_range){ 0xA0000000ull + (k % 4) * 0x1000,
+							       4096, 0 };
+	}
+	r->flags = 0;
+	if (window && (fz_u8(in) & 1))
+		r->flags = KC_MANIFEST_WIN_SHARED;
+}
+
 /* ---- operations ---------------------------------------------------------------- */
 
 /* Opcodes: what the encoder writes; the decoder folds every byte onto one. */
@@ -425,6 +461,15 @@ bool fz_decode_op(struct fz_in *in, struct rp_exec *ex, const struct rp_machine 
 			unsigned lo = fz_u8(in), hi = fz_u8(in);
 			op->tamper = (int)((lo | hi << 8) % 4096);
 		}
+		if (f & 0x80) { /* format v2: a layout follows */
+			uint8_t c = fz_u8(in);
+			op->nram = (c & 7) % (KC_MANIFEST_MAX_RAM + 1);
+			op->nwin = (c >> 3) % (KC_MANIFEST_MAX_WINDOWS + 1);
+			for (unsigned i = 0; i < op->nram; i++)
+				fz_range(in, false, &op->ram[i]);
+			for (unsigned i = 0; i < op->nwin; i++)
+				fz_range(in, true, &op->win[i]);
+		}
 		break;
 	}
 	case FZ_OP_CHECK:
@@ -579,6 +624,9 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 		f |= op->has_fill ? 8 : 0;
 		f |= op->no_verify ? 0x40 : 0;
 		f |= op->tamper == RP_TAMPER_SIG ? 0x10 : op->tamper >= 0 ? 0x20 : 0;
+		f |= op->nram || op->nwin ? 0x80 : 0;
+		if (op->nram > KC_MANIFEST_MAX_RAM || op->nwin > KC_MANIFEST_MAX_WINDOWS)
+			return false;
 		fz_put8(&o, FZ_OP_MANIFEST);
 		fz_put_lit(&o, op->vm);
 		fz_put8(&o, f);
@@ -589,6 +637,18 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 		if (op->tamper >= 0) {
 			fz_put8(&o, (uint8_t)op->tamper);
 			fz_put8(&o, (uint8_t)(op->tamper >> 8));
+		}
+		if (f & 0x80) {
+			fz_put8(&o, (uint8_t)(op->nram | op->nwin << 3));
+			for (unsigned i = 0; i < op->nram + op->nwin; i++) {
+				const struct kc_manifest_range *r =
+					i < op->nram ? &op->ram[i] : &op->win[i - op->nram];
+				fz_put_lit(&o, r->base);
+				for (unsigned b = 0; b < 8; b++)
+					fz_put8(&o, (uint8_t)(r->size >> (8 * b)));
+				if (i >= op->nram)
+					fz_put8(&o, (r->flags & KC_MANIFEST_WIN_SHARED) ? 1 : 0);
+			}
 		}
 		break;
 	}

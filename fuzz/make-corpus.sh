@@ -5,7 +5,8 @@
 #   corpus/hcall/trace-*     every committed trace, encoded by hcall-encode
 #                            (replaying one replays exactly that trace)
 #   corpus/manifest/seed-*   manifest bodies the target re-signs (first byte odd):
-#                            good ones with 1..8 images, and one of each refusal
+#                            good ones with 1..8 images, v1 and v2 (RAM ranges,
+#                            device windows), and one of each refusal
 #   corpus/pgt/seed-*        fuzz_pgt operation streams (fuzz/fuzz_pgt.c's decoder):
 #                            maps at each level, ranges, ENOMEM, EEXIST over a
 #                            left-over table, unmap/unmap_range/take_next, EL2 S1
@@ -22,11 +23,20 @@ for t in fuzz/traces/*.trace; do
 done
 python3 - <<'PY'
 import struct
-def body(images, entry, magic=b"KCOREMF1", version=1, n=None):
+def body(images, entry, magic=b"KCOREMF1", version=1, n=None, ram=None, win=None, counts=None):
     b = magic + struct.pack("<II", version, len(images) if n is None else n) + struct.pack("<Q", entry)
     for base, size in images:
         b += struct.pack("<QQ", base, size) + bytes(range(32))
+    if ram is not None:  # format v2: the layout block (RAM ranges, then windows)
+        ram, win = ram, win or []
+        b += struct.pack("<II", *(counts or (len(ram), len(win))))
+        for base, size, *flags in ram + win:
+            b += struct.pack("<QQQ", base, size, flags[0] if flags else 0)
     return b
+def v2(images, entry, ram, win=None, **kw):
+    return body(images, entry, version=2, ram=ram, win=win, **kw)
+ONE = [(0x80000000, 0x4000)]
+RAM = [(0x80000000, 0x10000000)]
 seeds = {
     "one": body([(0x80000000, 0x4000)], 0x80000000),
     "two": body([(0x80000000, 0x1000), (0x90000000, 0x2000)], 0x90001000),
@@ -41,6 +51,27 @@ seeds = {
     "bad-version": body([(0x80000000, 0x1000)], 0x80000000, version=2),
     "zero-images": body([], 0),
     "nine-images": body([(0x80000000 + i * 0x10000, 0x1000) for i in range(8)], 0x80000000, n=9),
+    "v2-one": v2(ONE, 0x80000000, RAM, [(0xA0000000, 0x10000)]),
+    "v2-shared": v2(ONE, 0x80000000, RAM, [(0xA0000000, 0x10000, 1), (0x09000000, 0x1000)]),
+    "v2-no-window": v2(ONE, 0x80000000, RAM),
+    "v2-max": v2([(0x80000000 + i * 0x10000, 0x1000) for i in range(8)], 0x80070000,
+                 [(0x80000000, 0x1000000), (0x100000000, 0x40000000), (0x7F000000, 0x1000000),
+                  (0xFFFFFFFFF000, 0x1000)],
+                 [(0x09000000 + i * 0x10000, 0x10000, i % 2) for i in range(8)]),
+    "v2-no-ram": v2(ONE, 0x80000000, [], [(0xA0000000, 0x10000)]),
+    "v2-five-ram": v2(ONE, 0x80000000, RAM + [(0x100000000 * (i + 1), 0x1000) for i in range(4)]),
+    "v2-nine-windows": v2(ONE, 0x80000000, RAM, [(0xA0000000 + i * 0x1000, 0x1000) for i in range(9)]),
+    "v2-huge-counts": v2(ONE, 0x80000000, RAM, counts=(0xFFFFFFFF, 0x80000000)),
+    "v2-image-outside-ram": v2(ONE, 0x80000000, [(0x80001000, 0x10000000)]),
+    "v2-window-over-ram": v2(ONE, 0x80000000, RAM, [(0x8FFFF000, 0x2000)]),
+    "v2-windows-overlap": v2(ONE, 0x80000000, RAM, [(0xA0000000, 0x2000), (0xA0001000, 0x1000)]),
+    "v2-rams-overlap": v2(ONE, 0x80000000, RAM + [(0x8FFFF000, 0x2000)]),
+    "v2-reserved-flag": v2(ONE, 0x80000000, RAM, [(0xA0000000, 0x1000, 2)]),
+    "v2-ram-flag": v2(ONE, 0x80000000, [(0x80000000, 0x10000000, 1)]),
+    "v2-range-wrap": v2(ONE, 0x80000000, RAM, [(0xFFFFFFFFFFFFF000, 0x2000)]),
+    "v2-range-beyond": v2(ONE, 0x80000000, RAM, [(0xFFFFFFFFF000, 0x2000)]),
+    "v2-range-misaligned": v2(ONE, 0x80000000, RAM, [(0xA0000800, 0x1000)]),
+    "v2-short": v2(ONE, 0x80000000, RAM)[:24 + 48 + 4],
 }
 for name, b in seeds.items():
     open(f"fuzz/corpus/manifest/seed-{name}", "wb").write(b"\x01" + b)  # odd: re-signed

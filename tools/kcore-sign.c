@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kcore-sign — make, check and inspect kcore's signed boot manifests
- * (format v1, docs/MANIFEST.md).
+ * (formats v1 and v2, docs/MANIFEST.md).
  *
  * Host-side and hosted only.  Signing uses BearSSL's deterministic ECDSA
  * (RFC 6979), so the same key and images always give the same bytes; every
@@ -11,7 +11,8 @@
  * Exit status: 0 success, 1 failure (a missing or bad file or key, images
  * that overlap or miss the entry PC, a manifest that does not verify), 2
  * usage error (anything wrong that the command line alone shows: unknown
- * option, bad number, misaligned base or PC, too many images).
+ * option, bad number, misaligned base or PC, too many images or ranges, a
+ * malformed or overlapping RAM range or device window).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -50,10 +51,16 @@ static const char sign_usage_text[] =
 	"      new P-256 key pair: PRIV_FILE gets the 32-byte scalar as 64 hex\n"
 	"      digits (mode 0600), PUB_FILE the 65-byte point 04||X||Y as 130 hex\n"
 	"      digits.  Existing files are kept unless --force.\n"
-	"  sign --key PRIV_FILE --entry PC --image BASE:FILE [--image BASE:FILE]... -o OUT\n"
+	"  sign --key PRIV_FILE --entry PC --image BASE:FILE [--image BASE:FILE]...\n"
+	"       [--ram BASE:SIZE]... [--device BASE:SIZE[:shared]]... -o OUT\n"
 	"      write a signed manifest for up to 8 images.  Each image is FILE's\n"
 	"      bytes zero-padded to a whole number of 4 KiB pages, loaded at guest\n"
-	"      address BASE; the VM starts at PC.  Numbers are decimal or 0x-hex.\n"
+	"      address BASE; the VM starts at PC.  With --ram or --device the\n"
+	"      manifest is format v2 and declares the VM's memory layout: up to 4\n"
+	"      RAM ranges (the images must lie in them) and up to 8 device windows,\n"
+	"      the only places the host may map devices into the VM (\"shared\":\n"
+	"      other VMs may map the same device pages).  Without them it is v1,\n"
+	"      and the VM can have no devices.  Numbers are decimal or 0x-hex.\n"
 	"  verify --pub PUB_FILE [--pub PUB_FILE]... MANIFEST\n"
 	"      check MANIFEST exactly as kcore does, against the given trusted keys.\n"
 	"  show MANIFEST\n"
@@ -459,6 +466,73 @@ static int sign_pub(int argc, char **argv)
 
 /* ---- sign --------------------------------------------------------------- */
 
+/*
+ * --ram BASE:SIZE and --device BASE:SIZE[:shared], into *r.  The rules the
+ * command line alone can break are usage errors (exit 2).
+ */
+static int sign_parse_range(const char *opt, const char *val, bool window,
+			    struct kc_manifest_range *r)
+{
+	char buf[80], *parts[3] = { NULL, NULL, NULL };
+	unsigned n = 0;
+
+	if (strlen(val) >= sizeof(buf))
+		return sign_usage_err("sign: %s '%s': too long", opt, val);
+	strcpy(buf, val);
+	for (char *p = buf; n < 3; n++) {
+		parts[n] = p;
+		p = strchr(p, ':');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (n >= 3 || !parts[1] || (parts[2] && !window))
+		return sign_usage_err("sign: %s '%s': expected BASE:SIZE%s", opt, val,
+				      window ? "[:shared]" : "");
+	if (!sign_parse_u64(parts[0], &r->base) || !sign_parse_u64(parts[1], &r->size))
+		return sign_usage_err("sign: %s '%s': bad number (decimal or 0x-hex)", opt, val);
+	r->flags = 0;
+	if (parts[2]) {
+		if (strcmp(parts[2], "shared") != 0)
+			return sign_usage_err("sign: %s '%s': the only flag is 'shared'", opt, val);
+		r->flags = KC_MANIFEST_WIN_SHARED;
+	}
+	if ((r->base | r->size) % SIGN_PAGE)
+		return sign_usage_err("sign: %s '%s': base and size must be 4 KiB aligned", opt,
+				      val);
+	if (r->size == 0)
+		return sign_usage_err("sign: %s '%s': size is zero", opt, val);
+	if (r->base >= SIGN_GPA_LIMIT || r->size > SIGN_GPA_LIMIT - r->base)
+		return sign_usage_err("sign: %s '%s': ends beyond the 48-bit guest address space",
+				      opt, val);
+	return 0;
+}
+
+/* The layout's ranges are disjoint (usage: the command line alone shows it). */
+static int sign_check_ranges(const struct kc_manifest_layout *l, char *const *ram_args,
+			     char *const *win_args)
+{
+	unsigned n = l->nram + l->nwin;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct kc_manifest_range *a = i < l->nram ? &l->ram[i] : &l->win[i - l->nram];
+
+		for (unsigned j = 0; j < i; j++) {
+			const struct kc_manifest_range *b =
+				j < l->nram ? &l->ram[j] : &l->win[j - l->nram];
+
+			if (a->base < b->base + b->size && b->base < a->base + a->size)
+				return sign_usage_err(
+					"sign: %s %s overlaps %s %s",
+					i < l->nram ? "--ram" : "--device",
+					i < l->nram ? ram_args[i] : win_args[i - l->nram],
+					j < l->nram ? "--ram" : "--device",
+					j < l->nram ? ram_args[j] : win_args[j - l->nram]);
+		}
+	}
+	return 0;
+}
+
 struct sign_image {
 	const char *arg; /* as given, for messages */
 	const char *path;
@@ -516,7 +590,8 @@ static int sign_hash_image(struct sign_image *img)
  * The checks manifest_parse will make, repeated here only to say what is
  * wrong in terms of the command line (file names, not image indices).
  */
-static int sign_check_layout(const struct sign_image *img, unsigned n, uint64_t entry)
+static int sign_check_layout(const struct sign_image *img, unsigned n, uint64_t entry,
+			     const struct kc_manifest_layout *l)
 {
 	bool inside = false;
 
@@ -539,6 +614,16 @@ static int sign_check_layout(const struct sign_image *img, unsigned n, uint64_t 
 		}
 		if (entry >= img[i].base && entry - img[i].base < img[i].size)
 			inside = true;
+		bool in_ram = l->nram == 0; /* v1: nothing to be in */
+		for (unsigned j = 0; j < l->nram && !in_ram; j++)
+			in_ram = img[i].base >= l->ram[j].base && img[i].size <= l->ram[j].size &&
+				 img[i].base - l->ram[j].base <= l->ram[j].size - img[i].size;
+		if (!in_ram) {
+			sign_err("--image %s [0x%" PRIx64 ", 0x%" PRIx64
+				 ") is not inside one --ram range",
+				 img[i].arg, img[i].base, img[i].base + img[i].size);
+			return SIGN_EXIT_FAIL;
+		}
 	}
 	if (!inside) {
 		sign_err("--entry 0x%" PRIx64 ": outside every image:", entry);
@@ -590,9 +675,12 @@ static int sign_write_file(const char *path, const uint8_t *buf, size_t len)
 
 /* Does the parsed manifest say exactly what the command line asked for? */
 static bool sign_matches(const struct kc_manifest *m, const struct sign_image *img, unsigned n,
-			 uint64_t entry)
+			 uint64_t entry, const struct kc_manifest_layout *l)
 {
-	if (m->nimages != n || m->entry_pc != entry || m->key_index != 0)
+	uint32_t version = l->nram || l->nwin ? KC_MANIFEST_V2 : KC_MANIFEST_V1;
+
+	if (m->version != version || m->nimages != n || m->entry_pc != entry || m->key_index != 0 ||
+	    memcmp(&m->layout, l, sizeof(*l)) != 0)
 		return false;
 	for (unsigned i = 0; i < n; i++) {
 		if (m->images[i].guest_base != img[i].base || m->images[i].size != img[i].size ||
@@ -605,29 +693,51 @@ static bool sign_matches(const struct kc_manifest *m, const struct sign_image *i
 static int sign_sign(int argc, char **argv)
 {
 	struct sign_image img[KC_MANIFEST_MAX_IMAGES];
+	struct kc_manifest_layout layout;
+	char *ram_args[KC_MANIFEST_MAX_RAM], *win_args[KC_MANIFEST_MAX_WINDOWS];
 	unsigned n = 0;
 	const char *key_path = NULL, *entry_arg = NULL, *out_path = NULL;
 	uint64_t entry;
 	struct sign_key key;
 	uint8_t buf[KC_MANIFEST_MAX_SIZE], digest[CRYPTO_SHA256_LEN];
+	uint32_t version;
 	size_t signed_len, total, len;
 	struct kc_manifest m;
 	const char *why = NULL;
 	uint8_t *back;
 	int rc;
 
+	memset(&layout, 0, sizeof(layout));
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 
 		if (strcmp(opt, "--key") != 0 && strcmp(opt, "--entry") != 0 &&
 		    strcmp(opt, "--image") != 0 && strcmp(opt, "-o") != 0 &&
-		    strcmp(opt, "--output") != 0)
+		    strcmp(opt, "--output") != 0 && strcmp(opt, "--ram") != 0 &&
+		    strcmp(opt, "--device") != 0)
 			return sign_usage_err("sign: unexpected argument '%s'", opt);
 		if (i + 1 >= argc)
 			return sign_usage_err("sign: %s needs a value", opt);
-		const char *val = argv[++i];
+		char *val = argv[++i];
 
-		if (strcmp(opt, "--key") == 0) {
+		if (strcmp(opt, "--ram") == 0) {
+			if (layout.nram == KC_MANIFEST_MAX_RAM)
+				return sign_usage_err("sign: too many --ram ranges (at most %u)",
+						      KC_MANIFEST_MAX_RAM);
+			rc = sign_parse_range(opt, val, false, &layout.ram[layout.nram]);
+			if (rc)
+				return rc;
+			ram_args[layout.nram++] = val;
+		} else if (strcmp(opt, "--device") == 0) {
+			if (layout.nwin == KC_MANIFEST_MAX_WINDOWS)
+				return sign_usage_err(
+					"sign: too many --device windows (at most %u)",
+					KC_MANIFEST_MAX_WINDOWS);
+			rc = sign_parse_range(opt, val, true, &layout.win[layout.nwin]);
+			if (rc)
+				return rc;
+			win_args[layout.nwin++] = val;
+		} else if (strcmp(opt, "--key") == 0) {
 			key_path = val;
 		} else if (strcmp(opt, "--entry") == 0) {
 			entry_arg = val;
@@ -677,6 +787,12 @@ static int sign_sign(int argc, char **argv)
 				      entry_arg);
 	if (entry % 4)
 		return sign_usage_err("sign: --entry 0x%" PRIx64 ": not 4-byte aligned", entry);
+	if (layout.nwin && !layout.nram)
+		return sign_usage_err("sign: --device needs at least one --ram range (the images "
+				      "lie in RAM)");
+	rc = sign_check_ranges(&layout, ram_args, win_args);
+	if (rc)
+		return rc;
 
 	rc = sign_load_priv(key_path, &key);
 	if (rc)
@@ -686,15 +802,19 @@ static int sign_sign(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
-	rc = sign_check_layout(img, n, entry);
+	rc = sign_check_layout(img, n, entry, &layout);
 	if (rc)
 		goto out;
 
+	version = layout.nram ? KC_MANIFEST_V2 : KC_MANIFEST_V1;
 	signed_len = KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
+	if (version == KC_MANIFEST_V2)
+		signed_len += KC_MANIFEST_LAYOUT_SIZE +
+			      (layout.nram + layout.nwin) * KC_MANIFEST_RANGE_SIZE;
 	total = signed_len + KC_MANIFEST_SIG_SIZE;
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, KC_MANIFEST_MAGIC, 8);
-	sign_put_le32(buf + 8, KC_MANIFEST_VERSION);
+	sign_put_le32(buf + 8, version);
 	sign_put_le32(buf + 12, n);
 	sign_put_le64(buf + 16, entry);
 	for (unsigned i = 0; i < n; i++) {
@@ -703,6 +823,22 @@ static int sign_sign(int argc, char **argv)
 		sign_put_le64(rec, img[i].base);
 		sign_put_le64(rec + 8, img[i].size);
 		memcpy(rec + 16, img[i].sha256, CRYPTO_SHA256_LEN);
+	}
+	if (version == KC_MANIFEST_V2) {
+		uint8_t *rec = buf + KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
+
+		sign_put_le32(rec, layout.nram);
+		sign_put_le32(rec + 4, layout.nwin);
+		rec += KC_MANIFEST_LAYOUT_SIZE;
+		for (unsigned i = 0; i < layout.nram + layout.nwin;
+		     i++, rec += KC_MANIFEST_RANGE_SIZE) {
+			const struct kc_manifest_range *r =
+				i < layout.nram ? &layout.ram[i] : &layout.win[i - layout.nram];
+
+			sign_put_le64(rec, r->base);
+			sign_put_le64(rec + 8, r->size);
+			sign_put_le64(rec + 16, r->flags);
+		}
 	}
 	crypto_sha256(buf, signed_len, digest);
 	/* RFC 6979: the nonce comes from the key and digest, so output is reproducible. */
@@ -715,7 +851,7 @@ static int sign_sign(int argc, char **argv)
 
 	/* kcore's own parser has the last word, before and after writing. */
 	if (manifest_parse(buf, total, &key.pub, 1, &m, &why) != KC_OK ||
-	    !sign_matches(&m, img, n, entry)) {
+	    !sign_matches(&m, img, n, entry, &layout)) {
 		sign_err("sign: internal error: the manifest does not pass kcore's check (%s)",
 			 why ? why : "fields differ");
 		rc = SIGN_EXIT_FAIL;
@@ -730,7 +866,7 @@ static int sign_sign(int argc, char **argv)
 	why = NULL;
 	if (len != total || memcmp(back, buf, total) != 0 ||
 	    manifest_parse(back, len, &key.pub, 1, &m, &why) != KC_OK ||
-	    !sign_matches(&m, img, n, entry)) {
+	    !sign_matches(&m, img, n, entry, &layout)) {
 		sign_err("sign: %s: SELF-CHECK FAILED: what was written does not verify (%s); "
 			 "removed it",
 			 out_path, why ? why : "contents differ");
@@ -740,8 +876,12 @@ static int sign_sign(int argc, char **argv)
 	free(back);
 	if (rc)
 		goto out;
-	printf("%s: %zu bytes, %u image%s, entry 0x%" PRIx64 ", verified\n", out_path, total, n,
-	       n == 1 ? "" : "s", entry);
+	printf("%s: %zu bytes, format v%u, %u image%s, entry 0x%" PRIx64, out_path, total,
+	       (unsigned)version, n, n == 1 ? "" : "s", entry);
+	if (version == KC_MANIFEST_V2)
+		printf(", %u RAM range%s, %u device window%s", layout.nram,
+		       layout.nram == 1 ? "" : "s", layout.nwin, layout.nwin == 1 ? "" : "s");
+	printf(", verified\n");
 out:
 	sign_wipe(&key, sizeof(key));
 	return rc;
@@ -751,6 +891,9 @@ out:
 
 static void sign_print_manifest(const struct kc_manifest *m)
 {
+	const struct kc_manifest_layout *l = &m->layout;
+
+	printf("format v%u\n", (unsigned)m->version);
 	printf("entry 0x%016" PRIx64 "\n", m->entry_pc);
 	for (unsigned i = 0; i < m->nimages; i++) {
 		const struct kc_manifest_image *img = &m->images[i];
@@ -760,6 +903,14 @@ static void sign_print_manifest(const struct kc_manifest *m)
 		sign_print_hex(stdout, img->sha256, CRYPTO_SHA256_LEN);
 		putchar('\n');
 	}
+	if (m->version == KC_MANIFEST_V1)
+		printf("layout: none declared (v1): the VM can have no devices\n");
+	for (unsigned i = 0; i < l->nram; i++)
+		printf("ram %u: base 0x%016" PRIx64 " size 0x%" PRIx64 "\n", i, l->ram[i].base,
+		       l->ram[i].size);
+	for (unsigned i = 0; i < l->nwin; i++)
+		printf("device %u: base 0x%016" PRIx64 " size 0x%" PRIx64 "%s\n", i, l->win[i].base,
+		       l->win[i].size, l->win[i].flags & KC_MANIFEST_WIN_SHARED ? " shared" : "");
 }
 
 static int sign_verify(int argc, char **argv)
@@ -813,6 +964,43 @@ static int sign_verify(int argc, char **argv)
 }
 
 /*
+ * show, v2: the layout block at *signed_len, as far as the file reaches.
+ * Moves *signed_len past it; true if the file ends inside it.
+ */
+static bool sign_show_layout(const uint8_t *buf, size_t len, size_t *signed_len)
+{
+	size_t at = *signed_len, avail;
+	uint32_t nram, nwin;
+
+	if (len - at < KC_MANIFEST_LAYOUT_SIZE) {
+		printf("(the file ends before the layout counts)\n");
+		return true;
+	}
+	nram = sign_le32(buf + at);
+	nwin = sign_le32(buf + at + 4);
+	printf("nram     %" PRIu32 "\nnwin     %" PRIu32 "\n", nram, nwin);
+	at += KC_MANIFEST_LAYOUT_SIZE;
+	avail = (len - at) / KC_MANIFEST_RANGE_SIZE;
+	for (size_t i = 0; i < (size_t)nram + nwin && i < avail; i++) {
+		const uint8_t *rec = buf + at + i * KC_MANIFEST_RANGE_SIZE;
+
+		if (i < nram)
+			printf("ram %zu    ", i);
+		else
+			printf("device %zu ", i - nram);
+		printf("base 0x%016" PRIx64 " size 0x%" PRIx64 " flags 0x%" PRIx64 "\n",
+		       sign_le64(rec), sign_le64(rec + 8), sign_le64(rec + 16));
+	}
+	if ((uint64_t)nram + nwin > avail) {
+		printf("(the file ends after %zu of %" PRIu64 " ranges)\n", avail,
+		       (uint64_t)nram + nwin);
+		return true;
+	}
+	*signed_len = at + ((size_t)nram + nwin) * KC_MANIFEST_RANGE_SIZE;
+	return false;
+}
+
+/*
  * Print whatever the file holds, trusting nothing: fields are shown as far
  * as the file reaches, and a count too large for the file is only reported.
  */
@@ -858,7 +1046,9 @@ static int sign_show(int argc, char **argv)
 		rc = SIGN_EXIT_FAIL;
 	} else {
 		signed_len = KC_MANIFEST_HEADER_SIZE + (size_t)n * KC_MANIFEST_IMAGE_SIZE;
-		if (len - signed_len < KC_MANIFEST_SIG_SIZE) {
+		if (sign_le32(buf + 8) == KC_MANIFEST_V2 && sign_show_layout(buf, len, &signed_len))
+			rc = SIGN_EXIT_FAIL;
+		else if (len - signed_len < KC_MANIFEST_SIG_SIZE) {
 			printf("(the file ends before the signature)\n");
 			rc = SIGN_EXIT_FAIL;
 		} else {

@@ -57,6 +57,15 @@ def fields(blob):
     return magic, version, n, entry, images
 
 
+def layout(blob):
+    """The v2 layout block: (RAM ranges, windows), each (base, size, flags)."""
+    n = struct.unpack_from('<I', blob, 12)[0]
+    at = 24 + 48 * n
+    nram, nwin = struct.unpack_from('<II', blob, at)
+    ranges = [struct.unpack_from('<QQQ', blob, at + 8 + 24 * j) for j in range(nram + nwin)]
+    return ranges[:nram], ranges[nram:]
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix='kcore-sign-') as d:
         p = lambda name: os.path.join(d, name)  # noqa: E731
@@ -217,6 +226,91 @@ def main():
         expect('verify without --pub', ['verify', p('m1')], 2, '--pub')
         expect('show with two files', ['show', p('m1'), p('m2')], 2)
         check('no output file after usage errors', not os.path.exists(out_path))
+
+        # --- format v2: the memory layout ---------------------------------------
+        v2_args = sign_args + ['--ram', '0x40000000:0x10000000',
+                               '--device', '0x09000000:0x1000',
+                               '--device', '0xa0000000:0x10000:shared']
+        expect('sign v2', v2_args + ['-o', p('v2')], 0, 'format v2', '1 RAM range',
+               '2 device windows', 'verified')
+        v2 = read(p('v2'))
+        check('v2 manifest is 24 + 48n + 8 + 24k + 64 bytes',
+              len(v2) == 24 + 2 * 48 + 8 + 3 * 24 + 64, len(v2))
+        magic, version, n, entry, images2 = fields(v2)
+        check('v2 header and images as in v1, version 2',
+              (magic, version, n, entry) == (b'KCOREMF1', 2, 2, 0x40080040) and images2 == images,
+              repr((magic, version, n, entry)))
+        ram, win = layout(v2)
+        check('v2 layout records: base, size, flags (bit 0 = shared)',
+              ram == [(0x40000000, 0x10000000, 0)] and
+              win == [(0x09000000, 0x1000, 0), (0xa0000000, 0x10000, 1)], repr((ram, win)))
+        expect('sign v2 again', v2_args + ['-o', p('v2b')], 0)
+        check('v2 signing is deterministic', read(p('v2b')) == v2)
+        expect('verify v2 prints the layout', ['verify', '--pub', p('a.pub'), p('v2')], 0,
+               'ok', 'format v2', 'ram 0: base 0x0000000040000000 size 0x10000000',
+               'device 0: base 0x0000000009000000 size 0x1000\n',
+               'device 1: base 0x00000000a0000000 size 0x10000 shared')
+        expect('verify v1 says it declares no layout', ['verify', '--pub', p('a.pub'), p('m1')],
+               0, 'format v1', 'no devices')
+        expect('show v2', ['show', p('v2')], 0, 'version  2', 'nram     1', 'nwin     2',
+               'flags 0x1')
+        t = bytearray(v2)
+        t[len(v2) - 64 - 8] ^= 1  # the last window's SHARED bit
+        write(p('t'), bytes(t))
+        expect('flipped SHARED bit -> EAUTH', ['verify', '--pub', p('a.pub'), p('t')], 1,
+               'EAUTH')
+        t = bytearray(v2)
+        struct.pack_into('<Q', t, len(v2) - 64 - 8, 2)  # a reserved window flag
+        write(p('t'), bytes(t))
+        expect('reserved window flag -> EINVAL', ['verify', '--pub', p('a.pub'), p('t')], 1,
+               'EINVAL', 'window 1 has reserved flag bits set')
+        expect('RAM only is v2 too', sign_args + ['--ram', '0x40000000:0x400000', '-o', p('v2r')],
+               0, 'format v2', '0 device windows')
+        expect('image outside the RAM ranges',
+               sign_args + ['--ram', '0x40000000:0x100000', '-o', out_path], 1,
+               'not inside one --ram range')
+        bad_ranges = [
+            (['--device', '0x09000000:0x1000'], 'needs at least one --ram'),
+            (['--ram', '0x40000000:0x10000000', '--device', '0x4fff0000:0x1000'], 'overlaps'),
+            (['--ram', '0x40000000:0x10000000', '--ram', '0x3ffff000:0x2000'], 'overlaps'),
+            (['--ram', '0x40000000:0x10000000', '--device', '0x9000000:0x1000',
+              '--device', '0x9000000:0x2000:shared'], 'overlaps'),
+            (['--ram', '0x40000800:0x1000'], 'aligned'),
+            (['--ram', '0x40000000:0x1800'], 'aligned'),
+            (['--ram', '0x40000000:0'], 'size is zero'),
+            (['--ram', '0xfffffffff000:0x2000'], '48-bit'),
+            (['--ram', '0x40000000'], 'BASE:SIZE'),
+            (['--ram', '0x40000000:0x1000:shared'], 'BASE:SIZE'),
+            (['--ram', '0x40000000:zz'], 'bad number'),
+            (['--ram', '0x40000000:0x10000000', '--device', '0x9000000:0x1000:rw'],
+             "only flag is 'shared'"),
+            (['--ram', '0x40000000:0x10000000', '--device', '0x9000000:0x1000:shared:x'],
+             'BASE:SIZE[:shared]'),
+        ]
+        for extra, needle in bad_ranges:
+            expect('usage: ' + ' '.join(extra), sign_args + extra + ['-o', out_path], 2, needle)
+        expect('--ram without a value', sign_args + ['-o', out_path, '--ram'], 2,
+               'needs a value')
+        five = []
+        for i in range(5):
+            five += ['--ram', f'{0x100000000 * (i + 1):#x}:0x1000']
+        expect('too many RAM ranges', sign_args + five + ['-o', out_path], 2,
+               'too many --ram ranges')
+        nine = ['--ram', '0x40000000:0x10000000']
+        for i in range(9):
+            nine += ['--device', f'{0x09000000 + i * 0x1000:#x}:0x1000']
+        expect('too many device windows', sign_args + nine + ['-o', out_path], 2,
+               'too many --device windows')
+        four_eight = []
+        for i in range(4):
+            four_eight += ['--ram', f'{0x40000000 + i * 0x10000000:#x}:0x10000000']
+        for i in range(8):
+            four_eight += ['--device', f'{0x09000000 + i * 0x1000:#x}:0x1000' +
+                           (':shared' if i % 2 else '')]
+        expect('4 RAM ranges and 8 windows', sign_args + four_eight + ['-o', p('v2max')], 0,
+               '4 RAM ranges', '8 device windows')
+        check('the largest layout still fits a page', len(read(p('v2max'))) <= 4096)
+        check('no output file after failed v2 signs', not os.path.exists(out_path))
 
         # Eight images is the maximum and works.
         eight = []

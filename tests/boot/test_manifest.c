@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +22,15 @@
 #include <kcore/crypto.h>
 #include <kcore/manifest.h>
 
-#define PAGE	  4096u
-#define GPA_LIMIT (UINT64_C(1) << 48)
-#define NKEYS	  3 /* 0 and 1 are trusted, 2 is not */
-#define MAXN	  KC_MANIFEST_MAX_IMAGES
+#define PAGE	    4096u
+#define GPA_LIMIT   (UINT64_C(1) << 48)
+#define NKEYS	    3 /* 0 and 1 are trusted, 2 is not */
+#define MAXN	    KC_MANIFEST_MAX_IMAGES
+#define MAXRAM	    KC_MANIFEST_MAX_RAM
+#define MAXWIN	    KC_MANIFEST_MAX_WINDOWS
+#define SHARED	    KC_MANIFEST_WIN_SHARED
+/* The largest v1 manifest: 8 images, no layout. */
+#define V1_MAX_SIZE (24 + 48 * MAXN + 64)
 
 struct tkey {
 	unsigned char skbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
@@ -42,6 +48,9 @@ struct spec {
 	uint32_t nimages;
 	uint64_t entry;
 	struct kc_manifest_image img[MAXN + 1];
+	/* v2 only: the counts as written, and the records (up to the max + 1). */
+	uint32_t nram, nwin;
+	struct kc_manifest_range ram[MAXRAM + 1], win[MAXWIN + 1];
 };
 
 static const char *last_why;
@@ -132,15 +141,62 @@ static void sign_digest(unsigned key, const uint8_t *msg, size_t len, uint8_t *s
 }
 
 /*
+ * A valid v2 manifest: good_spec's image inside one RAM range of 256 MiB,
+ * and three device windows, the last one SHARED.
+ */
+static struct spec good_v2_spec(void)
+{
+	struct spec s = good_spec();
+
+	s.version = KC_MANIFEST_V2;
+	s.nram = 1;
+	s.ram[0] = (struct kc_manifest_range){ 0x40000000, 0x10000000, 0 };
+	s.nwin = 3;
+	s.win[0] = (struct kc_manifest_range){ 0x09000000, 0x1000, 0 };
+	s.win[1] = (struct kc_manifest_range){ 0x09010000, 0x100000, 0 };
+	s.win[2] = (struct kc_manifest_range){ 0x0A000000, 0x4000, SHARED };
+	return s;
+}
+
+/* Every v2 count at its maximum: max_spec's 8 images, 4 RAM ranges, 8 windows. */
+static struct spec max_v2_spec(void)
+{
+	struct spec s = max_spec();
+
+	s.version = KC_MANIFEST_V2;
+	s.nram = MAXRAM;
+	s.ram[0] = (struct kc_manifest_range){ 0x80000000, 0x1000000, 0 }; /* the images */
+	s.ram[1] = (struct kc_manifest_range){ 0x100000000, 0x40000000, 0 };
+	s.ram[2] = (struct kc_manifest_range){ 0x7F000000, 0x1000000, 0 };  /* touches ram[0] */
+	s.ram[3] = (struct kc_manifest_range){ GPA_LIMIT - PAGE, PAGE, 0 }; /* ends at 2^48 */
+	s.nwin = MAXWIN;
+	for (unsigned i = 0; i < MAXWIN; i++)
+		s.win[i] = (struct kc_manifest_range){ 0x09000000 + (uint64_t)i * 0x10000, 0x10000,
+						       i % 2 ? SHARED : 0 };
+	return s;
+}
+
+/* The v2 layout block's offset, right after the images. */
+static size_t layout_off(const struct spec *s)
+{
+	return 24 + 48 * (size_t)s->nimages;
+}
+
+/*
  * Lay `s` out in buf (at most `cap` bytes, zeroed first) as format v1 with
- * s->nimages records, signed by `key` over [0, 24 + 48n).  Returns the
- * manifest's length 24 + 48n + 64.
+ * s->nimages records (v2: then the counts and the records as given),
+ * signed by `key` over everything before the signature.  Returns the
+ * manifest's length: 24 + 48n + 64, or 24 + 48n + 8 + 24(nram + nwin) + 64.
  */
 static size_t build(const struct spec *s, unsigned key, uint8_t *buf, size_t cap)
 {
 	size_t signed_len = 24 + 48 * (size_t)s->nimages;
 
 	assert_true(s->nimages <= MAXN + 1);
+	if (s->version == KC_MANIFEST_V2) {
+		assert_true(s->nram <= MAXRAM + 1 && s->nwin <= MAXWIN + 1);
+		signed_len += 8 + 24 * (size_t)(s->nram + s->nwin);
+	}
 	assert_true(signed_len + 64 <= cap);
 	memset(buf, 0, cap);
 	memcpy(buf, s->magic, 8);
@@ -153,6 +209,21 @@ static size_t build(const struct spec *s, unsigned key, uint8_t *buf, size_t cap
 		put_le64(rec, s->img[i].guest_base);
 		put_le64(rec + 8, s->img[i].size);
 		memcpy(rec + 16, s->img[i].sha256, 32);
+	}
+	if (s->version == KC_MANIFEST_V2) {
+		uint8_t *rec = buf + layout_off(s);
+
+		put_le32(rec, s->nram);
+		put_le32(rec + 4, s->nwin);
+		rec += 8;
+		for (unsigned i = 0; i < s->nram + s->nwin; i++, rec += 24) {
+			const struct kc_manifest_range *r =
+				i < s->nram ? &s->ram[i] : &s->win[i - s->nram];
+
+			put_le64(rec, r->base);
+			put_le64(rec + 8, r->size);
+			put_le64(rec + 16, r->flags);
+		}
 	}
 	sign_digest(key, buf, signed_len, buf + signed_len);
 	return signed_len + 64;
@@ -216,12 +287,30 @@ static void expect_ok(const struct spec *s)
 
 static void check_fields(const struct kc_manifest *m, const struct spec *s)
 {
+	assert_int_equal(m->version, s->version);
 	assert_int_equal(m->nimages, s->nimages);
 	assert_true(m->entry_pc == s->entry);
 	for (unsigned i = 0; i < s->nimages; i++) {
 		assert_true(m->images[i].guest_base == s->img[i].guest_base);
 		assert_true(m->images[i].size == s->img[i].size);
 		assert_memory_equal(m->images[i].sha256, s->img[i].sha256, 32);
+	}
+	/* v1 declares no layout: nothing, not garbage. */
+	uint32_t nram = s->version == KC_MANIFEST_V2 ? s->nram : 0;
+	uint32_t nwin = s->version == KC_MANIFEST_V2 ? s->nwin : 0;
+	assert_int_equal(m->layout.nram, nram);
+	assert_int_equal(m->layout.nwin, nwin);
+	for (unsigned i = 0; i < MAXRAM; i++) {
+		struct kc_manifest_range want = { 0, 0, 0 };
+		if (i < nram)
+			want = s->ram[i];
+		assert_memory_equal(&m->layout.ram[i], &want, sizeof(want));
+	}
+	for (unsigned i = 0; i < MAXWIN; i++) {
+		struct kc_manifest_range want = { 0, 0, 0 };
+		if (i < nwin)
+			want = s->win[i];
+		assert_memory_equal(&m->layout.win[i], &want, sizeof(want));
 	}
 }
 
@@ -247,7 +336,7 @@ static void test_good_max_images_second_key(void **state)
 	struct kc_manifest m;
 
 	(void)state;
-	assert_int_equal(len, KC_MANIFEST_MAX_SIZE);
+	assert_int_equal(len, V1_MAX_SIZE);
 	assert_int_equal(parse(buf, len, &m), KC_OK);
 	check_fields(&m, &s);
 	assert_int_equal(m.key_index, 1);
@@ -268,7 +357,7 @@ static void test_good_in_a_zero_padded_page(void **state)
 /* The page copy need not be aligned: every field is read byte by byte. */
 static void test_good_at_every_misalignment(void **state)
 {
-	struct spec s = max_spec();
+	struct spec s = max_v2_spec();
 	uint8_t buf[PAGE], *shifted = malloc(KC_MANIFEST_MAX_SIZE + 8);
 	size_t len = build(&s, 0, buf, sizeof(buf));
 	struct kc_manifest m;
@@ -320,10 +409,10 @@ static void test_why_may_be_null(void **state)
 
 static void test_truncated_at_every_length(void **state)
 {
-	struct spec specs[2] = { good_spec(), max_spec() };
+	struct spec specs[4] = { good_spec(), max_spec(), good_v2_spec(), max_v2_spec() };
 
 	(void)state;
-	for (unsigned k = 0; k < 2; k++) {
+	for (unsigned k = 0; k < 4; k++) {
 		uint8_t buf[PAGE];
 		size_t len = build(&specs[k], 0, buf, sizeof(buf));
 
@@ -351,7 +440,7 @@ static void test_bad_magic(void **state)
 
 static void test_bad_version(void **state)
 {
-	static const uint32_t bad[] = { 0, 2, 0x100, 0x01000001, 0xFFFFFFFF };
+	static const uint32_t bad[] = { 0, 3, 0x100, 0x01000002, 0x02000000, 0xFFFFFFFF };
 
 	(void)state;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -567,10 +656,10 @@ static void test_entry_pc(void **state)
 /* Nothing hides in the unsigned rest of the page. */
 static void test_trailing_byte_nonzero(void **state)
 {
-	struct spec specs[2] = { good_spec(), max_spec() };
+	struct spec specs[4] = { good_spec(), max_spec(), good_v2_spec(), max_v2_spec() };
 
 	(void)state;
-	for (unsigned k = 0; k < 2; k++) {
+	for (unsigned k = 0; k < 4; k++) {
 		uint8_t buf[PAGE];
 		size_t len = build(&specs[k], 0, buf, sizeof(buf));
 
@@ -624,6 +713,310 @@ static void test_first_problem_is_reported(void **state)
 	expect_einval(&s, "image 1 size not page aligned");
 }
 
+/* ---- format v2: the memory layout ---------------------------------------- */
+
+static void test_v2_good(void **state)
+{
+	struct spec specs[2] = { good_v2_spec(), max_v2_spec() };
+
+	(void)state;
+	for (unsigned k = 0; k < 2; k++) {
+		uint8_t buf[PAGE];
+		size_t len = build(&specs[k], k, buf, sizeof(buf));
+		struct kc_manifest m;
+
+		assert_int_equal(len, layout_off(&specs[k]) + 8 +
+					      24 * (specs[k].nram + specs[k].nwin) + 64);
+		assert_int_equal(parse(buf, len, &m), KC_OK);
+		check_fields(&m, &specs[k]);
+		assert_int_equal(m.key_index, k);
+		assert_int_equal(parse(buf, sizeof(buf), &m), KC_OK);
+		check_fields(&m, &specs[k]);
+	}
+	/* The largest manifest there is still fits one page. */
+	assert_int_equal(build(&specs[1], 0, (uint8_t[PAGE]){ 0 }, PAGE), KC_MANIFEST_MAX_SIZE);
+	/* No window at all is a layout too (a VM without devices). */
+	struct spec s = good_v2_spec();
+	s.nwin = 0;
+	expect_ok(&s);
+}
+
+/* A v1 manifest parses as "no layout declared", whatever follows it. */
+static void test_v1_has_no_layout(void **state)
+{
+	struct spec s = good_spec();
+	uint8_t buf[PAGE];
+	size_t len = build(&s, 0, buf, sizeof(buf));
+	struct kc_manifest m;
+
+	(void)state;
+	memset(&m, 0xA5, sizeof(m));
+	assert_int_equal(parse(buf, len, &m), KC_OK);
+	check_fields(&m, &s);
+	assert_int_equal(m.version, KC_MANIFEST_V1);
+}
+
+static void test_v2_counts(void **state)
+{
+	static const uint32_t huge[] = { MAXRAM + 1, 0x100, 0x0AAAAAAB, 0x80000000, 0xFFFFFFFF };
+	struct spec s = good_v2_spec();
+
+	(void)state;
+	s.nram = 0;
+	expect_einval(&s, "no RAM range");
+	s = max_v2_spec();
+	s.nram = MAXRAM + 1;
+	s.ram[MAXRAM] = (struct kc_manifest_range){ 0x200000000, PAGE, 0 };
+	expect_einval(&s, "too many RAM ranges");
+	s = max_v2_spec();
+	s.nwin = MAXWIN + 1;
+	s.win[MAXWIN] = (struct kc_manifest_range){ 0x0B000000, PAGE, 0 };
+	expect_einval(&s, "too many device windows");
+	/* Counts that would size past the page (or wrap) are refused for the count. */
+	for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		uint8_t buf[PAGE];
+
+		s = good_v2_spec();
+		build(&s, 0, buf, sizeof(buf));
+		put_le32(buf + layout_off(&s), huge[i]);
+		assert_int_equal(parse(buf, sizeof(buf), NULL), KC_EINVAL);
+		assert_non_null(strstr(last_why, "too many RAM ranges"));
+		build(&s, 0, buf, sizeof(buf));
+		put_le32(buf + layout_off(&s) + 4, huge[i] == MAXRAM + 1 ? MAXWIN + 1 : huge[i]);
+		assert_int_equal(parse(buf, sizeof(buf), NULL), KC_EINVAL);
+		assert_non_null(strstr(last_why, "too many device windows"));
+	}
+	/* Cut right inside the counts, and right before the signature. */
+	uint8_t buf[PAGE];
+	s = good_v2_spec();
+	size_t len = build(&s, 0, buf, sizeof(buf));
+	assert_int_equal(parse(buf, layout_off(&s) + 7, NULL), KC_EINVAL);
+	assert_non_null(strstr(last_why, "layout counts"));
+	assert_int_equal(parse(buf, len - 1, NULL), KC_EINVAL);
+	assert_non_null(strstr(last_why, "layout and signature"));
+}
+
+/* Each rule of a range, for the first and the last RAM range and window. */
+static void test_v2_range_malformed(void **state)
+{
+	static const struct {
+		uint64_t base, size;
+		const char *why;
+	} bad[] = {
+		{ 0x30000001, PAGE, "base not page aligned" },
+		{ 0x30000800, PAGE, "base not page aligned" },
+		{ 0x30000000, 0, "size is zero" },
+		{ 0x30000000, 0x1800, "size not page aligned" },
+		{ 0x30000000, 1, "size not page aligned" },
+		{ 0xFFFFFFFFFFFFF000, PAGE, "base + size wraps around" },
+		{ 0x30000000, 0xFFFFFFFFFFFFF000, "base + size wraps around" },
+		{ GPA_LIMIT, PAGE, "ends beyond 2^48" },
+		{ GPA_LIMIT - PAGE, 2 * PAGE, "ends beyond 2^48" },
+	};
+	char want[80];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		static const unsigned ram_at[] = { 0, MAXRAM - 1 }, win_at[] = { 0, MAXWIN - 1 };
+
+		for (unsigned k = 0; k < 2; k++) {
+			struct spec s = max_v2_spec();
+
+			/* A spare RAM range is broken; the images stay in ram[0]. */
+			s.ram[ram_at[k] ? ram_at[k] : 1].base = bad[i].base;
+			s.ram[ram_at[k] ? ram_at[k] : 1].size = bad[i].size;
+			snprintf(want, sizeof(want), "RAM range %u %s", ram_at[k] ? ram_at[k] : 1,
+				 bad[i].why);
+			expect_einval(&s, want);
+			s = max_v2_spec();
+			s.win[win_at[k]].base = bad[i].base;
+			s.win[win_at[k]].size = bad[i].size;
+			snprintf(want, sizeof(want), "window %u %s", win_at[k], bad[i].why);
+			expect_einval(&s, want);
+		}
+	}
+	/* Reserved flag bits: every bit of a RAM range, every bit but SHARED of a window. */
+	for (unsigned b = 0; b < 64; b++) {
+		struct spec s = good_v2_spec();
+
+		s.ram[0].flags = 1ull << b;
+		expect_einval(&s, "RAM range 0 has reserved flag bits set");
+		s = good_v2_spec();
+		s.win[2].flags = (1ull << b) | SHARED;
+		if (b == 0)
+			expect_ok(&s);
+		else
+			expect_einval(&s, "window 2 has reserved flag bits set");
+	}
+	/* Ending exactly at 2^48 is the last valid place, for ranges too. */
+	struct spec s = good_v2_spec();
+	s.win[0] = (struct kc_manifest_range){ GPA_LIMIT - 2 * PAGE, 2 * PAGE, SHARED };
+	expect_ok(&s);
+}
+
+static void test_v2_overlaps(void **state)
+{
+	/* Against [0x40000000, +256 MiB) (RAM) or [0x09010000, +1 MiB) (window 1). */
+	static const struct {
+		uint64_t off, size;
+	} shapes[] = {
+		{ 0, 0 },		       /* identical (size 0: the same size) */
+		{ 0x1000, 0x1000 },	       /* inside */
+		{ (uint64_t)-0x1000, 0x2000 }, /* ends inside */
+		{ 0x1000, 0 },		       /* starts inside, runs past the end */
+		{ (uint64_t)-0x1000, 0 },      /* contains it (size + 8 KiB) */
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct spec s = good_v2_spec();
+		uint64_t rsize = shapes[i].size ? shapes[i].size : s.ram[0].size;
+		uint64_t wsize = shapes[i].size ? shapes[i].size : s.win[1].size;
+
+		if (i == 4)
+			rsize += 0x2000, wsize += 0x2000;
+		/* RAM against RAM. */
+		s.nram = 2;
+		s.ram[1] = (struct kc_manifest_range){ s.ram[0].base + shapes[i].off, rsize, 0 };
+		expect_einval(&s, "RAM range 1 overlaps an earlier RAM range");
+		/* A window against RAM. */
+		s = good_v2_spec();
+		s.win[0] = (struct kc_manifest_range){ s.ram[0].base + shapes[i].off, rsize, 0 };
+		expect_einval(&s, "window 0 overlaps a RAM range");
+		/* A window against an earlier window. */
+		s = good_v2_spec();
+		s.win[2] =
+			(struct kc_manifest_range){ s.win[1].base + shapes[i].off, wsize, SHARED };
+		expect_einval(&s, "window 2 overlaps an earlier window");
+	}
+	/* Later records are checked against every earlier one, and RAM against every window. */
+	struct spec s = max_v2_spec();
+	s.win[7].base = s.win[2].base;
+	expect_einval(&s, "window 7 overlaps an earlier window");
+	s = max_v2_spec();
+	s.win[6].base = s.ram[3].base;
+	s.win[6].size = PAGE;
+	expect_einval(&s, "window 6 overlaps a RAM range");
+	s = max_v2_spec();
+	s.ram[3] = s.ram[1];
+	expect_einval(&s, "RAM range 3 overlaps an earlier RAM range");
+	/* Touching is fine, in every pairing. */
+	s = good_v2_spec();
+	s.nram = 2;
+	s.ram[1] = (struct kc_manifest_range){ 0x50000000, PAGE, 0 };	   /* right after ram[0] */
+	s.win[0] = (struct kc_manifest_range){ 0x3FFFF000, PAGE, 0 };	   /* right before ram[0] */
+	s.win[1] = (struct kc_manifest_range){ 0x50001000, PAGE, 0 };	   /* after ram[1] */
+	s.win[2] = (struct kc_manifest_range){ 0x50002000, PAGE, SHARED }; /* after win[1] */
+	expect_ok(&s);
+}
+
+/* In v2 the images are RAM: each lies inside one RAM range. */
+static void test_v2_images_inside_ram(void **state)
+{
+	struct spec s = good_v2_spec(); /* image 0 at [0x40000000, 0x40003000) */
+
+	(void)state;
+	s.ram[0] =
+		(struct kc_manifest_range){ 0x40001000, 0x100000, 0 }; /* misses its first page */
+	expect_einval(&s, "image 0 is not inside one RAM range");
+	s.ram[0] = (struct kc_manifest_range){ 0x3FF00000, 0x102000, 0 }; /* misses its last page */
+	expect_einval(&s, "image 0 is not inside one RAM range");
+	s.ram[0] = (struct kc_manifest_range){ 0x50000000, 0x100000, 0 }; /* elsewhere */
+	expect_einval(&s, "image 0 is not inside one RAM range");
+	/* Two touching RAM ranges that cover it together are not one range. */
+	s.nram = 2;
+	s.ram[0] = (struct kc_manifest_range){ 0x3FF00000, 0x101000, 0 };
+	s.ram[1] = (struct kc_manifest_range){ 0x40001000, 0x100000, 0 };
+	expect_einval(&s, "image 0 is not inside one RAM range");
+	/* Exactly the image is enough. */
+	s.nram = 1;
+	s.ram[0] = (struct kc_manifest_range){ 0x40000000, 0x3000, 0 };
+	expect_ok(&s);
+	/* Any image, not only the first. */
+	s = max_v2_spec();
+	s.img[7].guest_base = 0x90000000;
+	expect_einval(&s, "image 7 is not inside one RAM range");
+	s = max_v2_spec();
+	s.img[4].guest_base = s.ram[1].base + s.ram[1].size - PAGE;
+	s.img[4].size = 2 * PAGE;
+	expect_einval(&s, "image 4 is not inside one RAM range");
+}
+
+/* v2's order: images, then RAM ranges, then windows, then images in RAM, then the PC. */
+static void test_v2_first_problem_is_reported(void **state)
+{
+	struct spec s = max_v2_spec();
+
+	(void)state;
+	s.img[2].size = 0;
+	s.ram[1].size = 1;
+	s.win[0].base = 1;
+	s.entry = 2;
+	expect_einval(&s, "image 2 size is zero");
+	s.img[2].size = PAGE;
+	expect_einval(&s, "RAM range 1 size not page aligned");
+	s.ram[1].size = PAGE;
+	expect_einval(&s, "window 0 base not page aligned");
+	s.win[0].base = 0x09000000;
+	s.img[2].guest_base = 0x90000000;
+	expect_einval(&s, "image 2 is not inside one RAM range");
+	s = max_v2_spec();
+	s.entry = 2;
+	expect_einval(&s, "entry PC");
+}
+
+/* The signature covers the layout: a signature over the images alone fails. */
+static void test_v2_signature_covers_layout(void **state)
+{
+	struct spec s = max_v2_spec();
+	uint8_t buf[PAGE];
+	size_t len = build(&s, 0, buf, sizeof(buf));
+
+	(void)state;
+	sign_digest(0, buf, layout_off(&s), buf + len - 64);
+	assert_int_equal(parse(buf, len, NULL), KC_EAUTH);
+	sign_digest(0, buf, len - 64 - 24, buf + len - 64);
+	assert_int_equal(parse(buf, len, NULL), KC_EAUTH);
+	/* A window's SHARED bit is signed like everything else. */
+	build(&s, 0, buf, sizeof(buf));
+	buf[len - 64 - 8] ^= 1; /* the last window's flags */
+	assert_int_equal(parse(buf, len, NULL), KC_EAUTH);
+	/* A v1 manifest is not a v2 one with the version changed (the counts are its signature). */
+	struct spec v1 = good_spec();
+	len = build(&v1, 0, buf, sizeof(buf));
+	put_le32(buf + 8, KC_MANIFEST_V2);
+	assert_int_equal(parse(buf, sizeof(buf), NULL), KC_EINVAL);
+}
+
+/* The layout queries kcore asks of a kept layout. */
+static void test_layout_queries(void **state)
+{
+	struct spec s = good_v2_spec();
+	uint8_t buf[PAGE];
+	struct kc_manifest m;
+	const struct kc_manifest_layout *l = &m.layout;
+
+	(void)state;
+	assert_int_equal(parse(buf, build(&s, 0, buf, sizeof(buf)), &m), KC_OK);
+	assert_ptr_equal(manifest_window_of(l, 0x09000000, PAGE), &l->win[0]);
+	assert_ptr_equal(manifest_window_of(l, 0x09010000, 0x100000), &l->win[1]);
+	assert_ptr_equal(manifest_window_of(l, 0x0A003000, PAGE), &l->win[2]);
+	assert_null(manifest_window_of(l, 0x0A003000, 2 * PAGE)); /* runs past the end */
+	assert_null(manifest_window_of(l, 0x08FFF000, 2 * PAGE)); /* starts before */
+	assert_null(manifest_window_of(l, 0x09001000, PAGE));	  /* between windows */
+	assert_null(manifest_window_of(l, 0x40000000, PAGE));	  /* RAM */
+	assert_true(manifest_overlaps_ram(l, 0x40000000, PAGE));
+	assert_true(manifest_overlaps_ram(l, 0x3FFFF000, 2 * PAGE));
+	assert_true(manifest_overlaps_ram(l, 0x4FFFF000, 2 * PAGE));
+	assert_false(manifest_overlaps_ram(l, 0x3FFFF000, PAGE));
+	assert_false(manifest_overlaps_ram(l, 0x50000000, PAGE));
+	/* v1: no window, no RAM. */
+	s = good_spec();
+	assert_int_equal(parse(buf, build(&s, 0, buf, sizeof(buf)), &m), KC_OK);
+	assert_null(manifest_window_of(l, 0x09000000, PAGE));
+	assert_false(manifest_overlaps_ram(l, 0x40000000, PAGE));
+}
+
 /* ---- authentication: well formed, but not signed by a trusted key ------- */
 
 /*
@@ -634,11 +1027,11 @@ static void test_first_problem_is_reported(void **state)
  */
 static void test_flipped_signed_bit(void **state)
 {
-	struct spec specs[2] = { good_spec(), max_spec() };
+	struct spec specs[3] = { good_spec(), max_spec(), good_v2_spec() };
 	unsigned eauth = 0, einval = 0;
 
 	(void)state;
-	for (unsigned k = 0; k < 2; k++) {
+	for (unsigned k = 0; k < 3; k++) {
 		uint8_t buf[PAGE], resigned[PAGE];
 		size_t len = build(&specs[k], 0, buf, sizeof(buf));
 		size_t signed_len = len - 64;
@@ -774,6 +1167,15 @@ int main(void)
 		cmocka_unit_test(test_signature_covers_all_signed_bytes),
 		cmocka_unit_test(test_untrusted_key),
 		cmocka_unit_test(test_no_keys),
+		cmocka_unit_test(test_v2_good),
+		cmocka_unit_test(test_v1_has_no_layout),
+		cmocka_unit_test(test_v2_counts),
+		cmocka_unit_test(test_v2_range_malformed),
+		cmocka_unit_test(test_v2_overlaps),
+		cmocka_unit_test(test_v2_images_inside_ram),
+		cmocka_unit_test(test_v2_first_problem_is_reported),
+		cmocka_unit_test(test_v2_signature_covers_layout),
+		cmocka_unit_test(test_layout_queries),
 	};
 	return cmocka_run_group_tests_name("manifest", tests, setup, NULL);
 }

@@ -263,6 +263,43 @@ static void test_pool_exhaustion_changes_nothing(void **state)
 	assert_unchanged(f, &s);
 }
 
+/* pgt_map_range_check answers what pgt_map_range will, and changes nothing. */
+static void test_map_range_check_predicts(void **state)
+{
+	struct fixture *f = *state;
+	pgt_prot_t rw = PGT_PROT_R | PGT_PROT_W;
+	struct pgt_pool p4;
+	struct pgt v;
+	struct snapshot s;
+	static const struct {
+		uint64_t va, size;
+	} ranges[] = {
+		{ 0x1ff000, 0x2000 },	/* needs 4 tables: ENOMEM in a 4-page pool */
+		{ 0x200000, 0x200000 }, /* a 2 MiB block: 2 tables */
+		{ 0x0, 0x0 },		/* EINVAL */
+		{ 0x201000, 0x1000 },	/* inside the block: EEXIST */
+		{ 0x400000, 0x1000 },	/* one more table: fits */
+		{ 0x401000, 0x3000 },	/* no more tables */
+		{ 0x402000, 0x1000 },	/* EEXIST */
+		{ 0x80000000, 0x1000 }, /* 2 tables, 0 left: ENOMEM */
+	};
+
+	pgt_pool_init(&p4, POOL_BASE + 26 * PGT_PAGE_SIZE, 4);
+	assert_int_equal(pgt_init(&v, PGT_S2, 11, &p4), KC_OK);
+	for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		struct pgt_pool before = p4;
+		snap(f, &s);
+		int want = pgt_map_range_check(&v, ranges[i].va, 0x40000000 + ranges[i].va,
+					       ranges[i].size, rw);
+		assert_memory_equal(&before, &p4, sizeof(p4));
+		assert_unchanged(f, &s);
+		int got = pgt_map_range(&v, ranges[i].va, 0x40000000 + ranges[i].va, ranges[i].size,
+					rw);
+		if (got != want)
+			fail_msg("range %u: check said %d, map_range did %d", i, want, got);
+	}
+}
+
 static void test_map_range_uses_largest_leaves(void **state)
 {
 	struct fixture *f = *state;
@@ -505,6 +542,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlap_is_refused_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion_changes_nothing, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_map_range_check_predicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_range_uses_largest_leaves, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_invalidates_the_tlb, setup, teardown),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "fixture.h"
 
+#include "../../core/ioclaim.h"
 #include "../../core/state.h"
 
 #include <setjmp.h>
@@ -128,16 +129,43 @@ static void image_sha256(const struct kf_image *im, uint8_t out[32])
 size_t kf_manifest_bytes(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
 			 bool other_key, uint8_t *out)
 {
+	return kf_manifest_bytes_v2(f, images, n, entry, other_key, NULL, out);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+size_t kf_manifest_bytes_v2(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+			    bool other_key, const struct kc_manifest_layout *layout, uint8_t *out)
+{
 	size_t len = KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
 	memcpy(out, KC_MANIFEST_MAGIC, 8);
-	out[8] = KC_MANIFEST_VERSION, out[9] = out[10] = out[11] = 0;
-	out[12] = (uint8_t)n, out[13] = out[14] = out[15] = 0;
+	put32(out + 8, layout ? KC_MANIFEST_V2 : KC_MANIFEST_V1);
+	put32(out + 12, n);
 	put64(out + 16, entry);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *e = out + KC_MANIFEST_HEADER_SIZE + i * KC_MANIFEST_IMAGE_SIZE;
 		put64(e, images[i].base);
 		put64(e + 8, images[i].pages << 12);
 		image_sha256(&images[i], e + 16);
+	}
+	if (layout) {
+		assert_true(layout->nram <= KC_MANIFEST_MAX_RAM &&
+			    layout->nwin <= KC_MANIFEST_MAX_WINDOWS);
+		put32(out + len, layout->nram);
+		put32(out + len + 4, layout->nwin);
+		len += KC_MANIFEST_LAYOUT_SIZE;
+		for (unsigned i = 0; i < layout->nram + layout->nwin; i++) {
+			const struct kc_manifest_range *r =
+				i < layout->nram ? &layout->ram[i] : &layout->win[i - layout->nram];
+			put64(out + len, r->base);
+			put64(out + len + 8, r->size);
+			put64(out + len + 16, r->flags);
+			len += KC_MANIFEST_RANGE_SIZE;
+		}
 	}
 	uint8_t digest[32];
 	br_sha256_context c;
@@ -174,6 +202,24 @@ uint64_t kf_manifest(struct kf *f, const struct kf_image *images, unsigned n, ui
 	return kf_frame_with(f, buf, len);
 }
 
+uint64_t kf_manifest_v2(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+			const struct kc_manifest_layout *layout)
+{
+	uint8_t buf[4096];
+	size_t len = kf_manifest_bytes_v2(f, images, n, entry, false, layout, buf);
+	return kf_frame_with(f, buf, len);
+}
+
+void kf_layout(struct kc_manifest_layout *l, bool shared)
+{
+	memset(l, 0, sizeof(*l));
+	l->nram = 1;
+	l->ram[0] = (struct kc_manifest_range){ KF_LAYOUT_RAM, KF_LAYOUT_RAM_SIZE, 0 };
+	l->nwin = 1;
+	l->win[0] = (struct kc_manifest_range){ KF_LAYOUT_IO, KF_LAYOUT_IO_SIZE,
+						shared ? KC_MANIFEST_WIN_SHARED : 0 };
+}
+
 uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n)
 {
 	uint64_t r[3];
@@ -199,8 +245,14 @@ uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n)
 
 uint64_t kf_vm_verified(struct kf *f, const struct kf_image *images, unsigned n)
 {
+	return kf_vm_verified_v2(f, images, n, NULL);
+}
+
+uint64_t kf_vm_verified_v2(struct kf *f, const struct kf_image *images, unsigned n,
+			   const struct kc_manifest_layout *layout)
+{
 	uint64_t vmid = kf_vm_loaded(f, images, n);
-	uint64_t mpfn = kf_manifest(f, images, n, images[0].base, false);
+	uint64_t mpfn = kf_manifest_v2(f, images, n, images[0].base, layout);
 	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vmid, mpfn, 0, 0, NULL), KC_OK);
 	return vmid;
 }
@@ -309,6 +361,19 @@ uint64_t kf_vm_lookup(uint64_t vmid, uint64_t ipa)
 	return leaf.pa;
 }
 
+unsigned kf_io_claim(uint64_t pa, bool *shared)
+{
+	for (unsigned i = 0; i < ioclaims.n; i++) {
+		const struct ioclaim *c = &ioclaims.runs[i];
+		if (pa >= c->pa && pa - c->pa < ((uint64_t)c->npages << PGT_PAGE_SHIFT)) {
+			if (shared)
+				*shared = c->shared;
+			return c->vmid;
+		}
+	}
+	return 0;
+}
+
 static void sha_u64(br_sha256_context *c, uint64_t v)
 {
 	br_sha256_update(c, &v, sizeof(v));
@@ -345,6 +410,13 @@ void kf_digest_noregs(struct kf *f, uint8_t out[KC_DIGEST_LEN])
 	sha_u64(&c, kc.remap_sum);
 	sha_tree(&c, &kc.coremap);
 	sha_tree(&c, &kc.host_s2);
+	sha_u64(&c, ioclaims.n);
+	for (unsigned i = 0; i < ioclaims.n; i++) {
+		const struct ioclaim *ic = &ioclaims.runs[i];
+		sha_u64(&c, ic->pa);
+		sha_u64(&c, ic->gpa);
+		sha_u64(&c, (uint64_t)ic->npages << 32 | (uint64_t)ic->vmid << 1 | ic->shared);
+	}
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 		const struct kc_vm *vm = &kc.vms[id];
 		sha_u64(&c, vm->state);
@@ -355,6 +427,7 @@ void kf_digest_noregs(struct kf *f, uint8_t out[KC_DIGEST_LEN])
 		sha_u64(&c, vm->nframes);
 		sha_u64(&c, vm->reclaim_cursor);
 		br_sha256_update(&c, vm->images, sizeof(vm->images));
+		br_sha256_update(&c, &vm->layout, sizeof(vm->layout));
 		for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 			sha_u64(&c, vm->vcpus[i].state);
 			sha_u64(&c, vm->vcpus[i].pending);

@@ -69,6 +69,27 @@ uint64_t kf_manifest(struct kf *f, const struct kf_image *images, unsigned n, ui
 /* Raw manifest bytes (len = 24 + 48n + 64) for tests that tamper with them. */
 size_t kf_manifest_bytes(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
 			 bool other_key, uint8_t *out);
+
+/*
+ * Format v2 (docs/MANIFEST.md): the same with the VM's memory layout signed
+ * in (`layout` NULL: v1).  Counts are written as given, so a test can make
+ * a malformed one.  len = 24 + 48n + 8 + 24(nram + nwin) + 64.
+ */
+uint64_t kf_manifest_v2(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+			const struct kc_manifest_layout *layout);
+size_t kf_manifest_bytes_v2(struct kf *f, const struct kf_image *images, unsigned n, uint64_t entry,
+			    bool other_key, const struct kc_manifest_layout *layout, uint8_t *out);
+
+/*
+ * The layout most tests use: RAM [KF_LAYOUT_RAM, +512 MiB) (images at
+ * 0x80000000, data at 0x90000000) and one device window [KF_LAYOUT_IO,
+ * +4 MiB), SHARED or not.
+ */
+#define KF_LAYOUT_RAM	   0x80000000ull
+#define KF_LAYOUT_RAM_SIZE 0x20000000ull
+#define KF_LAYOUT_IO	   0xA0000000ull
+#define KF_LAYOUT_IO_SIZE  0x00400000ull
+void kf_layout(struct kc_manifest_layout *l, bool shared);
 /* Put bytes into a zeroed host frame; returns its pfn. */
 uint64_t kf_frame_with(struct kf *f, const void *buf, size_t len);
 
@@ -76,6 +97,9 @@ uint64_t kf_frame_with(struct kf *f, const void *buf, size_t len);
 uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n);
 /* ... and verified with a good manifest (entry = first image base). */
 uint64_t kf_vm_verified(struct kf *f, const struct kf_image *images, unsigned n);
+/* ... the same with a v2 manifest declaring `layout`. */
+uint64_t kf_vm_verified_v2(struct kf *f, const struct kf_image *images, unsigned n,
+			   const struct kc_manifest_layout *layout);
 
 /* Run vCPU `vcpu` with finish/value; returns the status, exit in r[0..2]. */
 int kf_run(struct kf *f, uint64_t vmid, uint64_t vcpu, uint64_t finish, uint64_t value,
@@ -127,6 +151,12 @@ uint64_t kf_vcpu_pc(uint64_t vmid, unsigned vcpu);
 uint64_t kf_vm_nframes(uint64_t vmid);
 /* The PA a VM's stage 2 maps at `ipa`, or ~0 if nothing does. */
 uint64_t kf_vm_lookup(uint64_t vmid, uint64_t ipa);
+/*
+ * kcore's claim on device page `pa` (core/ioclaim.h): the VM holding it
+ * (with *shared set), or 0 if no VM does.  With several (shared) claims,
+ * the first one's VM.
+ */
+unsigned kf_io_claim(uint64_t pa, bool *shared);
 
 /*
  * A digest of everything kcore_digest covers except vCPU registers: the

@@ -416,10 +416,12 @@ static void test_guest_shares_what_it_does_not_own(void **state)
 	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
 	uint64_t r[3];
 
+	struct kc_manifest_layout layout;
+	kf_layout(&layout, false);
 	uint64_t vmid = kf_vm_loaded(f, &img, 1);
 	assert_int_equal(kf_call(f, KC_HC_VM_MAP_IO, vmid, IO_IPA, KF_DEV_BASE, 1, NULL), KC_OK);
-	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vmid, kf_manifest(f, &img, 1, IMG_BASE, false),
-				 0, 0, NULL),
+	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vmid,
+				 kf_manifest_v2(f, &img, 1, IMG_BASE, &layout), 0, 0, NULL),
 			 KC_OK);
 	assert_int_equal(kf_run(f, vmid, 0, KC_RUN_RESUME, 0, r), KC_OK); /* no program: WFI */
 	static const struct {

@@ -4,7 +4,7 @@
  * Each test builds a real state (a verified VM with a faulted-in, shared
  * page; another VM; host-touched frames), shows that invariants 1-7 hold,
  * then corrupts one thing on purpose — a raw descriptor in a table page, a
- * frame-table entry, a field of `kc` — and asserts that hm_check reports
+ * frame-table entry, a field of `kc`, a device claim — and asserts that hm_check reports
  * exactly that invariant, in words that name it.
  */
 #include <setjmp.h>
@@ -16,12 +16,16 @@
 
 #include <cmocka.h>
 
+#include "../../core/ioclaim.h"
 #include "../../core/state.h"
 #include "fixture.h"
 
 #define IMG_BASE 0x80000000ull
 #define DATA_IPA 0x90000000ull
 #define OA_MASK	 PGT_DESC_OA_MASK
+#define IO_IPA	 KF_LAYOUT_IO
+#define DEV_A	 KF_DEV_BASE		 /* VM 2's alone (mapped while CREATED) */
+#define DEV_B	 (KF_DEV_BASE + 0x10000) /* VM 3's, through a SHARED window */
 
 struct world {
 	struct kf f;
@@ -366,6 +370,143 @@ static void test_inv7_leaf_removed_without_tlbi(void **state)
 	expect_violation(w, 7, "TLB");
 }
 
+/*
+ * Device claims for the tests below: VM 2 (CREATED) maps DEV_A, which makes
+ * it VM 2's alone; VM 3, verified with a SHARED window, maps DEV_B, which
+ * the host then reads (a shared page stays in its reach).  Returns VM 3.
+ */
+static uint64_t devices(struct world *w)
+{
+	struct kf *f = &w->f;
+	struct kc_manifest_layout l;
+	struct kf_image img = { IMG_BASE, 1, 0x30 };
+
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_IO, w->vm2, IO_IPA, DEV_A, 1, NULL), KC_OK);
+	kf_layout(&l, true);
+	uint64_t vm3 = kf_vm_verified_v2(f, &img, 1, &l);
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_IO, vm3, IO_IPA, DEV_B, 1, NULL), KC_OK);
+	assert_int_equal(kf_host_try_read(f, DEV_B), HM_FAULT_NONE);
+	assert_int_equal(ioclaims.n, 2);
+	holds(w);
+	return vm3;
+}
+
+/* kcore's claim on device page `pa` (the first run holding it). */
+static struct ioclaim *claim_rw(uint64_t pa)
+{
+	for (unsigned i = 0; i < ioclaims.n; i++)
+		if (ioclaims.runs[i].pa == pa)
+			return &ioclaims.runs[i];
+	fail_msg("no claim on 0x%llx", (unsigned long long)pa);
+	return NULL;
+}
+
+/* 4: a VM's device leaf that no claim of the VM accounts for. */
+static void test_inv4_device_leaf_without_claim(void **state)
+{
+	struct world *w = *state;
+
+	devices(w);
+	claim_rw(DEV_A)->gpa += 0x1000; /* the run now says another IPA */
+	expect_violation(w, 4, "without a claim");
+}
+
+/* 4: a page VM 2 holds alone is claimed by another VM too. */
+static void test_inv4_exclusive_claim_overlaps(void **state)
+{
+	struct world *w = *state;
+	uint64_t vm3 = devices(w);
+
+	ioclaims.runs[ioclaims.n++] = (struct ioclaim){ .pa = DEV_A,
+							.gpa = IO_IPA + 0x1000,
+							.npages = 1,
+							.vmid = (uint16_t)vm3,
+							.shared = true };
+	expect_violation(w, 4, "alone, yet VM 3 claims it too");
+}
+
+/* 3: the host maps a page a VM holds alone (a shared run made exclusive, host still in). */
+static void test_inv3_host_maps_exclusive_device(void **state)
+{
+	struct world *w = *state;
+
+	devices(w);
+	claim_rw(DEV_B)->shared = false;
+	expect_violation(w, 3, "holds alone");
+}
+
+/* 4: a verified VM's device leaf outside the windows of its signed layout. */
+static void test_inv4_device_outside_windows(void **state)
+{
+	struct world *w = *state;
+	uint64_t vm3 = devices(w);
+
+	kc.vms[vm3].layout.win[0].base += 16ull << 20; /* the window moved away */
+	expect_violation(w, 4, "outside its windows");
+}
+
+/* 4: a shared run where no SHARED window allows it (VM 2 is not even verified). */
+static void test_inv4_shared_claim_without_shared_window(void **state)
+{
+	struct world *w = *state;
+
+	devices(w);
+	claim_rw(DEV_A)->shared = true;
+	expect_violation(w, 4, "not in a SHARED window");
+}
+
+/* 4: a run left behind by a VM that is gone. */
+static void test_inv4_claim_of_a_free_vm(void **state)
+{
+	struct world *w = *state;
+
+	devices(w);
+	ioclaims.runs[ioclaims.n++] =
+		(struct ioclaim){ .pa = DEV_A + 0x1000, .gpa = IO_IPA, .npages = 1, .vmid = 4 };
+	expect_violation(w, 4, "VM 4, which does not exist");
+}
+
+/* 4: more claimed than mapped (a run whose leaves are gone). */
+static void test_inv4_claims_count(void **state)
+{
+	struct world *w = *state;
+
+	devices(w);
+	ioclaims.runs[ioclaims.n++] = (struct ioclaim){
+		.pa = DEV_A, .gpa = IO_IPA + 0x1000, .npages = 1, .vmid = (uint16_t)w->vm2
+	};
+	expect_violation(w, 4, "VM 2 maps 1 device pages, but claims 2");
+}
+
+/* The state digest covers the claims and the kept layouts (error atomicity sees them). */
+static void test_digest_covers_claims_and_layout(void **state)
+{
+	struct world *w = *state;
+	uint8_t a[KC_DIGEST_LEN], b[KC_DIGEST_LEN];
+	uint64_t vm3 = devices(w);
+
+	kcore_digest(a);
+	claim_rw(DEV_B)->shared = false;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	claim_rw(DEV_B)->shared = true;
+	kcore_digest(b);
+	assert_memory_equal(a, b, sizeof(a));
+	kc.vms[vm3].layout.win[0].flags = 0;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	kc.vms[vm3].layout.win[0].flags = KC_MANIFEST_WIN_SHARED;
+	claim_rw(DEV_A)->npages = 2;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	claim_rw(DEV_A)->npages = 1;
+	ioclaims.n--;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	ioclaims.n++;
+	holds(w);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -391,6 +532,14 @@ int main(void)
 		T(test_inv6_misaligned_block),
 		T(test_inv7_leaf_changed_without_tlbi),
 		T(test_inv7_leaf_removed_without_tlbi),
+		T(test_inv4_device_leaf_without_claim),
+		T(test_inv4_exclusive_claim_overlaps),
+		T(test_inv3_host_maps_exclusive_device),
+		T(test_inv4_device_outside_windows),
+		T(test_inv4_shared_claim_without_shared_window),
+		T(test_inv4_claim_of_a_free_vm),
+		T(test_inv4_claims_count),
+		T(test_digest_covers_claims_and_layout),
 	};
 #undef T
 	return cmocka_run_group_tests_name("checker", tests, NULL, NULL);

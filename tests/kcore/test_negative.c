@@ -425,9 +425,11 @@ static void test_map_fault(void **state)
 static void test_map_io(void **state)
 {
 	struct zoo *z = *state;
-	const uint64_t wrong[] = { V_VER, V_OFF };
+	const uint64_t wrong[] = { V_OFF };
 
-	bad_vmids(z, KC_HC_VM_MAP_IO, IO_IPA2, KF_DEV_BASE, 1, wrong, 2);
+	bad_vmids(z, KC_HC_VM_MAP_IO, IO_IPA2, KF_DEV_BASE, 1, wrong, 1);
+	/* VM 1 was verified with a v1 manifest: it has no device window at all. */
+	REFUSE(EPERM, KC_HC_VM_MAP_IO, V_VER, IO_IPA2, KF_DEV_BASE, 1, 0, 0);
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, KF_DEV_BASE, 0, 0, 0);
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, KF_DEV_BASE, 513, 0, 0);
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, KF_DEV_BASE, ALL, 0, 0);
@@ -436,7 +438,11 @@ static void test_map_io(void **state)
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, 1ull << 48, KF_DEV_BASE, 1, 0, 0);
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, 1ull << 48, 1, 0, 0);
 	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, (1ull << 48) - 0x1000, KF_DEV_BASE, 2, 0, 0);
-	/* Not device space: RAM of each owner, or a range that runs into RAM. */
+	/* A device range that runs past 2^48 is malformed too, not "not IO". */
+	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, (1ull << 48) - 0x1000, 2, 0, 0);
+	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, (1ull << 48) - 0x200000, 513, 0, 0);
+	REFUSE(EINVAL, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, (1ull << 48) - 0x1000, 512, 0,
+	       0); /* Not device space: RAM of each owner, or a range that runs into RAM. */
 	REFUSE(EPERM, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, z->host_pfn << 12, 1, 0, 0);
 	REFUSE(EPERM, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, KF_RAM_BASE, 1, 0, 0);
 	REFUSE(EPERM, KC_HC_VM_MAP_IO, V_EMPTY, IO_IPA2, RAM_END - 0x1000, 1, 0, 0);

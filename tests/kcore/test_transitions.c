@@ -63,7 +63,8 @@ enum frame {
 	F_THIS_DATA,	/* this VM's data frame (S_MAPPED and later) */
 	F_OTHER_VM,	/* VM 1's image frame */
 	F_SHARED,	/* VM 1's data frame, shared with the host (count 1) */
-	F_IO,		/* device space */
+	F_IO,		/* device space (this VM holds it from S_LOADING on) */
+	F_IO_FREE,	/* device space no VM holds */
 	F_BEYOND,	/* the first frame past RAM */
 	F_MANIFEST,	/* the setup's signed manifest, written by the host */
 	F_MANIFEST_RAW, /* the same bytes in a frame the host never mapped */
@@ -328,8 +329,16 @@ static const struct row rows[] = {
 	    false, KC_EEXIST, E_NONE, 0),
 	ROW("MAP_IO/over a device page", S_LOADED, HC(VM_MAP_IO), { VM, L(IO_IPA), PA, L(1) }, F_IO,
 	    false, KC_EEXIST, E_NONE, 0),
+	/* Once verified, inside a window of its signed layout only. */
 	ROW("MAP_IO/VERIFIED", S_VERIFIED, HC(VM_MAP_IO), { VM, L(IO_IPA2), PA, L(1) }, F_IO, false,
-	    KC_ESTATE, E_NONE, 0),
+	    KC_OK, E_IO, 0),
+	ROW("MAP_IO/VERIFIED outside its windows", S_VERIFIED, HC(VM_MAP_IO),
+	    { VM, L(NEW_BASE), PA, L(1) }, F_IO, false, KC_EPERM, E_NONE, 0),
+	ROW("MAP_IO/VERIFIED over its RAM", S_VERIFIED, HC(VM_MAP_IO),
+	    { VM, L(DATA_IPA & ~0xFFFull), PA, L(1) }, F_IO, false, KC_EPERM, E_NONE, 0),
+	ROW("MAP_IO/VERIFIED across the window's end", S_VERIFIED, HC(VM_MAP_IO),
+	    { VM, L(KF_LAYOUT_IO + KF_LAYOUT_IO_SIZE - 0x1000), PA, L(2) }, F_IO, false, KC_EPERM,
+	    E_NONE, 0),
 	ROW("MAP_IO/POWEROFF", S_POWEROFF, HC(VM_MAP_IO), { VM, L(IO_IPA2), PA, L(1) }, F_IO, false,
 	    KC_ESTATE, E_NONE, 0),
 
@@ -394,8 +403,19 @@ static const struct row rows[] = {
 	    HM_FAULT_REFUSED, E_NONE, 0),
 	ROW("HOST_READ/shared VM frame", S_MAPPED, OP_HOST_READ, 0, NOARGS, F_SHARED, false,
 	    HM_FAULT_NONE, E_HOST_OK, 0),
-	ROW("HOST_READ/IO", S_MAPPED, OP_HOST_READ, 0, NOARGS, F_IO, false, HM_FAULT_NONE,
+	ROW("HOST_READ/IO", S_MAPPED, OP_HOST_READ, 0, NOARGS, F_IO_FREE, false, HM_FAULT_NONE,
 	    E_HOST_OK, 0),
+	/* A device page mapped into a VM (not SHARED) is the VM's alone until it is given back. */
+	ROW("HOST_READ/IO a VM holds", S_MAPPED, OP_HOST_READ, 0, NOARGS, F_IO, false,
+	    HM_FAULT_REFUSED, E_NONE, 0),
+	ROW("HOST_READ/IO a CREATED VM holds", S_LOADING, OP_HOST_READ, 0, NOARGS, F_IO, false,
+	    HM_FAULT_REFUSED, E_NONE, 0),
+	ROW("HOST_READ/IO a powered-off VM holds", S_POWEROFF, OP_HOST_READ, 0, NOARGS, F_IO, false,
+	    HM_FAULT_REFUSED, E_NONE, 0),
+	ROW("HOST_READ/IO given back", S_RECLAIMED, OP_HOST_READ, 0, NOARGS, F_IO, false,
+	    HM_FAULT_NONE, E_HOST_OK, 0),
+	ROW("HOST_WRITE/IO a VM holds", S_MAPPED, OP_HOST_WRITE, 0, NOARGS, F_IO, false,
+	    HM_FAULT_REFUSED, E_NONE, 0),
 	ROW("HOST_READ/reclaimed frame", S_RECLAIMED, OP_HOST_READ, 0, NOARGS, F_THIS_DATA, false,
 	    HM_FAULT_NONE, E_HOST_OK, 0),
 	ROW("HOST_WRITE/CORE image", S_MAPPED, OP_HOST_WRITE, 0, NOARGS, F_CORE_IMAGE, false,
@@ -450,6 +470,7 @@ struct ctx {
 	uint64_t vm, other;
 	uint64_t this_img, this_data, other_img, other_shared, mpfn;
 	struct kf_image img;
+	struct kc_manifest_layout layout; /* this VM's: kf_layout, not shared */
 };
 
 static void expect_rc(const char *what, int got, int want)
@@ -506,6 +527,7 @@ static void build(struct ctx *c, enum setup s)
 	uint64_t r[3];
 
 	setup_other(c);
+	kf_layout(&c->layout, false);
 	c->vm = 2;
 	if (s == S_NONE)
 		return;
@@ -528,7 +550,8 @@ static void build(struct ctx *c, enum setup s)
 	if (s == S_LOADING)
 		return;
 	load_page(c, 1);
-	c->mpfn = kf_manifest(f, &c->img, 1, IMG_BASE, false);
+	/* v2: the device page mapped above lies in its window. */
+	c->mpfn = kf_manifest_v2(f, &c->img, 1, IMG_BASE, &c->layout);
 	if (s == S_LOADED)
 		return;
 	if (s == S_LOADED_OFF) {
@@ -605,6 +628,9 @@ static uint64_t resolve_frame(struct ctx *c, enum frame fr, bool run)
 	case F_IO:
 		pfn = KF_DEV_BASE >> 12;
 		break;
+	case F_IO_FREE:
+		pfn = (KF_DEV_BASE >> 12) + 0x10;
+		break;
 	case F_BEYOND:
 		pfn = RAM_END >> 12;
 		break;
@@ -612,7 +638,7 @@ static uint64_t resolve_frame(struct ctx *c, enum frame fr, bool run)
 		return c->mpfn;
 	case F_MANIFEST_RAW: {
 		uint8_t buf[4096] = { 0 };
-		kf_manifest_bytes(f, &c->img, 1, IMG_BASE, false, buf);
+		kf_manifest_bytes_v2(f, &c->img, 1, IMG_BASE, false, &c->layout, buf);
 		pfn = kf_frame(f);
 		memcpy(hm_phys(f->m, pfn << 12, 4096), buf, 4096); /* e.g. put there by DMA */
 		return pfn;
@@ -698,6 +724,7 @@ static void check_effect(struct ctx *c, const struct row *w, uint64_t pfn, const
 	}
 	case E_IO:
 		assert_int_equal(kf_vm_lookup(c->vm, IO_IPA2), pfn << 12);
+		assert_int_equal(kf_io_claim(pfn << 12, NULL), c->vm); /* and it holds the page */
 		return;
 	case E_STATE:
 		assert_int_equal(kf_vm_state(c->vm), (int)w->effect_arg);

@@ -22,6 +22,7 @@
 #include "replay.h"
 #include "secret.h"
 
+#include "../../core/ioclaim.h"
 #include "../../core/state.h"
 
 #include <bearssl.h>
@@ -581,6 +582,12 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 	h = rp_mix(rp_mix(rp_mix(h, kc.remap_next), kc.remap_filled), kc.remap_sum);
 	h = rp_mix_tree(h, &kc.coremap);
 	h = rp_mix_tree(h, &kc.host_s2);
+	h = rp_mix(h, ioclaims.n);
+	for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
+		const struct ioclaim *c = &ioclaims.runs[i];
+		h = rp_mix(rp_mix(h, c->pa), c->gpa);
+		h = rp_mix(h, (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
+	}
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 		const struct kc_vm *vm = &kc.vms[id];
 		h = rp_mix(h, vm->state);
@@ -589,6 +596,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		h = rp_mix(rp_mix(h, vm->images_mapped), vm->nimages);
 		h = rp_mix(rp_mix(h, vm->nframes), vm->reclaim_cursor);
 		h = rp_mix_mem(h, vm->images, sizeof(vm->images));
+		h = rp_mix_mem(h, &vm->layout, sizeof(vm->layout));
 		for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 			const struct kc_vcpu *v = &vm->vcpus[i];
 			h = rp_mix(rp_mix(h, v->state), v->pending);
@@ -866,10 +874,11 @@ static void rp_do_manifest(struct rp_exec *ex, const struct rp_op *op, struct rp
 	unsigned n = op->vm <= ex->mc.vms ? ex->nimgs[op->vm] : 0;
 	const struct rp_img_rec *im = n ? ex->imgs[op->vm] : NULL;
 	size_t len = KC_MANIFEST_HEADER_SIZE + n * KC_MANIFEST_IMAGE_SIZE;
+	bool v2 = op->nram || op->nwin;
 
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, KC_MANIFEST_MAGIC, 8);
-	buf[8] = KC_MANIFEST_VERSION;
+	buf[8] = v2 ? KC_MANIFEST_V2 : KC_MANIFEST_V1;
 	buf[12] = (uint8_t)n;
 	rp_put64(buf + 16, op->has_entry ? op->entry : n ? im[0].base : 0);
 	for (unsigned i = 0; i < n; i++) {
@@ -877,6 +886,22 @@ static void rp_do_manifest(struct rp_exec *ex, const struct rp_op *op, struct rp
 		rp_put64(e, im[i].base);
 		rp_put64(e + 8, im[i].pages << 12);
 		rp_image_sha256(im[i].pages, op->has_fill ? op->fill : im[i].fill, e + 16);
+	}
+	if (v2) {
+		/* The layout as the line gives it: kcore judges it, not the replayer. */
+		unsigned nram = op->nram < KC_MANIFEST_MAX_RAM ? op->nram : KC_MANIFEST_MAX_RAM;
+		unsigned nwin =
+			op->nwin < KC_MANIFEST_MAX_WINDOWS ? op->nwin : KC_MANIFEST_MAX_WINDOWS;
+		buf[len] = (uint8_t)nram;
+		buf[len + 4] = (uint8_t)nwin;
+		len += KC_MANIFEST_LAYOUT_SIZE;
+		for (unsigned i = 0; i < nram + nwin; i++, len += KC_MANIFEST_RANGE_SIZE) {
+			const struct kc_manifest_range *rg =
+				i < nram ? &op->ram[i] : &op->win[i - nram];
+			rp_put64(buf + len, rg->base);
+			rp_put64(buf + len + 8, rg->size);
+			rp_put64(buf + len + 16, rg->flags);
+		}
 	}
 	if (op->sign_key != RP_KEY_NONE) {
 		uint8_t digest[32];

@@ -559,6 +559,26 @@ static int rp_parse_image(struct rp_perr *e, const struct rp_tok *t, unsigned n,
 	return 0;
 }
 
+/* ram=BASE:SIZE or dev=BASE:SIZE[:shared]: numbers as anywhere (0x, K/M/G). */
+static int rp_parse_range(struct rp_perr *e, const struct rp_tok *t, bool window,
+			  struct kc_manifest_range *r)
+{
+	const char *p = t->val, *end = t->val + t->vlen;
+	const char *c1 = memchr(p, ':', t->vlen);
+	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+	const char *size_end = c2 ? c2 : end;
+
+	if (!c1 || (c2 && !window) || (c2 && !rp_word_eq(c2 + 1, (size_t)(end - c2 - 1), "shared")))
+		return rp_fail(e, "manifest: %.*s=%.*s: want %s", (int)t->klen, t->s, (int)t->vlen,
+			       t->val, window ? "BASE:SIZE or BASE:SIZE:shared" : "BASE:SIZE");
+	if (!rp_num(p, (size_t)(c1 - p), &r->base) ||
+	    !rp_num(c1 + 1, (size_t)(size_end - c1 - 1), &r->size))
+		return rp_fail(e, "manifest: %.*s=%.*s: bad number", (int)t->klen, t->s,
+			       (int)t->vlen, t->val);
+	r->flags = c2 ? KC_MANIFEST_WIN_SHARED : 0;
+	return 0;
+}
+
 static int rp_parse_manifest(struct rp_perr *e, const struct rp_tok *t, unsigned n,
 			     struct rp_op *op)
 {
@@ -587,6 +607,21 @@ static int rp_parse_manifest(struct rp_perr *e, const struct rp_tok *t, unsigned
 			op->no_verify = rp_word_eq(t[i].val, t[i].vlen, "no");
 			continue;
 		}
+		if (rp_key_is(&t[i], "ram")) {
+			if (op->nram == KC_MANIFEST_MAX_RAM)
+				return rp_fail(e, "manifest: at most %u ram=", KC_MANIFEST_MAX_RAM);
+			if (rp_parse_range(e, &t[i], false, &op->ram[op->nram++]))
+				return -1;
+			continue;
+		}
+		if (rp_key_is(&t[i], "dev")) {
+			if (op->nwin == KC_MANIFEST_MAX_WINDOWS)
+				return rp_fail(
+					e, "manifest: at most %u dev=", KC_MANIFEST_MAX_WINDOWS);
+			if (rp_parse_range(e, &t[i], true, &op->win[op->nwin++]))
+				return -1;
+			continue;
+		}
 		if (rp_tok_num(e, &t[i], &v))
 			return -1;
 		if (rp_key_is(&t[i], "vm"))
@@ -604,7 +639,7 @@ static int rp_parse_manifest(struct rp_perr *e, const struct rp_tok *t, unsigned
 		} else {
 			return rp_fail(e,
 				       "manifest: unknown key '%.*s' (know vm, entry, key, fill, "
-				       "tamper, verify)",
+				       "tamper, verify, ram, dev)",
 				       (int)t[i].klen, t[i].s);
 		}
 	}
@@ -872,6 +907,13 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 			rp_put(&b, " tamper=%d", op->tamper);
 		if (op->no_verify)
 			rp_put(&b, " verify=no");
+		for (unsigned i = 0; i < op->nram && i < KC_MANIFEST_MAX_RAM; i++)
+			rp_put(&b, " ram=0x%" PRIx64 ":0x%" PRIx64, op->ram[i].base,
+			       op->ram[i].size);
+		for (unsigned i = 0; i < op->nwin && i < KC_MANIFEST_MAX_WINDOWS; i++)
+			rp_put(&b, " dev=0x%" PRIx64 ":0x%" PRIx64 "%s", op->win[i].base,
+			       op->win[i].size,
+			       op->win[i].flags & KC_MANIFEST_WIN_SHARED ? ":shared" : "");
 		break;
 	case RP_CHECK:
 		rp_put(&b, "check");

@@ -18,6 +18,7 @@
 #define KCORE_REPLAY_H
 
 #include <kcore/kcore.h>
+#include <kcore/manifest.h>
 #include <kcore_hosted/guest.h>
 #include <kcore_hosted/machine.h>
 
@@ -114,6 +115,9 @@ struct rp_op {
 	uint64_t entry;
 	enum rp_key sign_key;
 	int tamper; /* RP_TAMPER_NONE, RP_TAMPER_SIG, or a byte offset xored with 1 after signing */
+	/* RP_MANIFEST: the v2 layout (ram=, dev=); a manifest with either is format v2 */
+	unsigned nram, nwin;
+	struct kc_manifest_range ram[KC_MANIFEST_MAX_RAM], win[KC_MANIFEST_MAX_WINDOWS];
 	/* expected result tokens (`=> ...`), "" for none */
 	char expect[RP_EXPECT_LEN];
 };

@@ -151,6 +151,13 @@ unsigned pgt_tables_needed(const struct pgt *pgt, uint64_t va, unsigned level);
  * so KC_ENOMEM and KC_EEXIST leave the tree unchanged.
  */
 int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pgt_prot_t prot);
+/*
+ * What pgt_map_range would return, without changing anything (its dry
+ * run), for a caller that must change other state first: the range then
+ * maps without fail while the caller holds the table's lock throughout.
+ */
+int pgt_map_range_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size,
+			pgt_prot_t prot);
 
 /*
  * Remove the leaf that maps `va` and invalidate its translation.  The level
