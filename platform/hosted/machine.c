@@ -174,6 +174,7 @@ const struct hm_config *hm_machine_config(const struct hm_machine *m)
 void hm_stats_read(struct hm_machine *m, struct hm_stats *out)
 {
 	out->dcache_clean_inval = __atomic_load_n(&m->stats.dcache_clean_inval, __ATOMIC_RELAXED);
+	out->icache_inval_all = __atomic_load_n(&m->stats.icache_inval_all, __ATOMIC_RELAXED);
 	out->barrier_tables = __atomic_load_n(&m->stats.barrier_tables, __ATOMIC_RELAXED);
 	out->barrier_full = __atomic_load_n(&m->stats.barrier_full, __ATOMIC_RELAXED);
 	out->entropy_calls = __atomic_load_n(&m->stats.entropy_calls, __ATOMIC_RELAXED);

@@ -91,6 +91,14 @@ void plat_dcache_clean_inval_poc(const void *va, size_t len)
 	hm_stat_add(m, dcache_clean_inval);
 }
 
+void plat_icache_inval_all(void)
+{
+	struct hm_machine *m = hm_current_or_panic("plat_icache_inval_all");
+
+	hm_fence();
+	hm_stat_add(m, icache_inval_all);
+}
+
 void plat_barrier_tables(void)
 {
 	struct hm_machine *m = hm_machine_current();

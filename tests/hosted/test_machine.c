@@ -400,6 +400,7 @@ static void test_maintenance_counted(void **state)
 	(void)state;
 	assert_int_equal(hm_machine_create(&c, &m), 0);
 	plat_dcache_clean_inval_poc(buf, sizeof(buf));
+	plat_icache_inval_all();
 	plat_barrier_tables();
 	plat_barrier_tables();
 	plat_barrier_full();
@@ -407,6 +408,7 @@ static void test_maintenance_counted(void **state)
 	plat_barrier_full();
 	hm_stats_read(m, &st);
 	assert_int_equal(st.dcache_clean_inval, 1);
+	assert_int_equal(st.icache_inval_all, 1);
 	assert_int_equal(st.barrier_tables, 2);
 	assert_int_equal(st.barrier_full, 3);
 	hm_machine_destroy(m);

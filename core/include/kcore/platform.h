@@ -65,6 +65,19 @@ void plat_tlbi_s2_vmid(uint16_t vmid);
 /* Clean and invalidate [va, va+len) to the point of coherency. */
 void plat_dcache_clean_inval_poc(const void *va, size_t len);
 
+/*
+ * Invalidate every instruction cache of every CPU to the point of
+ * unification (Armv8: IC IALLUIS; DSB ISH; ISB).  Core calls it once per
+ * call that makes frames executable in a VM (VM_VERIFY, VM_MAP_FAULT),
+ * after their data was cleaned to the point of coherency and before the VM
+ * can run on them, so no instruction fetched from a frame's earlier life
+ * (the host's code) is executed by the VM.  Whole-cache rather than by
+ * address: it is right for every I-cache type (PIPT, VIPT, VMID-tagged)
+ * without an EL2 mapping of the frame.  A CPU whose I-cache is coherent
+ * with data (CTR_EL0.DIC) may make it a no-op.
+ */
+void plat_icache_inval_all(void);
+
 /* Descriptor writes so far are visible to table walkers (Armv8: DSB ISHST). */
 void plat_barrier_tables(void);
 

@@ -302,6 +302,7 @@ hm_panic_hook hm_set_panic_hook(hm_panic_hook hook);
 /* Calls core made that have no other visible effect on the model. */
 struct hm_stats {
 	uint64_t dcache_clean_inval; /* plat_dcache_clean_inval_poc */
+	uint64_t icache_inval_all;   /* plat_icache_inval_all */
 	uint64_t barrier_tables;     /* plat_barrier_tables */
 	uint64_t barrier_full;	     /* plat_barrier_full */
 	uint64_t entropy_calls;	     /* plat_entropy, failed ones included */
