@@ -62,7 +62,15 @@ void plat_tlbi_s2_vmid(uint16_t vmid);
 
 /* ---- caches and barriers --------------------------------------------- */
 
-/* Clean and invalidate [va, va+len) to the point of coherency. */
+/*
+ * Clean and invalidate [va, va+len) to the point of coherency.  `va` is an
+ * address plat_phys_to_virt gave.  Core calls it for every frame that
+ * changes hands where the next user may read memory with its caches off
+ * (docs/ARCHITECTURE.md, "Cache maintenance"): a frame entering a VM (image
+ * page, fault backing) or leaving the host's reach again (UNSHARE to 0),
+ * after the host's mapping is gone and invalidated, so no line the host
+ * dirtied survives it; and a frame scrubbed on its way back to the host.
+ */
 void plat_dcache_clean_inval_poc(const void *va, size_t len);
 
 /*
