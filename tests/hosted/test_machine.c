@@ -395,11 +395,10 @@ static void test_maintenance_counted(void **state)
 	struct hm_config c = small();
 	struct hm_machine *m;
 	struct hm_stats st;
-	char buf[64];
 
 	(void)state;
 	assert_int_equal(hm_machine_create(&c, &m), 0);
-	plat_dcache_clean_inval_poc(buf, sizeof(buf));
+	plat_dcache_clean_inval_poc(hm_phys(m, c.ram_base, 64), 64);
 	plat_icache_inval_all();
 	plat_barrier_tables();
 	plat_barrier_tables();
