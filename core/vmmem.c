@@ -107,7 +107,6 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 		host_unmap_run_locked(pa, n);
 		/* Nothing the host left in a cache may reach the VM (ARCHITECTURE.md). */
 		plat_dcache_clean_inval_poc(plat_phys_to_virt(pa), n << PGT_PAGE_SHIFT);
-		plat_icache_inval_all();
 		pgt_map_prepared(&vm->s2, &prep, pa, VM_RAM_PROT);
 		vm->nframes += n;
 		v->pending = PENDING_NONE;

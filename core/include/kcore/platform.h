@@ -75,14 +75,17 @@ void plat_dcache_clean_inval_poc(const void *va, size_t len);
 
 /*
  * Invalidate every instruction cache of every CPU to the point of
- * unification (Armv8: IC IALLUIS; DSB ISH; ISB).  Core calls it once per
- * call that makes frames executable in a VM (VM_VERIFY, VM_MAP_FAULT),
- * after their data was cleaned to the point of coherency and before the VM
- * can run on them, so no instruction fetched from a frame's earlier life
- * (the host's code) is executed by the VM.  Whole-cache rather than by
- * address: it is right for every I-cache type (PIPT, VIPT, VMID-tagged)
- * without an EL2 mapping of the frame.  A CPU whose I-cache is coherent
- * with data (CTR_EL0.DIC) may make it a no-op.
+ * unification (Armv8: IC IALLUIS; DSB ISH; ISB).  Core calls it where a
+ * VM is to execute contents kcore vouches for: once per VM_VERIFY, after
+ * the image pages were cleaned (at VM_LOAD_IMAGE_PAGE) and before the VM
+ * can run, so no instruction fetched from a frame's earlier life (the
+ * host's code) runs in place of the signed image.  Not for fault backing:
+ * its contents are the host's to choose anyway, and code a guest writes
+ * there needs the guest's own IC IVAU, as any code it writes
+ * (docs/ARCHITECTURE.md, "Cache maintenance").  Whole-cache rather than by
+ * address: right for every I-cache type (PIPT, VIPT, VMID-tagged) without
+ * an EL2 mapping of the frames.  A CPU whose I-cache is coherent with data
+ * (CTR_EL0.DIC) may make it a no-op.
  */
 void plat_icache_inval_all(void);
 
