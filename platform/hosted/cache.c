@@ -121,8 +121,11 @@ void hm_cache_access(struct hm_machine *m, uint64_t pa, uint8_t *ram, void *buf,
 	pthread_mutex_lock(&m->cache_lock);
 	if (cacheable) {
 		/* Loads read the arena without coming here: this is a store. */
-		for (uint64_t line = pa & ~LINE_MASK; line < pa + len; line += HM_CACHE_LINE)
-			make_dirty_locked(m, line, ram - (pa - line));
+		uint64_t first = pa & ~LINE_MASK;
+		uint8_t *ram_first = ram - (pa - first);
+
+		for (uint64_t line = first; line < pa + len; line += HM_CACHE_LINE)
+			make_dirty_locked(m, line, ram_first + (line - first));
 		hm_ram_copy(ram, buf, len, true);
 	} else {
 		for (uint64_t a = pa; a < pa + len;) {

@@ -92,7 +92,8 @@ static void host_xfer(unsigned cpu, void *arg)
 		if (host_page(x, pa, buf, chunk, cpu) != HM_FAULT_NONE)
 			return;
 		pa += chunk;
-		buf += x->buf ? chunk : 0;
+		if (buf) /* a clean has no buffer */
+			buf += chunk;
 		len -= chunk;
 	}
 }
