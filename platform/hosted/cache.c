@@ -22,11 +22,21 @@ _Static_assert(HM_CACHE_WAYS <= 255, "the victim counter is a byte");
 _Static_assert(HM_PAGE_SIZE % HM_CACHE_LINE == 0, "lines do not cross pages");
 
 #define LINE_MASK ((uint64_t)HM_CACHE_LINE - 1)
+#define NLINES	  (HM_CACHE_SETS * HM_CACHE_WAYS)
 
-struct hm_cache_line {
-	uint64_t tag;		    /* the line's PA | 1 while dirty, 0 for a free way */
-	uint8_t mem[HM_CACHE_LINE]; /* what memory holds under it */
+struct hm_cache_table {
+	uint64_t tag[NLINES]; /* the line's PA | 1 while dirty, 0 for a free way */
+	uint8_t victim[HM_CACHE_SETS];
+	uint8_t mem[NLINES][HM_CACHE_LINE]; /* what memory holds under each line */
 };
+
+/*
+ * Fuzzers build a machine per input: a destroyed machine's table, all ways
+ * free again, waits here for the next one instead of going back to the
+ * allocator (and ASan's quarantine) each time.
+ */
+static pthread_mutex_t hm_cache_kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hm_cache_table *hm_cache_kept;
 
 void hm_cache_init(struct hm_machine *m)
 {
@@ -35,34 +45,47 @@ void hm_cache_init(struct hm_machine *m)
 
 void hm_cache_fini(struct hm_machine *m)
 {
-	free(m->cache_lines);
-	m->cache_lines = NULL;
+	struct hm_cache_table *t = m->cache;
+
+	m->cache = NULL;
 	m->cache_ndirty = 0;
 	pthread_mutex_destroy(&m->cache_lock);
+	if (!t)
+		return;
+	memset(t->tag, 0, sizeof(t->tag));
+	memset(t->victim, 0, sizeof(t->victim));
+	pthread_mutex_lock(&hm_cache_kept_lock);
+	if (!hm_cache_kept) {
+		hm_cache_kept = t;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&hm_cache_kept_lock);
+	free(t);
 }
 
-static struct hm_cache_line *set_of(struct hm_machine *m, uint64_t line)
+static unsigned set_of(uint64_t line)
 {
-	return &m->cache_lines[((line / HM_CACHE_LINE) & (HM_CACHE_SETS - 1)) * HM_CACHE_WAYS];
+	return (unsigned)(line / HM_CACHE_LINE) & (HM_CACHE_SETS - 1);
 }
 
-static struct hm_cache_line *find_locked(struct hm_machine *m, uint64_t line)
+/* The way holding `line`, or -1. */
+static int find_locked(struct hm_machine *m, uint64_t line)
 {
-	struct hm_cache_line *set;
+	const uint64_t *tag;
 
-	if (!m->cache_lines)
-		return NULL;
-	set = set_of(m, line);
+	if (!m->cache)
+		return -1;
+	tag = &m->cache->tag[set_of(line) * HM_CACHE_WAYS];
 	for (unsigned w = 0; w < HM_CACHE_WAYS; w++)
-		if (set[w].tag == (line | 1))
-			return &set[w];
-	return NULL;
+		if (tag[w] == (line | 1))
+			return (int)(set_of(line) * HM_CACHE_WAYS + w);
+	return -1;
 }
 
 /* Write a dirty line back: memory takes the arena's bytes, i.e. the record goes. */
-static void writeback_locked(struct hm_machine *m, struct hm_cache_line *l)
+static void writeback_locked(struct hm_machine *m, unsigned i)
 {
-	l->tag = 0;
+	m->cache->tag[i] = 0;
 	__atomic_fetch_sub(&m->cache_ndirty, 1, __ATOMIC_RELEASE);
 	hm_stat_add(m, cache_writebacks);
 }
@@ -83,33 +106,37 @@ static void line_read_arena(uint8_t *dst, const uint8_t *ram_line)
 /* Make `line` (whose arena bytes are at ram_line) dirty, memory = its bytes now. */
 static void make_dirty_locked(struct hm_machine *m, uint64_t line, const uint8_t *ram_line)
 {
-	struct hm_cache_line *set, *l = NULL;
+	int i = -1;
 
-	if (find_locked(m, line))
+	if (find_locked(m, line) >= 0)
 		return;
-	if (!m->cache_lines) {
-		m->cache_lines =
-			calloc((size_t)HM_CACHE_SETS * HM_CACHE_WAYS, sizeof(*m->cache_lines));
-		if (!m->cache_lines) {
+	if (!m->cache) {
+		pthread_mutex_lock(&hm_cache_kept_lock);
+		m->cache = hm_cache_kept;
+		hm_cache_kept = NULL;
+		pthread_mutex_unlock(&hm_cache_kept_lock);
+		if (!m->cache)
+			m->cache = calloc(1, sizeof(*m->cache));
+		if (!m->cache) {
 			pthread_mutex_unlock(&m->cache_lock);
 			hm_bug("the cache model: out of host memory");
 		}
 	}
-	set = set_of(m, line);
-	for (unsigned w = 0; w < HM_CACHE_WAYS && !l; w++)
-		if (!set[w].tag)
-			l = &set[w];
-	if (!l) {
+	unsigned set = set_of(line);
+	for (unsigned w = 0; w < HM_CACHE_WAYS && i < 0; w++)
+		if (!m->cache->tag[set * HM_CACHE_WAYS + w])
+			i = (int)(set * HM_CACHE_WAYS + w);
+	if (i < 0) {
 		/* A full set: evict one line (written back), round robin. */
-		uint8_t *v = &m->cache_victim[(line / HM_CACHE_LINE) & (HM_CACHE_SETS - 1)];
+		uint8_t *v = &m->cache->victim[set];
 
-		l = &set[*v % HM_CACHE_WAYS];
+		i = (int)(set * HM_CACHE_WAYS + *v);
 		*v = (uint8_t)((*v + 1) % HM_CACHE_WAYS);
-		writeback_locked(m, l);
+		writeback_locked(m, (unsigned)i);
 		hm_stat_add(m, cache_evictions);
 	}
-	line_read_arena(l->mem, ram_line);
-	l->tag = line | 1;
+	line_read_arena(m->cache->mem[i], ram_line);
+	m->cache->tag[i] = line | 1;
 	__atomic_fetch_add(&m->cache_ndirty, 1, __ATOMIC_RELEASE);
 }
 
@@ -131,14 +158,14 @@ void hm_cache_access(struct hm_machine *m, uint64_t pa, uint8_t *ram, void *buf,
 		for (uint64_t a = pa; a < pa + len;) {
 			uint64_t line = a & ~LINE_MASK;
 			size_t seg = (size_t)(line + HM_CACHE_LINE - a);
-			struct hm_cache_line *l = find_locked(m, line);
+			int i = find_locked(m, line);
 
 			if (seg > pa + len - a)
 				seg = (size_t)(pa + len - a);
-			if (l && write)
-				memcpy(l->mem + (a - line), b + (a - pa), seg);
-			else if (l)
-				memcpy(b + (a - pa), l->mem + (a - line), seg);
+			if (i >= 0 && write)
+				memcpy(m->cache->mem[i] + (a - line), b + (a - pa), seg);
+			else if (i >= 0)
+				memcpy(b + (a - pa), m->cache->mem[i] + (a - line), seg);
 			else
 				hm_ram_copy(ram + (a - pa), b + (a - pa), seg, write);
 			a += seg;
@@ -154,21 +181,20 @@ void hm_cache_clean(struct hm_machine *m, uint64_t pa, uint64_t len)
 	if (!hm_cache_any(m) || !len)
 		return;
 	pthread_mutex_lock(&m->cache_lock);
-	if (m->cache_lines && (end - first) / HM_CACHE_LINE > HM_CACHE_SETS * HM_CACHE_WAYS) {
+	if (m->cache && (end - first) / HM_CACHE_LINE > NLINES) {
 		/* A range larger than the cache (a 2 MiB block): visit the table once. */
-		for (unsigned i = 0; i < HM_CACHE_SETS * HM_CACHE_WAYS; i++) {
-			struct hm_cache_line *l = &m->cache_lines[i];
-			uint64_t line = l->tag & ~LINE_MASK;
+		for (unsigned i = 0; i < NLINES; i++) {
+			uint64_t line = m->cache->tag[i] & ~LINE_MASK;
 
-			if (l->tag && line >= first && line < end)
-				writeback_locked(m, l);
+			if (m->cache->tag[i] && line >= first && line < end)
+				writeback_locked(m, i);
 		}
 	} else {
 		for (uint64_t line = first; line < end; line += HM_CACHE_LINE) {
-			struct hm_cache_line *l = find_locked(m, line);
+			int i = find_locked(m, line);
 
-			if (l)
-				writeback_locked(m, l);
+			if (i >= 0)
+				writeback_locked(m, (unsigned)i);
 		}
 	}
 	pthread_mutex_unlock(&m->cache_lock);
@@ -181,10 +207,10 @@ uint64_t hm_cache_dirty(struct hm_machine *m, uint64_t pa, uint64_t len)
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&m->cache_lock);
-	for (unsigned i = 0; m->cache_lines && i < HM_CACHE_SETS * HM_CACHE_WAYS; i++) {
-		uint64_t line = m->cache_lines[i].tag & ~LINE_MASK;
+	for (unsigned i = 0; m->cache && i < NLINES; i++) {
+		uint64_t line = m->cache->tag[i] & ~LINE_MASK;
 
-		n += m->cache_lines[i].tag && line >= first && line < end;
+		n += m->cache->tag[i] && line >= first && line < end;
 	}
 	pthread_mutex_unlock(&m->cache_lock);
 	return n;

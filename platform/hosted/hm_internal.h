@@ -76,9 +76,8 @@ struct hm_machine {
 
 	/* cache.c: the dirty lines of the write-back data cache */
 	pthread_mutex_t cache_lock;
-	uint64_t cache_ndirty;		   /* also read without the lock: the fast paths */
-	struct hm_cache_line *cache_lines; /* HM_CACHE_SETS x HM_CACHE_WAYS, or NULL */
-	uint8_t cache_victim[HM_CACHE_SETS];
+	uint64_t cache_ndirty;	      /* also read without the lock: the fast paths */
+	struct hm_cache_table *cache; /* allocated at the first dirty line */
 
 	/* counters, updated atomically */
 	struct hm_stats stats;
@@ -149,7 +148,7 @@ enum hm_fault hm_data_clean(struct hm_machine *m, unsigned cpu, const struct hm_
 void hm_ram_copy(uint8_t *ram, void *buf, size_t len, bool write);
 
 /* cache.c */
-struct hm_cache_line;
+struct hm_cache_table;
 void hm_cache_init(struct hm_machine *m);
 void hm_cache_fini(struct hm_machine *m);
 /* Whether any line is dirty: when not, no access needs the cache. */
