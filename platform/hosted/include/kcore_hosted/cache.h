@@ -45,8 +45,10 @@
  * A store that needs a line in a full set first evicts one of the set's
  * lines round robin, writing it back — a host can force that by writing
  * lines that alias, which is itself an attack the tests use.  The record
- * table (about 150 KiB) is allocated at the first dirty line; while no line
- * is dirty a clean or a non-cacheable access touches no part of it.
+ * table (about 150 KiB) is allocated at the first dirty line, and a
+ * destroyed machine's is kept for the next one (fuzzers build one per
+ * input); while no line is dirty a clean or a non-cacheable access touches
+ * no part of it.
  *
  * Threading: every function is safe on several CPU threads at once.
  */
