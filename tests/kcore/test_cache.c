@@ -248,7 +248,7 @@ static uint64_t vm_sharing(struct kf *f, bool unshare, uint64_t v, uint64_t expe
 	struct kf_image img = { IMG_BASE, 1, 0x22 };
 	uint64_t vmid = kf_vm_verified(f, &img, 1), r[3];
 	const struct hm_guest_op share[] = {
-		OP_LOAD(5, DATA_IPA), /* faults: the host backs it */
+		OP_LOAD(1, DATA_IPA), /* faults: the host backs it (x1 is the call's gfn next) */
 		OP_CALL(KC_GC_SHARE, DATA_IPA >> 12),
 		OP_WFI,
 	};
