@@ -107,6 +107,8 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 		for (uint64_t i = 0; i < n; i++)
 			f[i] = first + i; /* the gfn is the low field: no carry in a 2 MiB run */
 		host_unmap_run_locked(pa, n);
+		/* Nothing the host left in a cache may reach the VM (ARCHITECTURE.md). */
+		plat_dcache_clean_inval_poc(plat_phys_to_virt(pa), n << PGT_PAGE_SHIFT);
 		pgt_map_prepared(&vm->s2, &prep, pa, VM_RAM_PROT);
 		vm->nframes += n;
 		v->pending = PENDING_NONE;
@@ -217,8 +219,11 @@ static int gc_share_common(struct kc_vm *vm, uint64_t gfn, uint64_t n, bool shar
 			frame_t *f = frame_of_locked(pa);
 			unsigned count = frame_count(*f) + (share ? 1 : -1u);
 			*f = frame_make(vm->id, count, frame_gfn(*f));
-			if (!count)
+			if (!count) {
 				host_unmap_locked(pa); /* the host loses it again */
+				/* ... and no line it dirtied may be written back over the VM's data. */
+				plat_dcache_clean_inval_poc(plat_phys_to_virt(pa), PGT_PAGE_SIZE);
+			}
 		}
 	}
 	lock_release(&kc.frames_lock);

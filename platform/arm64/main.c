@@ -181,6 +181,7 @@ static bool arm64_maintenance_check(void)
 	plat_tlbi_s2_range(1, arm64_layout.ram[0].base, 0x200000);
 	plat_tlbi_s2_vmid(1);
 	plat_dcache_clean_inval_poc(line, sizeof(line));
+	plat_icache_inval_all();
 	plat_barrier_tables();
 	plat_barrier_full();
 	if (read_sysreg(vttbr_el2) != vttbr) {

@@ -168,6 +168,22 @@ void plat_dcache_clean_inval_poc(const void *va, size_t len)
 	dsb(sy);
 }
 
+void plat_icache_inval_all(void)
+{
+	/*
+	 * With CTR_EL0.DIC the I-caches are coherent with the data side, so
+	 * no stale instruction can outlive the cleans before this call.
+	 */
+	if (read_sysreg(ctr_el0) & CTR_DIC)
+		return;
+	__asm__ volatile("ic ialluis\n\t"
+			 "dsb ish\n\t"
+			 "isb"
+			 :
+			 :
+			 : "memory");
+}
+
 void plat_barrier_tables(void)
 {
 	dsb(ishst);

@@ -3,7 +3,8 @@
  * data.c — one load or store by a guest or the host, and the device log.
  *
  * Where a translated access lands is decided by its output address, as on
- * hardware: RAM is read or written, a device range has no model behind it
+ * hardware: RAM is read or written (through the data cache or not:
+ * kcore_hosted/cache.h), a device range has no model behind it
  * (reads as zero, stores vanish, both logged so a test sees MMIO reached),
  * and anything else has nothing behind it at all: a synchronous external
  * abort.  Guest and host share this so both see the same physical machine.
@@ -73,7 +74,7 @@ void hm_dev_log_clear(struct hm_machine *m)
  * single-copy atomically where the architecture promises it (aligned
  * accesses up to 8 bytes), so concurrent tests do not race in C terms.
  */
-static void ram_copy(uint8_t *ram, void *buf, size_t len, bool write)
+void hm_ram_copy(uint8_t *ram, void *buf, size_t len, bool write)
 {
 	bool aligned = ((uintptr_t)ram & (len - 1)) == 0;
 
@@ -129,7 +130,8 @@ static void ram_copy(uint8_t *ram, void *buf, size_t len, bool write)
 }
 
 enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
-			     uint64_t addr, void *buf, size_t len, bool write, struct hm_walk *out)
+			     uint64_t addr, void *buf, size_t len, bool write, bool cacheable,
+			     struct hm_walk *out)
 {
 	uint8_t *ram;
 
@@ -140,7 +142,11 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 		return out->fault;
 	ram = hm_phys(m, out->pa, len);
 	if (ram) {
-		ram_copy(ram, buf, len, write);
+		/* The arena is the cached view: only stores and uncached accesses may differ. */
+		if (cacheable ? !write : !hm_cache_any(m))
+			hm_ram_copy(ram, buf, len, write);
+		else
+			hm_cache_access(m, out->pa, ram, buf, len, write, cacheable);
 		return HM_FAULT_NONE;
 	}
 	if (hm_is_device(m, out->pa, len)) {
@@ -164,5 +170,22 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 	/* Nothing answers at this physical address: the bus reports an error. */
 	out->fault = HM_FAULT_EXTERNAL;
 	out->fault_level = -1;
+	return out->fault;
+}
+
+enum hm_fault hm_data_clean(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+			    uint64_t addr, size_t len, struct hm_walk *out)
+{
+	if (len == 0 || (addr & (HM_PAGE_SIZE - 1)) + len > HM_PAGE_SIZE)
+		hm_bug("hm_data_clean: %zu bytes at 0x%llx leave the page", len,
+		       (unsigned long long)addr);
+	if (hm_access(m, cpu, ctx, addr, HM_READ, out) != HM_FAULT_NONE)
+		return out->fault;
+	if (hm_is_ram(m, out->pa, len)) {
+		hm_cache_clean(m, out->pa, len);
+	} else if (!hm_is_device(m, out->pa, len)) {
+		out->fault = HM_FAULT_EXTERNAL;
+		out->fault_level = -1;
+	}
 	return out->fault;
 }

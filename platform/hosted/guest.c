@@ -371,7 +371,8 @@ static bool data_op(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx
 	uint64_t v = store ? regs->x[o->reg] : 0;
 	struct hm_walk w;
 
-	if (hm_data_access(m, cpu, ctx, o->addr, &v, o->size, store, &w) != HM_FAULT_NONE) {
+	/* Stage 1 off: Device memory, never cached, so RAM is read and written in memory. */
+	if (hm_data_access(m, cpu, ctx, o->addr, &v, o->size, store, false, &w) != HM_FAULT_NONE) {
 		bool sext = o->op == HM_GOP_LOADS || o->op == HM_GOP_LOADSW;
 		bool sf = o->size == 8 || o->op == HM_GOP_LOADS;
 		uint32_t iss = ISS_DABT_ISV | ISS_DABT_SAS(log2_size(o->size)) |

@@ -6,6 +6,7 @@
 #ifndef KCORE_HOSTED_INTERNAL_H
 #define KCORE_HOSTED_INTERNAL_H
 
+#include <kcore_hosted/cache.h>
 #include <kcore_hosted/machine.h>
 
 #include <pthread.h>
@@ -73,6 +74,11 @@ struct hm_machine {
 	unsigned guest_failures;
 	char guest_msg[200];
 
+	/* cache.c: the dirty lines of the write-back data cache */
+	pthread_mutex_t cache_lock;
+	uint64_t cache_ndirty;	      /* also read without the lock: the fast paths */
+	struct hm_cache_table *cache; /* allocated at the first dirty line */
+
 	/* counters, updated atomically */
 	struct hm_stats stats;
 };
@@ -117,12 +123,47 @@ void hm_data_fini(struct hm_machine *m);
 /*
  * One data access of `len` bytes within one page by `cpu` through `ctx`
  * (hm_access, so TLB and permission included): RAM is read or written
- * (single-copy atomic for an aligned 1/2/4/8-byte access), a device range
- * reads zeros / drops the store and is logged, anything else is
- * HM_FAULT_EXTERNAL with fault_level -1.  Returns out->fault.
+ * (single-copy atomic for an aligned 1/2/4/8-byte access) through the data
+ * cache if `cacheable` (the host) or to memory if not (a guest, MMU off:
+ * kcore_hosted/cache.h), a device range reads zeros / drops the store and
+ * is logged, anything else is HM_FAULT_EXTERNAL with fault_level -1.
+ * Returns out->fault.
  */
 enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
-			     uint64_t addr, void *buf, size_t len, bool write, struct hm_walk *out);
+			     uint64_t addr, void *buf, size_t len, bool write, bool cacheable,
+			     struct hm_walk *out);
+/*
+ * DC CIVAC of [addr, addr + len) within one page by `cpu` through `ctx`:
+ * translated as a read (faults as for a load); on RAM every dirty line it
+ * touches is written back, on a device range nothing happens, anything
+ * else is HM_FAULT_EXTERNAL.  Returns out->fault.
+ */
+enum hm_fault hm_data_clean(struct hm_machine *m, unsigned cpu, const struct hm_ctx *ctx,
+			    uint64_t addr, size_t len, struct hm_walk *out);
+
+/*
+ * Copy `len` bytes between the arena at `ram` and `buf`, single-copy atomic
+ * for an aligned access of 1, 2, 4 or 8 bytes.
+ */
+void hm_ram_copy(uint8_t *ram, void *buf, size_t len, bool write);
+
+/* cache.c */
+struct hm_cache_table;
+void hm_cache_init(struct hm_machine *m);
+void hm_cache_fini(struct hm_machine *m);
+/* Whether any line is dirty: when not, no access needs the cache. */
+static inline bool hm_cache_any(struct hm_machine *m)
+{
+	return __atomic_load_n(&m->cache_ndirty, __ATOMIC_ACQUIRE) != 0;
+}
+/*
+ * An access of RAM [pa, pa + len) (arena bytes at `ram`) that involves the
+ * cache: a cacheable store, or a non-cacheable access while a line is dirty.
+ */
+void hm_cache_access(struct hm_machine *m, uint64_t pa, uint8_t *ram, void *buf, size_t len,
+		     bool write, bool cacheable);
+/* The PA of `va`, an arena address for `len` bytes (plat_phys_to_virt's inverse). */
+uint64_t hm_virt_to_phys(struct hm_machine *m, const void *va, size_t len);
 
 /* guest.c */
 struct hm_gprog;

@@ -25,8 +25,18 @@ struct hm_host_xfer {
 	uint8_t *buf;
 	size_t len;
 	bool write;
+	bool clean; /* DC CIVAC, not a load or store */
 	struct hm_walk w;
 };
+
+/* The host's access to one page: its stage 1 makes RAM cacheable. */
+static enum hm_fault host_data(struct hm_host_xfer *x, unsigned cpu, const struct hm_ctx *ctx,
+			       uint64_t pa, uint8_t *buf, size_t chunk)
+{
+	if (x->clean)
+		return hm_data_clean(x->m, cpu, ctx, pa, chunk, &x->w);
+	return hm_data_access(x->m, cpu, ctx, pa, buf, chunk, x->write, true, &x->w);
+}
 
 /* A stage-2 fault kcore's host abort handler sees (not an external abort). */
 static bool goes_to_kcore(enum hm_fault f)
@@ -49,7 +59,7 @@ static enum hm_fault host_page(struct hm_host_xfer *x, uint64_t pa, uint8_t *buf
 			       unsigned cpu)
 {
 	struct hm_ctx ctx = hm_ctx_s2(0, kcore_host_s2_root());
-	enum hm_fault f = hm_data_access(x->m, cpu, &ctx, pa, buf, chunk, x->write, &x->w);
+	enum hm_fault f = host_data(x, cpu, &ctx, pa, buf, chunk);
 
 	for (unsigned tries = 0; goes_to_kcore(f) && tries < HOST_FAULT_RETRIES; tries++) {
 		int rc = kcore_host_fault(pa & ~(uint64_t)(HM_PAGE_SIZE - 1), x->write);
@@ -61,7 +71,7 @@ static enum hm_fault host_page(struct hm_host_xfer *x, uint64_t pa, uint8_t *buf
 			return f; /* unresolved: on arm64 the host would fault again */
 		/* The root may have been (re)built by the handler. */
 		ctx = hm_ctx_s2(0, kcore_host_s2_root());
-		f = hm_data_access(x->m, cpu, &ctx, pa, buf, chunk, x->write, &x->w);
+		f = host_data(x, cpu, &ctx, pa, buf, chunk);
 	}
 	return f;
 }
@@ -82,18 +92,23 @@ static void host_xfer(unsigned cpu, void *arg)
 		if (host_page(x, pa, buf, chunk, cpu) != HM_FAULT_NONE)
 			return;
 		pa += chunk;
-		buf += chunk;
+		if (buf) /* a clean has no buffer */
+			buf += chunk;
 		len -= chunk;
 	}
 }
 
 static enum hm_fault host_access(struct hm_machine *m, unsigned cpu, uint64_t pa, void *buf,
-				 size_t len, bool write, struct hm_walk *out)
+				 size_t len, bool write, bool clean, struct hm_walk *out)
 {
-	struct hm_host_xfer x = { .m = m, .pa = pa, .buf = buf, .len = len, .write = write };
+	struct hm_host_xfer x = {
+		.m = m, .pa = pa, .buf = buf, .len = len, .write = write, .clean = clean
+	};
+
+	const char *what = clean ? "clean" : write ? "store" : "load";
 
 	if (hm_cpu_run(m, cpu, host_xfer, &x) != 0)
-		hm_bug("hm_host_%s: CPU %u of %u", write ? "store" : "load", cpu, m->cfg.ncpus);
+		hm_bug("hm_host_%s: CPU %u of %u", what, cpu, m->cfg.ncpus);
 	if (out)
 		*out = x.w;
 	return x.w.fault;
@@ -102,14 +117,20 @@ static enum hm_fault host_access(struct hm_machine *m, unsigned cpu, uint64_t pa
 enum hm_fault hm_host_load(struct hm_machine *m, unsigned cpu, uint64_t pa, void *buf, size_t len,
 			   struct hm_walk *out)
 {
-	return host_access(m, cpu, pa, buf, len, false, out);
+	return host_access(m, cpu, pa, buf, len, false, false, out);
 }
 
 enum hm_fault hm_host_store(struct hm_machine *m, unsigned cpu, uint64_t pa, const void *buf,
 			    size_t len, struct hm_walk *out)
 {
 	/* A store only reads the buffer. */
-	return host_access(m, cpu, pa, (void *)(uintptr_t)buf, len, true, out);
+	return host_access(m, cpu, pa, (void *)(uintptr_t)buf, len, true, false, out);
+}
+
+enum hm_fault hm_host_clean(struct hm_machine *m, unsigned cpu, uint64_t pa, size_t len,
+			    struct hm_walk *out)
+{
+	return host_access(m, cpu, pa, NULL, len, false, true, out);
 }
 
 struct hm_host_hvc {

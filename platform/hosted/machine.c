@@ -146,6 +146,7 @@ int hm_machine_create(const struct hm_config *cfg, struct hm_machine **out)
 	hm_entropy_init(m);
 	hm_data_init(m);
 	hm_guest_init(m);
+	hm_cache_init(m);
 	hm_machine_select(m);
 	*out = m;
 	return 0;
@@ -157,6 +158,7 @@ void hm_machine_destroy(struct hm_machine *m)
 		return;
 	if (hm_machine_current() == m)
 		hm_machine_select(NULL);
+	hm_cache_fini(m);
 	hm_guest_fini(m);
 	hm_data_fini(m);
 	hm_entropy_fini(m);
@@ -174,6 +176,9 @@ const struct hm_config *hm_machine_config(const struct hm_machine *m)
 void hm_stats_read(struct hm_machine *m, struct hm_stats *out)
 {
 	out->dcache_clean_inval = __atomic_load_n(&m->stats.dcache_clean_inval, __ATOMIC_RELAXED);
+	out->icache_inval_all = __atomic_load_n(&m->stats.icache_inval_all, __ATOMIC_RELAXED);
+	out->cache_writebacks = __atomic_load_n(&m->stats.cache_writebacks, __ATOMIC_RELAXED);
+	out->cache_evictions = __atomic_load_n(&m->stats.cache_evictions, __ATOMIC_RELAXED);
 	out->barrier_tables = __atomic_load_n(&m->stats.barrier_tables, __ATOMIC_RELAXED);
 	out->barrier_full = __atomic_load_n(&m->stats.barrier_full, __ATOMIC_RELAXED);
 	out->entropy_calls = __atomic_load_n(&m->stats.entropy_calls, __ATOMIC_RELAXED);

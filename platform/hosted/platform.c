@@ -3,9 +3,10 @@
  * platform.c — kcore/platform.h for the hosted machine.
  *
  * Thin glue: each plat_* acts on the current machine through the model's
- * modules.  The model's memory is coherent, so cache maintenance and
- * barriers have no effect beyond a real fence; they are counted so tests
- * can see that core issued them.
+ * modules.  A data-cache clean writes back the model's dirty lines
+ * (kcore_hosted/cache.h); the instruction cache is not modelled (guest
+ * fetches read no bytes), and barriers have no effect beyond a real fence.
+ * All of them are counted so tests can see that core issued them.
  */
 #include "hm_internal.h"
 
@@ -85,10 +86,19 @@ void plat_dcache_clean_inval_poc(const void *va, size_t len)
 {
 	struct hm_machine *m = hm_current_or_panic("plat_dcache_clean_inval_poc");
 
-	(void)va;
-	(void)len;
+	uint64_t pa = hm_virt_to_phys(m, va, len);
+
 	hm_fence();
 	hm_stat_add(m, dcache_clean_inval);
+	hm_cache_clean(m, pa, len); /* one load when no line is dirty */
+}
+
+void plat_icache_inval_all(void)
+{
+	struct hm_machine *m = hm_current_or_panic("plat_icache_inval_all");
+
+	hm_fence();
+	hm_stat_add(m, icache_inval_all);
 }
 
 void plat_barrier_tables(void)

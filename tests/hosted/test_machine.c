@@ -395,11 +395,11 @@ static void test_maintenance_counted(void **state)
 	struct hm_config c = small();
 	struct hm_machine *m;
 	struct hm_stats st;
-	char buf[64];
 
 	(void)state;
 	assert_int_equal(hm_machine_create(&c, &m), 0);
-	plat_dcache_clean_inval_poc(buf, sizeof(buf));
+	plat_dcache_clean_inval_poc(hm_phys(m, c.ram_base, 64), 64);
+	plat_icache_inval_all();
 	plat_barrier_tables();
 	plat_barrier_tables();
 	plat_barrier_full();
@@ -407,6 +407,7 @@ static void test_maintenance_counted(void **state)
 	plat_barrier_full();
 	hm_stats_read(m, &st);
 	assert_int_equal(st.dcache_clean_inval, 1);
+	assert_int_equal(st.icache_inval_all, 1);
 	assert_int_equal(st.barrier_tables, 2);
 	assert_int_equal(st.barrier_full, 3);
 	hm_machine_destroy(m);

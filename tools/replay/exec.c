@@ -785,6 +785,8 @@ static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 		for (unsigned i = 0; i < 8; i++)
 			v[i] = (uint8_t)(op->value >> (8 * i));
 		f = hm_host_store(ex->m, ex->cpu, op->addr, v, op->len, NULL);
+	} else if (op->kind == RP_HOST_CLEAN) {
+		f = hm_host_clean(ex->m, ex->cpu, op->addr, op->len, NULL);
 	} else {
 		memset(buf, 0, op->len);
 		f = hm_host_load(ex->m, ex->cpu, op->addr, buf, op->len, NULL);
@@ -990,6 +992,7 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 		break;
 	case RP_HOST_READ:
 	case RP_HOST_WRITE:
+	case RP_HOST_CLEAN:
 		rp_do_host(ex, op, r);
 		break;
 	case RP_GUEST:

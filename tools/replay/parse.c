@@ -648,15 +648,22 @@ static int rp_parse_manifest(struct rp_perr *e, const struct rp_tok *t, unsigned
 	return 0;
 }
 
+/* A host clean may cover a 2 MiB block (the fault-backing runs kcore cleans in one go). */
+#define RP_MAX_CLEAN_BYTES (2u << 20)
+
 static int rp_parse_host(struct rp_perr *e, const struct rp_tok *t, unsigned n, struct rp_op *op)
 {
 	uint64_t len = 8;
 	if (n < 3)
-		return rp_fail(e, "host read ADDR [LEN] | host write ADDR VALUE [LEN]");
+		return rp_fail(e, "host read ADDR [LEN] | host write ADDR VALUE [LEN] | "
+				  "host clean ADDR [LEN]");
 	bool write = rp_word_eq(t[1].s, t[1].len, "write");
-	if (!write && !rp_word_eq(t[1].s, t[1].len, "read"))
-		return rp_fail(e, "host: read or write, not '%.*s'", (int)t[1].len, t[1].s);
-	op->kind = write ? RP_HOST_WRITE : RP_HOST_READ;
+	bool clean = rp_word_eq(t[1].s, t[1].len, "clean");
+	if (!write && !clean && !rp_word_eq(t[1].s, t[1].len, "read"))
+		return rp_fail(e, "host: read, write or clean, not '%.*s'", (int)t[1].len, t[1].s);
+	op->kind = write ? RP_HOST_WRITE : clean ? RP_HOST_CLEAN : RP_HOST_READ;
+	if (clean)
+		len = 4096;
 	if (rp_tok_num(e, &t[2], &op->addr))
 		return -1;
 	unsigned next = 3;
@@ -671,8 +678,9 @@ static int rp_parse_host(struct rp_perr *e, const struct rp_tok *t, unsigned n, 
 		return rp_fail(e, "host: too many words");
 	if (n == next + 1 && rp_tok_num(e, &t[next], &len))
 		return -1;
-	if (len < 1 || len > (write ? 8 : RP_MAX_READ_BYTES))
-		return rp_fail(e, "host: LEN 1..%u", write ? 8 : RP_MAX_READ_BYTES);
+	unsigned max = write ? 8 : clean ? RP_MAX_CLEAN_BYTES : RP_MAX_READ_BYTES;
+	if (len < 1 || len > max)
+		return rp_fail(e, "host: LEN 1..%u", max);
 	op->len = (unsigned)len;
 	return 0;
 }
@@ -857,6 +865,9 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 	case RP_HOST_WRITE:
 		rp_put(&b, "host write 0x%" PRIx64 " 0x%" PRIx64 " %u", op->addr, op->value,
 		       op->len);
+		break;
+	case RP_HOST_CLEAN:
+		rp_put(&b, "host clean 0x%" PRIx64 " %u", op->addr, op->len);
 		break;
 	case RP_GUEST: {
 		static const char *const names[] = { "load", "store", "set", "hvc",   "expect",

@@ -76,6 +76,7 @@ enum rp_kind {
 	RP_CALL,       /* a host call: x[0..6] */
 	RP_HOST_READ,  /* host load of len bytes at addr, through the host stage 2 */
 	RP_HOST_WRITE, /* host store of len bytes of value at addr */
+	RP_HOST_CLEAN, /* host DC CIVAC of len bytes at addr, through the host stage 2 */
 	RP_GUEST,      /* install a guest program for (vm, vcpu) */
 	RP_IMAGE,      /* VM_SET_IMAGE + VM_LOAD_IMAGE_PAGE of fresh host frames */
 	RP_MANIFEST,   /* write a signed manifest into a host frame, then VM_VERIFY */
@@ -98,6 +99,7 @@ struct rp_op {
 	bool raw; /* written as `raw x0=... ` rather than `call NAME ...` */
 	uint64_t x[7];
 	/* RP_HOST_READ / RP_HOST_WRITE (len 1..8 for writes, 1..RP_MAX_READ_BYTES reads), RP_CPU */
+	/* RP_HOST_CLEAN: len 1..2 MiB */
 	uint64_t addr, value;
 	unsigned len;
 	/* RP_GUEST, RP_IMAGE, RP_MANIFEST */

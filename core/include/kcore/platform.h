@@ -62,8 +62,32 @@ void plat_tlbi_s2_vmid(uint16_t vmid);
 
 /* ---- caches and barriers --------------------------------------------- */
 
-/* Clean and invalidate [va, va+len) to the point of coherency. */
+/*
+ * Clean and invalidate [va, va+len) to the point of coherency.  `va` is an
+ * address plat_phys_to_virt gave.  Core calls it for every frame that
+ * changes hands where the next user may read memory with its caches off
+ * (docs/ARCHITECTURE.md, "Cache maintenance"): a frame entering a VM (image
+ * page, fault backing) or leaving the host's reach again (UNSHARE to 0),
+ * after the host's mapping is gone and invalidated, so no line the host
+ * dirtied survives it; and a frame scrubbed on its way back to the host.
+ */
 void plat_dcache_clean_inval_poc(const void *va, size_t len);
+
+/*
+ * Invalidate every instruction cache of every CPU to the point of
+ * unification (Armv8: IC IALLUIS; DSB ISH; ISB).  Core calls it where a
+ * VM is to execute contents kcore vouches for: once per VM_VERIFY, after
+ * the image pages were cleaned (at VM_LOAD_IMAGE_PAGE) and before the VM
+ * can run, so no instruction fetched from a frame's earlier life (the
+ * host's code) runs in place of the signed image.  Not for fault backing:
+ * its contents are the host's to choose anyway, and code a guest writes
+ * there needs the guest's own IC IVAU, as any code it writes
+ * (docs/ARCHITECTURE.md, "Cache maintenance").  Whole-cache rather than by
+ * address: right for every I-cache type (PIPT, VIPT, VMID-tagged) without
+ * an EL2 mapping of the frames.  A CPU whose I-cache is coherent with data
+ * (CTR_EL0.DIC) may make it a no-op.
+ */
+void plat_icache_inval_all(void);
 
 /* Descriptor writes so far are visible to table walkers (Armv8: DSB ISHST). */
 void plat_barrier_tables(void);

@@ -68,5 +68,7 @@
 
 /* CTR_EL0.DminLine [19:16]: log2 of the smallest D-cache line in words */
 #define CTR_DMINLINE(v)	   (((v) >> 16) & 0xfu)
+/* CTR_EL0.DIC [29]: instruction fetches are coherent with data, no IC needed */
+#define CTR_DIC		   (1ull << 29)
 
 #endif /* KCORE_ARM64_SYSREG_H */

@@ -6,7 +6,13 @@
  * ops the test installs for a (VMID, vCPU), op i at guest PC base_pc + 4*i.
  * The guest runs with its stage 1 off, so VA = IPA, and every fetch, load
  * and store goes through the VM's stage 2 at the kc_guest's root, as the
- * CPU that calls plat_guest_run, TLB included.  It runs until something
+ * CPU that calls plat_guest_run, TLB included.  Stage 1 off also makes
+ * every load and store non-cacheable: they read and write memory, under
+ * any dirty line the host left there (kcore_hosted/cache.h).  A fetch
+ * translates and checks the stage 2 but reads no bytes, since the ops are
+ * installed apart from memory; what an MMU-off guest would execute at an
+ * address is what its LOAD of that address returns (memory), and tests
+ * show it that way.  It runs until something
  * traps to EL2 and reports that trap as the hardware would (ESR_EL2,
  * FAR_EL2, HPFAR_EL2, ELR_EL2 in regs->pc):
  *

@@ -21,7 +21,9 @@
  * Copy `len` bytes from / to host physical address `pa` as CPU `cpu`.  The
  * host's IPA is its PA (identity stage 2); each page goes through hm_access
  * with ctx = hm_ctx_s2(0, kcore_host_s2_root()), TLB included.  A page whose
- * output address is RAM is copied, one in a device range reads as zero /
+ * output address is RAM is copied through the data cache (the host's own
+ * stage 1 makes RAM cacheable: a store leaves dirty lines until they are
+ * cleaned, kcore_hosted/cache.h), one in a device range reads as zero /
  * drops the store and is logged (hm_dev_log_read), anything else is
  * HM_FAULT_EXTERNAL.
  *
@@ -44,6 +46,17 @@ enum hm_fault hm_host_load(struct hm_machine *m, unsigned cpu, uint64_t pa, void
 			   struct hm_walk *out);
 enum hm_fault hm_host_store(struct hm_machine *m, unsigned cpu, uint64_t pa, const void *buf,
 			    size_t len, struct hm_walk *out);
+
+/*
+ * The host's DC CIVAC by VA over [pa, pa + len) as CPU `cpu`: each page is
+ * translated through the host stage 2 as a load is (a stage-2 fault goes
+ * to kcore the same way, a refusal is HM_FAULT_REFUSED), and every dirty
+ * line of the data cache it touches is written back to memory
+ * (kcore_hosted/cache.h).  Device pages have nothing to clean.  Stops at
+ * the first failing page, earlier pages done.
+ */
+enum hm_fault hm_host_clean(struct hm_machine *m, unsigned cpu, uint64_t pa, size_t len,
+			    struct hm_walk *out);
 
 /*
  * A host `hvc #0` on CPU `cpu`: kcore_host_call(regs) runs as that CPU.

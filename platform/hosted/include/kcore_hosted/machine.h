@@ -76,6 +76,8 @@ const char *hm_last_error(void);
 /*
  * Host pointer to [pa, pa + len) if all of it is RAM (len 0 counts as 1),
  * else NULL.  For tests that build or inspect tables and frames directly.
+ * It is the cached view of RAM: where a line is dirty, memory holds other
+ * bytes (kcore_hosted/cache.h has the data cache and its own accessors).
  */
 void *hm_phys(struct hm_machine *m, uint64_t pa, size_t len);
 
@@ -302,6 +304,9 @@ hm_panic_hook hm_set_panic_hook(hm_panic_hook hook);
 /* Calls core made that have no other visible effect on the model. */
 struct hm_stats {
 	uint64_t dcache_clean_inval; /* plat_dcache_clean_inval_poc */
+	uint64_t icache_inval_all;   /* plat_icache_inval_all */
+	uint64_t cache_writebacks;   /* dirty lines written back (cleans and evictions) */
+	uint64_t cache_evictions;    /* ... of which evicted to make room (cache.h) */
 	uint64_t barrier_tables;     /* plat_barrier_tables */
 	uint64_t barrier_full;	     /* plat_barrier_full */
 	uint64_t entropy_calls;	     /* plat_entropy, failed ones included */
