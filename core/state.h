@@ -81,7 +81,7 @@ enum vcpu_power { VCPU_OFF, VCPU_ON };
 /* What a vCPU's last exit left for the host to finish. */
 enum vcpu_pending {
 	PENDING_NONE,
-	PENDING_FAULT, /* a stage-2 fault on a page the guest did not guard: VM_MAP_FAULT */
+	PENDING_FAULT, /* a translation fault on a page the guest did not guard: VM_MAP_FAULT */
 	PENDING_MMIO,  /* a load/store to a guarded page: MMIO_DONE */
 	PENDING_CALL,  /* a guest call kcore forwarded: CALL_DONE */
 };

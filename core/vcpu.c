@@ -133,7 +133,12 @@ static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc
 		}
 		return;
 	}
-	v->pending = PENDING_FAULT;
+	/*
+	 * Only a translation fault is something a new mapping fixes: any other
+	 * (on a page the guest has, or an external abort) leaves nothing to
+	 * back, so VM_MAP_FAULT finds nothing pending and RESUME retries it.
+	 */
+	v->pending = ti->fsc == FSC_TRANSLATION ? PENDING_FAULT : PENDING_NONE;
 	v->fault_ipa = ti->ipa & ~(PGT_PAGE_SIZE - 1);
 	res[0] = KC_EXIT_FAULT;
 	if (ti->kind == TRAP_IABT)

@@ -39,12 +39,6 @@ static int host_frames_free_locked(const frame_t *f, uint64_t n)
 	return KC_EBUSY;
 }
 
-/* DFSC/IFSC "translation fault": the only fault that a new mapping fixes. */
-static bool esr_is_translation_fault(uint64_t esr)
-{
-	return ((esr & 0x3f) >> 2) == 0x1;
-}
-
 /* vm_is_image_range: does [ipa, ipa+size) touch a declared boot image? */
 static bool vm_overlaps_image(const struct kc_vm *vm, uint64_t ipa, uint64_t size)
 {
@@ -77,8 +71,9 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 		rc = KC_ENOENT;
 	} else if (v->state == VCPU_RUNNING) {
 		rc = KC_EBUSY;
-	} else if (v->pending != PENDING_FAULT || !esr_is_translation_fault(v->fault_esr)) {
-		rc = KC_ESTATE; /* only a fault kcore recorded can be backed */
+	} else if (v->pending != PENDING_FAULT) {
+		/* Only a translation fault kcore recorded can be backed (core/vcpu.c). */
+		rc = KC_ESTATE;
 	}
 	if (rc) {
 		lock_release(&vm->lock);

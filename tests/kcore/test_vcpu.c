@@ -366,6 +366,40 @@ static void test_exit_decoding(void **state)
 	run_expect(f, vm, 0, KC_RUN_MMIO_DONE, 0x7fffffff, KC_EXIT_WFI, 0, 0);
 }
 
+/*
+ * A fault that a mapping cannot fix (a fetch from a device page: a
+ * permission fault) leaves nothing for the host to back.  Control: a
+ * translation fault on the next page is backed.
+ */
+static void test_only_translation_faults_are_backed(void **state)
+{
+	struct kf *f = *state;
+	const struct kf_image img = { IMG_BASE, 1, 0x20 };
+	struct kc_manifest_layout layout;
+
+	kf_layout(&layout, false);
+	uint64_t vm = kf_vm_verified_v2(f, &img, 1, &layout);
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_IO, vm, KF_LAYOUT_IO, KF_DEV_BASE, 1, NULL),
+			 KC_OK);
+	/* Control: a load from RAM nobody backs is a translation fault, and is backed. */
+	PROG(f, vm, 0, IMG_BASE, OP(LOAD, 1, 8, DATA_IPA, 0), WFI);
+	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_FAULT, DATA_IPA, 0);
+	assert_int_equal(kf_vcpu_pending(vm, 0), KF_PENDING_FAULT);
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vm, 0, kf_frame(f), 3, NULL), KC_OK);
+	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_WFI, 0, 0);
+	/* The guest branches into its device page (the model has no branch: set its pc). */
+	kc.vms[vm].vcpus[0].regs.pc = KF_LAYOUT_IO;
+	PROG(f, vm, 0, KF_LAYOUT_IO, WFI);
+	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_FAULT | KC_EXIT_F_FETCH, KF_LAYOUT_IO, 0);
+	assert_int_equal(kf_vcpu_pending(vm, 0), KF_PENDING_NONE);
+	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
+	kf_digest(f, before);
+	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vm, 0, kf_frame(f), 3, NULL), KC_ESTATE);
+	kf_digest(f, after);
+	kf_assert_same("MAP_FAULT of a permission fault", before, after);
+	kf_check(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +411,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_context_is_scrubbed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_call_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_decoding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_translation_faults_are_backed, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("vcpu", tests, NULL, NULL);
 }
