@@ -797,17 +797,26 @@ static void rp_put_num(struct rp_buf *b, uint64_t v)
 		rp_put(b, "0x%" PRIx64, v);
 }
 
+/* The name of a function id in rp_consts (SMCCC fast calls: bit 31 set, 32 bits), or NULL. */
+static const char *rp_fn_const_name(uint64_t v)
+{
+	if (v >> 32 || !(v >> 31))
+		return NULL;
+	for (unsigned i = 0; i < sizeof(rp_consts) / sizeof(rp_consts[0]); i++)
+		if (rp_consts[i].value == v)
+			return rp_consts[i].name;
+	return NULL;
+}
+
 static void rp_put_value(struct rp_buf *b, uint64_t v)
 {
 	const char *name = rp_call_name(v);
 	if (name)
 		rp_put(b, "%s", name);
-	else if (v == KC_GC_SHARE)
-		rp_put(b, "SHARE");
-	else if (v == KC_GC_UNSHARE)
-		rp_put(b, "UNSHARE");
-	else if (v == KC_PSCI_SYSTEM_OFF)
-		rp_put(b, "SYSTEM_OFF");
+	else if (v == RP_CANARY_BASE)
+		rp_put(b, "SECRET");
+	else if ((name = rp_fn_const_name(v)) != NULL)
+		rp_put(b, "%s", name); /* a guest call, PSCI or SMCCC id */
 	else
 		rp_put_num(b, v);
 }
