@@ -3,6 +3,7 @@
 
 #include "../../core/ioclaim.h"
 #include "../../core/state.h"
+#include "../../tools/replay/secret.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+/*
+ * The confidentiality oracle (tools/replay/secret.c) on every call the ABI
+ * tests make: no result may carry a guest secret the guest did not hand
+ * over.  Calls come from the test's main thread (the threaded tests use
+ * their own), so one record of what the host supplied does.
+ */
+static struct rp_secrets kf_secrets;
 
 static void kf_key(br_ec_private_key *sk, unsigned char *sk_buf, unsigned char *pub, uint32_t seed)
 {
@@ -40,6 +49,7 @@ void kf_setup_vms(struct kf *f, unsigned max_vms)
 		.rng_seed = 42,
 	};
 	memset(f, 0, sizeof(*f));
+	memset(&kf_secrets, 0, sizeof(kf_secrets));
 	assert_int_equal(hm_machine_create(&mc, &f->m), 0);
 	kf_key(&f->sk, f->sk_buf, f->pub, 1);
 	f->cfg.max_vms = max_vms;
@@ -59,11 +69,32 @@ void kf_teardown(struct kf *f)
 	hm_machine_destroy(f->m);
 }
 
+static bool kf_guarded(uint64_t vm, uint64_t ipa)
+{
+	const struct kc_vm *v = vm_get(vm);
+	return v && v->state != VM_FREE &&
+	       pgt_mark_at(&v->s2, ipa & ~(PGT_PAGE_SIZE - 1)) == PGT_MARK_MMIO_GUARD;
+}
+
+static void kf_call_checked(struct kf *f, unsigned cpu, struct kc_hcall *h)
+{
+	uint64_t in[7];
+
+	memcpy(in, h->x, sizeof(in));
+	for (unsigned i = 0; i < 7; i++)
+		rp_secret_host_supplied(&kf_secrets, in[i]);
+	assert_int_equal(hm_host_call(f->m, cpu, h), 0);
+	unsigned leak = rp_secret_check_call(&kf_secrets, in, h->x, kf_guarded);
+	if (leak)
+		fail_msg("confidentiality: x%u of call 0x%llx carries guest secret 0x%llx", leak,
+			 (unsigned long long)in[0], (unsigned long long)h->x[leak]);
+}
+
 int kf_call(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 	    uint64_t r[3])
 {
 	struct kc_hcall h = { { fn, a1, a2, a3, a4, 0, 0 } };
-	assert_int_equal(hm_host_call(f->m, 0, &h), 0);
+	kf_call_checked(f, 0, &h);
 	if (r)
 		memcpy(r, &h.x[1], 3 * sizeof(uint64_t));
 	return (int)(int64_t)h.x[0];
@@ -267,7 +298,7 @@ int kf_call_regs(struct kf *f, unsigned cpu, uint64_t x[7])
 {
 	struct kc_hcall h;
 	memcpy(h.x, x, sizeof(h.x));
-	assert_int_equal(hm_host_call(f->m, cpu, &h), 0);
+	kf_call_checked(f, cpu, &h);
 	memcpy(x, h.x, sizeof(h.x));
 	return (int)(int64_t)h.x[0];
 }
