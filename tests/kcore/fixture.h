@@ -43,6 +43,12 @@ void kf_teardown(struct kf *f);
 /* One host call as CPU 0; returns x0 (status), results in r[0..2]. */
 int kf_call(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 	    uint64_t r[3]);
+/*
+ * A host call that must be refused with `want`: x1..x3 come back zero, the
+ * state digest is unchanged, and invariants 1-7 hold after it.
+ */
+void kf_call_refused(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
+		     uint64_t a4);
 
 /* A fresh host frame (pfn), or a 2 MiB aligned run of 512 (first pfn). */
 uint64_t kf_frame(struct kf *f);

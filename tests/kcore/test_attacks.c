@@ -36,24 +36,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A host call that must be refused with `want` and change nothing. */
-static void refused_call(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
-			 uint64_t a4)
-{
-	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
-	uint64_t r[3];
-
-	kf_digest(f, before);
-	int rc = kf_call(f, fn, a1, a2, a3, a4, r);
-	if (rc != want)
-		fail_msg("call 0x%llx: got %s, want %s", (unsigned long long)fn, kcore_err_name(rc),
-			 kcore_err_name(want));
-	assert_true(!r[0] && !r[1] && !r[2]);
-	kf_digest(f, after);
-	kf_assert_same("refused call", before, after);
-	kf_check(f);
-}
-
 /* A host access (read and write, on `cpu`) that must be refused and change nothing. */
 static void refused_access(struct kf *f, unsigned cpu, uint64_t pa)
 {
@@ -162,21 +144,21 @@ static void test_one_frame_two_vms(void **state)
 
 	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vm1, 0, pfn, 3, NULL), KC_OK);
 	uint64_t vm2 = vm_faulted(f, 0x13);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, pfn, 3);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, pfn, 3);
 	/* ... nor as a boot image of a third VM. */
 	assert_int_equal(kf_call(f, KC_HC_VM_CREATE, 0, 0, 0, 0, r), KC_OK);
 	uint64_t vm3 = r[0];
 	assert_int_equal(kf_call(f, KC_HC_VM_SET_IMAGE, vm3, IMG_BASE, 0x1000, 0, r), KC_OK);
-	refused_call(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, pfn, 0);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, pfn, 0);
 	/* ... nor its own image frame, loaded into the second VM's stage 2. */
 	uint64_t img1 = kf_vm_lookup(vm1, IMG_BASE) >> 12;
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, img1, 3);
-	refused_call(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, img1, 0);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, img1, 3);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, img1, 0);
 	/* Even once the guest shares it with the host, it stays VM 1's. */
 	assert_int_equal(kf_run(f, vm1, 0, KC_RUN_RESUME, 0, r), KC_OK);
 	assert_int_equal(kf_guest_call(f, vm1, 0, KC_GC_SHARE, DATA_IPA >> 12, 1), KC_OK);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, pfn, 3);
-	refused_call(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, pfn, 0);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm2, 0, pfn, 3);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_LOAD_IMAGE_PAGE, vm3, 0, pfn, 0);
 	assert_int_equal(kf_frame_owner(pfn), (int)vm1);
 }
 
@@ -199,7 +181,7 @@ static void test_run_with_foreign_frame(void **state)
 	assert_int_equal(kf_call(f, KC_HC_VM_LOAD_IMAGE_PAGE, vm2, 0, run + 37, 0, NULL), KC_OK);
 	/* The host touched frame 300 (it is in its stage 2): it must stay so. */
 	assert_int_equal(kf_host_try_read(f, (run + 300) << 12), HM_FAULT_NONE);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, run, 2);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, run, 2);
 	for (uint64_t i = 0; i < 512; i++)
 		if (i != 37 && kf_frame_owner(run + i) != KF_OWNER_HOST)
 			fail_msg("frame %llu of the run changed hands", (unsigned long long)i);
@@ -209,11 +191,11 @@ static void test_run_with_foreign_frame(void **state)
 	assert_int_equal(kf_call(f, KC_HC_VM_SET_IMAGE, vm2, IMG_BASE + 0x1000, 0x1000, 0, r),
 			 KC_OK);
 	assert_int_equal(kf_call(f, KC_HC_VM_LOAD_IMAGE_PAGE, vm2, 1, run2 + 511, 0, NULL), KC_OK);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, run2, 2);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, run2, 2);
 	/* A run that ends in kcore's pool. */
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, (RAM_END - (2ull << 20)) >> 12, 2);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, (RAM_END - (2ull << 20)) >> 12, 2);
 	/* A run that starts in kcore's image. */
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, KF_RAM_BASE >> 12, 2);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_FAULT, vm1, 0, KF_RAM_BASE >> 12, 2);
 	/* The honest run still works afterwards. */
 	uint64_t run3 = kf_frame_run(f);
 	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vm1, 0, run3, 2, NULL), KC_OK);
@@ -230,14 +212,14 @@ static void test_tampered_image(void **state)
 	uint64_t vmid = kf_vm_loaded(f, &loaded_img, 1);
 	uint64_t mpfn = kf_manifest(f, &signed_img, 1, IMG_BASE, false);
 	hm_console_clear(f->m);
-	refused_call(f, KC_EAUTH, KC_HC_VM_VERIFY, vmid, mpfn, 0, 0);
+	kf_call_refused(f, KC_EAUTH, KC_HC_VM_VERIFY, vmid, mpfn, 0, 0);
 	assert_int_equal(kf_vm_state(vmid), KF_VM_CREATED);
 	assert_int_equal(kf_vm_lookup(vmid, IMG_BASE), ~0ull); /* nothing mapped */
 	/* The operator learns why on kcore's console. */
 	assert_non_null(
 		strstr(hm_console_text(f->m, NULL),
 		       "not verified: an image's SHA-256 differs from what was loaded (EAUTH)"));
-	refused_call(f, KC_ESTATE, KC_HC_VCPU_RUN, vmid, 0, 0, 0);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VCPU_RUN, vmid, 0, 0, 0);
 }
 
 /* Verify with a manifest page; VM stays CREATED unless it is good. */
@@ -333,13 +315,13 @@ static void test_reclaim_running_vm(void **state)
 	uint64_t r[3];
 
 	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vmid, 0, kf_frame(f), 3, NULL), KC_OK);
-	refused_call(f, KC_ESTATE, KC_HC_VM_RECLAIM, vmid, 100, 0, 0);
-	refused_call(f, KC_ESTATE, KC_HC_VM_DESTROY, vmid, 0, 0, 0);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VM_RECLAIM, vmid, 100, 0, 0);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VM_DESTROY, vmid, 0, 0, 0);
 	assert_int_equal(kf_call(f, KC_HC_VM_POWEROFF, vmid, 0, 0, 0, NULL), KC_OK);
 	kc.vms[vmid].vcpus[0].state = VCPU_RUNNING;
-	refused_call(f, KC_EBUSY, KC_HC_VM_RECLAIM, vmid, 100, 0, 0);
-	refused_call(f, KC_EBUSY, KC_HC_VM_DESTROY, vmid, 0, 0, 0);
-	refused_call(f, KC_ESTATE, KC_HC_VCPU_RUN, vmid, 0, 0, 0);
+	kf_call_refused(f, KC_EBUSY, KC_HC_VM_RECLAIM, vmid, 100, 0, 0);
+	kf_call_refused(f, KC_EBUSY, KC_HC_VM_DESTROY, vmid, 0, 0, 0);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VCPU_RUN, vmid, 0, 0, 0);
 	kc.vms[vmid].vcpus[0].state = VCPU_READY;
 	assert_int_equal(kf_call(f, KC_HC_VM_RECLAIM, vmid, 100, 0, 0, r), KC_OK);
 	assert_int_equal(r[0], 0);
@@ -454,12 +436,12 @@ static void test_map_fault_without_fault(void **state)
 	uint64_t vmid = kf_vm_verified(f, &img, 1);
 	uint64_t pfn = kf_frame(f);
 
-	refused_call(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vmid, 0, pfn, 3);
-	refused_call(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vmid, 0, pfn & ~511ull, 2);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vmid, 0, pfn, 3);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vmid, 0, pfn & ~511ull, 2);
 	/* After a fault was backed, the record is gone: no second frame behind it. */
 	uint64_t vm2 = vm_faulted(f, 0x72);
 	assert_int_equal(kf_call(f, KC_HC_VM_MAP_FAULT, vm2, 0, kf_frame(f), 3, NULL), KC_OK);
-	refused_call(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vm2, 0, kf_frame(f), 3);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VM_MAP_FAULT, vm2, 0, kf_frame(f), 3);
 }
 
 /*
@@ -474,11 +456,11 @@ static void test_map_io_of_ram(void **state)
 	uint64_t vm2 = kf_vm_loaded(f, &img, 1);
 	struct kc_region pool = hm_kcore_pool(f->m);
 
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, kf_frame(f) << 12, 1);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, KF_RAM_BASE, 1);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, pool.base, 1);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, kf_vm_lookup(vm1, IMG_BASE), 1);
-	refused_call(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, KF_RAM_BASE - 0x10000, 32);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, kf_frame(f) << 12, 1);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, KF_RAM_BASE, 1);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, pool.base, 1);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, kf_vm_lookup(vm1, IMG_BASE), 1);
+	kf_call_refused(f, KC_EPERM, KC_HC_VM_MAP_IO, vm2, IO_IPA, KF_RAM_BASE - 0x10000, 32);
 }
 
 /*

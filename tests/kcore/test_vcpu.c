@@ -71,18 +71,7 @@ static uint64_t vm_with(struct kf *f, unsigned vcpus)
 static void refused_run(struct kf *f, int want, uint64_t vm, uint64_t vcpu, uint64_t finish,
 			uint64_t value)
 {
-	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
-	uint64_t r[3];
-
-	kf_digest(f, before);
-	int rc = kf_run(f, vm, vcpu, finish, value, r);
-	if (rc != want)
-		fail_msg("VCPU_RUN vcpu %llu finish %llu: got %s, want %s",
-			 (unsigned long long)vcpu, (unsigned long long)finish, kcore_err_name(rc),
-			 kcore_err_name(want));
-	kf_digest(f, after);
-	kf_assert_same("refused VCPU_RUN", before, after);
-	kf_check(f);
+	kf_call_refused(f, want, KC_HC_VCPU_RUN, vm, vcpu, finish, value);
 }
 
 static void run_expect(struct kf *f, uint64_t vm, uint64_t vcpu, uint64_t finish, uint64_t value,
