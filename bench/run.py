@@ -125,11 +125,11 @@ def build_rows(f):
             fmt(g('fault2m_instr_kcore')) + ' / ' + fmt(g('fault2m_instr')), '',
             'unmapped: ' + fmt(g('fault2m_unmapped_instr_kcore')) + ' / ' +
             fmt(g('fault2m_unmapped_instr')), '', None)
-    row('3. host stage-2 fault, table warm', fmt(g('hostfault_ns'), ' ns'),
+    row('3. host stage-2 fault, 4 KiB, table warm', fmt(g('hostfault_ns'), ' ns'),
         'memset 4 KiB ' + fmt(g('memset4k_ns'), ' ns'),
         (fmt(g('hostfault_instr_kcore')) + ' / ' + fmt(g('hostfault_instr')) +
          ' instr (kcore / all)') if ins else '', '', None)
-    row('   first page of a 2 MiB region (allocates the L3)', fmt(g('hostfault_cold_ns'), ' ns'),
+    row('   first touch of a 2 MiB run of host frames (one block)', fmt(g('hostfault_cold_ns'), ' ns'),
         '', (fmt(g('hostfault_cold_instr_kcore')) + ' instr kcore-only') if ins else '', '', None)
     row('4. null call (VERSION), full dispatch', fmt(g('nullcall_ns'), ' ns'), '',
         (fmt(g('nullcall_instr_kcore')) + ' / ' + fmt(g('nullcall_instr')) +

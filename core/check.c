@@ -218,8 +218,28 @@ static bool host_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	pgt_prot_t prot;
 
 	pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
-	if (level != PGT_LEAF_LEVEL || pa != va)
-		return fail(c, 3, "host leaf 0x%llx is not an identity 4 KiB page", ull(va));
+	if (pa != va || level < 2)
+		return fail(c, 3, "host leaf 0x%llx is not an identity page or 2 MiB block",
+			    ull(va));
+	if (level == 2) {
+		/* A block only where every frame of the run is the host's (core/hostmem.c). */
+		if (prot & PGT_PROT_DEVICE)
+			return fail(c, 3, "host block 0x%llx is a device mapping", ull(va));
+		for (uint64_t i = 0; i < 512; i++) {
+			const frame_t *bf = frame_peek(pa + (i << PGT_PAGE_SHIFT));
+			if (!bf)
+				return fail(c, 3, "host block 0x%llx covers 0x%llx, not RAM",
+					    ull(va), ull(pa + (i << PGT_PAGE_SHIFT)));
+			if (frame_owner(*bf) == OWNER_CORE)
+				return fail(c, 2, "host block 0x%llx maps CORE frame 0x%llx",
+					    ull(va), ull(pa + (i << PGT_PAGE_SHIFT)));
+			if (frame_owner(*bf) != OWNER_HOST)
+				return fail(c, 3, "host block 0x%llx covers frame 0x%llx of VM %u",
+					    ull(va), ull(pa + (i << PGT_PAGE_SHIFT)),
+					    frame_owner(*bf));
+		}
+		return true;
+	}
 	const frame_t *f = frame_peek(pa);
 	if (!f) {
 		if (!frame_is_io(pa) || !(prot & PGT_PROT_DEVICE))

@@ -547,6 +547,71 @@ static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *lev
 	return pgt_find_leaf_inline(pgt, va, level);
 }
 
+int pgt_split_block(struct pgt *pgt, uint64_t va)
+{
+	unsigned level;
+	uint64_t *slot = pgt_find_leaf(pgt, va, &level);
+	kc_paddr_t pa;
+	pgt_prot_t prot;
+
+	if (!slot || level == PGT_LEAF_LEVEL)
+		return KC_ENOENT;
+	if (!pgt_decode_leaf(pgt->fmt, desc_read(slot), level, &pa, &prot))
+		plat_panic("pgt: a leaf kcore cannot decode");
+	if (!pgt_pool_available(pgt->pool))
+		return KC_ENOMEM;
+	kc_paddr_t next = pool_alloc(pgt->pool);
+	uint64_t *t = pgt_table(next), sub = pgt_level_size(level + 1);
+	for (unsigned i = 0; i < PGT_ENTRIES; i++)
+		desc_write(&t[i], pgt_encode_leaf(pgt->fmt, pa + i * sub, level + 1, prot));
+	/*
+	 * Break before make: the TLBI makes the table's entries visible to the
+	 * walkers first (platform.h), drops the block, and completes before the
+	 * link is written.
+	 */
+	uint64_t base = va & ~(pgt_level_size(level) - 1);
+	desc_write(slot, 0);
+	if (pgt->fmt == PGT_S1_EL2)
+		plat_tlbi_el2_va(base);
+	else
+		plat_tlbi_s2_ipa(pgt->vmid, base);
+	desc_write(slot, next | DESC_TYPE_TABLE);
+	plat_barrier_tables();
+	if (level + 1 == PGT_LEAF_LEVEL)
+		pgt_hint_set(pgt, va, next);
+	return KC_OK;
+}
+
+/* The cold half of pgt_unmap_page: split whatever block covers va down to pages. */
+static __attribute__((noinline)) void pgt_split_to_pages(struct pgt *pgt, uint64_t va)
+{
+	unsigned level;
+
+	while (pgt_find_leaf(pgt, va, &level) && level != PGT_LEAF_LEVEL)
+		if (pgt_split_block(pgt, va) != KC_OK)
+			plat_panic("pgt: no table to split a block in a tree sized for pages");
+}
+
+int pgt_unmap_page(struct pgt *pgt, uint64_t va)
+{
+	unsigned level;
+	uint64_t *slot = pgt_find_leaf_inline(pgt, va, &level);
+
+	if (!slot)
+		return KC_ENOENT;
+	if (level != PGT_LEAF_LEVEL) {
+		pgt_split_to_pages(pgt, va);
+		slot = pgt_find_leaf(pgt, va, &level);
+	}
+	desc_write(slot, 0);
+	/* valid -> invalid: the old translation may be cached; drop it. */
+	if (pgt->fmt == PGT_S1_EL2)
+		plat_tlbi_el2_va(va & ~(PGT_PAGE_SIZE - 1));
+	else
+		plat_tlbi_s2_ipa(pgt->vmid, va & ~(PGT_PAGE_SIZE - 1));
+	return KC_OK;
+}
+
 int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
 {
 	unsigned level;

@@ -66,7 +66,11 @@ static int setup(void **state)
 	w->vm2 = kf_vm_loaded(f, &img, 1);
 	w->host_seen = kf_frame(f);
 	assert_int_equal(kf_host_try_read(f, w->host_seen << 12), HM_FAULT_NONE);
-	w->host_free = kf_frame(f);
+	/*
+	 * A region nobody touched: the host's earlier faults mapped the frames
+	 * around host_seen as a block, split since, so they stay mapped.
+	 */
+	w->host_free = kf_frame_run(f) + 5;
 	*state = w;
 	return 0;
 }
@@ -250,6 +254,17 @@ static void test_inv3_host_maps_unshared_vm_frame(void **state)
 	holds(w);
 	*frame_rw(w->host_seen) = frame_make((unsigned)w->vm, 0, 0x12345);
 	expect_violation(w, 3, "not shared");
+}
+
+/* 3: a host 2 MiB block over a frame that is not the host's (the split was missed). */
+static void test_inv3_host_block_over_vm_frame(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(kf_host_try_read(&w->f, w->host_free << 12), HM_FAULT_NONE);
+	holds(w);
+	*frame_rw(w->host_free + 1) = frame_make((unsigned)w->vm, 0, 0x12345);
+	expect_violation(w, 3, "host block");
 }
 
 /* 3: a host leaf that is not the identity. */
@@ -523,6 +538,7 @@ int main(void)
 		T(test_inv2_core_count),
 		T(test_inv3_host_maps_unshared_vm_frame),
 		T(test_inv3_host_not_identity),
+		T(test_inv3_host_block_over_vm_frame),
 		T(test_inv4_wrong_gfn),
 		T(test_inv4_other_owner),
 		T(test_inv4_owner_not_a_vm),

@@ -103,6 +103,16 @@ struct pgt {
 	kc_paddr_t hint_l3;
 };
 
+/*
+ * Whether the walk hint says a last-level table covers the 2 MiB around
+ * `va` (so no 2 MiB block can go there): a cheap "no" before a block
+ * attempt; false says nothing.
+ */
+static inline bool pgt_hint_has_table(const struct pgt *pgt, uint64_t va)
+{
+	return pgt->hint_l3 && (va & ~((1ull << (PGT_PAGE_SHIFT + 9)) - 1)) == pgt->hint_base;
+}
+
 /* Allocate an empty root.  KC_ENOMEM if the pool is empty. */
 int pgt_init(struct pgt *pgt, enum pgt_format fmt, uint16_t vmid, struct pgt_pool *pool);
 
@@ -165,6 +175,25 @@ int pgt_map_range_check(const struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint6
  * Table pages stay linked (they are freed by pgt_destroy).
  */
 int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level);
+
+/*
+ * Remove the 4 KiB page that maps `va`, splitting a block that covers it
+ * first (pgt_split_block, down to pages), so the rest of the block stays
+ * mapped; then invalidate the page.  KC_ENOENT if nothing maps va.  For a
+ * tree whose pool is sized to map everything a page at a time (the host's
+ * stage 2), so a split that finds the pool empty is kcore's own
+ * inconsistency: it fail-stops rather than leave the page mapped.
+ */
+int pgt_unmap_page(struct pgt *pgt, uint64_t va);
+
+/*
+ * Replace the block that maps `va` by a table of the next level's leaves
+ * with the same output addresses and rights.  Break-before-make: the block
+ * is removed and its translation invalidated before the table is linked,
+ * so no TLB can hold both.  KC_ENOENT if no block maps va (nothing, or a
+ * page), KC_ENOMEM if the pool has no page for the table (unchanged).
+ */
+int pgt_split_block(struct pgt *pgt, uint64_t va);
 
 /*
  * Remove every leaf inside [va, va+size) (page aligned; a leaf must not
