@@ -7,6 +7,9 @@
  *     so a later ABI can give them meaning without old callers changing it;
  *   - the handler gets plain values, never a host pointer;
  *   - on any error x1..x3 come back zero, and nothing has changed.
+ * SMCCC's own discovery calls (SMCCC_VERSION, ARCH_FEATURES, the vendor
+ * hypervisor UID and revision) are answered as SMCCC defines them, with the
+ * function id read from W0; every other id is NOT_SUPPORTED.
  */
 #include <kcore/abi.h>
 #include <kcore/kcore.h>
@@ -41,6 +44,46 @@ static const struct hc_entry hc_table[] = {
 	[KC_FN_NUM(KC_HC_VM_DESTROY)] = { hc_vm_destroy, 1 },
 };
 
+/*
+ * SMCCC discovery from the host: true if `r` was one (results set as SMCCC
+ * says: x0 is a value, not a status).  Off the hot path: only ids outside
+ * kcore's table get here.
+ */
+static bool hc_smccc_discovery(struct kc_hcall *r)
+{
+	uint64_t out[4] = { 0, 0, 0, 0 };
+
+	switch ((uint32_t)r->x[0]) {
+	case KC_SMCCC_VERSION:
+		out[0] = KC_SMCCC_VERSION_1_1;
+		break;
+	case KC_SMCCC_ARCH_FEATURES:
+		/*
+		 * The calls SMCCC lets a caller probe; no firmware workaround
+		 * (ARCH_WORKAROUND_*) is offered through kcore.
+		 */
+		out[0] = (uint32_t)r->x[1] == KC_SMCCC_ARCH_FEATURES
+				 ? 0
+				 : (uint64_t)(int64_t)KC_ENOTSUP;
+		break;
+	case KC_SMCCC_HYP_CALL_UID:
+		out[0] = KC_HYP_UID_0;
+		out[1] = KC_HYP_UID_1;
+		out[2] = KC_HYP_UID_2;
+		out[3] = KC_HYP_UID_3;
+		break;
+	case KC_SMCCC_HYP_REVISION:
+		out[0] = KC_ABI_VERSION_MAJOR;
+		out[1] = KC_ABI_VERSION_MINOR;
+		break;
+	default:
+		return false;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		r->x[i] = out[i];
+	return true;
+}
+
 void kcore_host_call(struct kc_hcall *r)
 {
 	uint64_t num = r->x[0] - KC_FN_BASE, res[3] = { 0, 0, 0 };
@@ -58,6 +101,8 @@ void kcore_host_call(struct kc_hcall *r)
 			rc = KC_EINVAL;
 		else
 			rc = e->handler(&r->x[1], res);
+	} else if (hc_smccc_discovery(r)) {
+		return;
 	}
 	uint64_t keep = rc ? 0 : ~0ull; /* on any error x1..x3 come back zero */
 	r->x[0] = (uint64_t)(int64_t)rc;

@@ -44,6 +44,36 @@ static void test_version(void **state)
 	assert_int_equal(kf_call(f, KC_HC_VERSION, 1, 0, 0, 0, r), KC_EINVAL); /* MBZ */
 }
 
+/* SMCCC discovery: how a host (Linux's arm_smccc) finds out what it runs on. */
+static void smccc(struct kf *f, uint64_t x0, uint64_t x1, const uint64_t want[4])
+{
+	uint64_t x[7] = { x0, x1, 0, 0, 0, 0, 0 };
+	kf_call_regs(f, 0, x);
+	for (unsigned i = 0; i < 4; i++)
+		if (x[i] != want[i])
+			fail_msg("SMCCC 0x%llx: x%u = 0x%llx, want 0x%llx", (unsigned long long)x0,
+				 i, (unsigned long long)x[i], (unsigned long long)want[i]);
+}
+
+static void test_smccc_discovery(void **state)
+{
+	struct kf *f = *state;
+	const uint64_t unsup[4] = { (uint64_t)(int64_t)KC_ENOTSUP, 0, 0, 0 };
+
+	smccc(f, KC_SMCCC_VERSION, 0, (const uint64_t[4]){ KC_SMCCC_VERSION_1_1, 0, 0, 0 });
+	smccc(f, 0xabcd00000000ull | KC_SMCCC_VERSION, 0, /* the id is W0 */
+	      (const uint64_t[4]){ KC_SMCCC_VERSION_1_1, 0, 0, 0 });
+	smccc(f, KC_SMCCC_ARCH_FEATURES, KC_SMCCC_ARCH_FEATURES, (const uint64_t[4]){ 0 });
+	smccc(f, KC_SMCCC_ARCH_FEATURES, 0x80008000u, unsup); /* ARCH_WORKAROUND_1 */
+	smccc(f, KC_SMCCC_HYP_CALL_UID, 0,
+	      (const uint64_t[4]){ KC_HYP_UID_0, KC_HYP_UID_1, KC_HYP_UID_2, KC_HYP_UID_3 });
+	smccc(f, KC_SMCCC_HYP_REVISION, 0,
+	      (const uint64_t[4]){ KC_ABI_VERSION_MAJOR, KC_ABI_VERSION_MINOR, 0, 0 });
+	smccc(f, 0x8600FF02u, 0, unsup);     /* not a query SMCCC defines */
+	smccc(f, KC_PSCI_VERSION, 0, unsup); /* PSCI is not a host call */
+	kf_check(f);
+}
+
 static void test_whole_life(void **state)
 {
 	struct kf *f = *state;
@@ -165,6 +195,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smccc_discovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_io_cannot_starve_ram, setup, teardown),
 	};

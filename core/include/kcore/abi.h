@@ -59,10 +59,23 @@
 #define KC_GC_MMIO_GUARD_MAP	 KC_FN(0x82) /* x1 IPA (page aligned): the host may emulate it */
 #define KC_GC_MMIO_GUARD_UNMAP	 KC_FN(0x83) /* x1 IPA (page aligned) */
 
-/* SMCCC architecture calls, answered by kcore. */
+/* SMCCC architecture calls, answered by kcore (to the host and to guests). */
 #define KC_SMCCC_VERSION	 0x80000000u
 #define KC_SMCCC_ARCH_FEATURES	 0x80000001u
 #define KC_SMCCC_VERSION_1_1	 0x10001u
+
+/*
+ * SMCCC's vendor-specific hypervisor service queries (owner 6, SMC32), for
+ * the host to find out it runs on kcore: the UID is kcore's UUID
+ * b3662f34-2334-448b-9d0f-b6b8c2ddf3fe, returned as four little-endian
+ * words in x0..x3 as SMCCC says; the revision is the ABI version.
+ */
+#define KC_SMCCC_HYP_CALL_UID	 0x8600FF01u
+#define KC_SMCCC_HYP_REVISION	 0x8600FF03u
+#define KC_HYP_UID_0		 0x342f66b3u
+#define KC_HYP_UID_1		 0x8b443423u
+#define KC_HYP_UID_2		 0xb8b60f9du
+#define KC_HYP_UID_3		 0xfef3ddc2u
 
 /*
  * PSCI (SMCCC standard secure service range) as a guest issues it; kcore
