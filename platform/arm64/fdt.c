@@ -246,3 +246,83 @@ bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg)
 	}
 	return false;
 }
+
+/* Append a 2-cell big-endian value to a reg property under construction. */
+static void arm64_fdt_put64(fdt32_t *out, uint64_t v)
+{
+	out[0] = cpu_to_fdt32((uint32_t)(v >> 32));
+	out[1] = cpu_to_fdt32((uint32_t)v);
+}
+
+/*
+ * /reserved-memory, made if missing.  An existing one must use 2 address
+ * and 2 size cells (what QEMU and every 64-bit firmware write): kcore
+ * will not guess how to squeeze its ranges into other cell counts.
+ */
+static int arm64_fdt_resmem(void *fdt, const char **why)
+{
+	int node = fdt_path_offset(fdt, "/reserved-memory");
+	fdt32_t two = cpu_to_fdt32(2);
+
+	if (node >= 0) {
+		if (fdt_address_cells(fdt, node) != 2 || fdt_size_cells(fdt, node) != 2) {
+			*why = "device tree: /reserved-memory without 2 address and 2 size cells";
+			return -1;
+		}
+		return node;
+	}
+	node = fdt_add_subnode(fdt, 0, "reserved-memory");
+	if (node < 0 || fdt_setprop(fdt, node, "#address-cells", &two, sizeof(two)) ||
+	    fdt_setprop(fdt, node, "#size-cells", &two, sizeof(two)) ||
+	    fdt_setprop(fdt, node, "ranges", NULL, 0)) {
+		*why = "device tree: no room for /reserved-memory";
+		return -1;
+	}
+	return node;
+}
+
+int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions, unsigned n,
+		      const char **why)
+{
+	static const char hex[] = "0123456789abcdef";
+	int parent;
+
+	*why = "";
+	if (fdt_check_header(fdt) != 0) {
+		*why = "device tree: bad header (magic, version or sizes)";
+		return KC_EINVAL;
+	}
+	if (fdt_open_into(fdt, fdt, (int)bufsize) != 0) {
+		*why = "device tree: no room to grow it in place";
+		return KC_ENOMEM;
+	}
+	parent = arm64_fdt_resmem(fdt, why);
+	if (parent < 0)
+		return KC_ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		/* "kcore@<base in hex>": unit addresses are hex without 0x. */
+		char name[6 + 16 + 1] = "kcore@";
+		fdt32_t reg[4];
+		unsigned len = 6;
+		int node, shift = 60;
+
+		while (shift > 0 && ((regions[i].base >> shift) & 0xf) == 0)
+			shift -= 4;
+		for (; shift >= 0; shift -= 4)
+			name[len++] = hex[(regions[i].base >> shift) & 0xf];
+		name[len] = '\0';
+		arm64_fdt_put64(&reg[0], regions[i].base);
+		arm64_fdt_put64(&reg[2], regions[i].size);
+		node = fdt_add_subnode(fdt, parent, name);
+		if (node < 0 || fdt_setprop(fdt, node, "reg", reg, sizeof(reg)) ||
+		    fdt_setprop(fdt, node, "no-map", NULL, 0)) {
+			*why = "device tree: no room for kcore's /reserved-memory nodes";
+			return KC_ENOMEM;
+		}
+	}
+	if (fdt_pack(fdt) != 0) {
+		*why = "device tree: fdt_pack failed";
+		return KC_EINVAL;
+	}
+	return KC_OK;
+}

@@ -36,4 +36,16 @@ int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **w
  */
 bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg);
 
+/*
+ * Hide `n` ranges of kcore's memory from the host: each becomes a
+ * /reserved-memory child "kcore@<base>" with `no-map` (so Linux leaves it
+ * out of System RAM and its linear map, speculation included; /memreserve/
+ * would not).  The tree is edited in place and may grow up to `bufsize`
+ * bytes.  KC_OK, KC_EINVAL (bad tree) or KC_ENOMEM (no room), *why saying
+ * which.  On failure the tree may be half edited: the caller must not
+ * hand it to the host.
+ */
+int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions, unsigned n,
+		      const char **why);
+
 #endif /* KCORE_ARM64_FDT_H */
