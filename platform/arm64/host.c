@@ -52,6 +52,36 @@
 
 #define HOST_HCR	  (HCR_EL2_RW | HCR_EL2_API | HCR_EL2_APK | HCR_EL2_TSC)
 
+/*
+ * VTCR_EL2 for core's stage-2 tables (pgt.h: 4 KiB granule, 48-bit IPA,
+ * start at level 0): T0SZ 16, SL0 = 2 (level 0), tables walked inner and
+ * outer write-back write-allocate, inner shareable, PS = 48 bits, RES1 bit 31.
+ */
+#define VTCR_EL2_HOST	  0x80053590ull
+
+/* SPSR / PSTATE bits an exception entry to EL1 sets (Arm ARM, AArch64.TakeException). */
+#define SPSR_M_AARCH32	  (1ull << 4)
+#define SPSR_PAN	  (1ull << 22)
+#define SPSR_DIT	  (1ull << 24)
+#define SPSR_SSBS	  (1ull << 12)
+#define SCTLR_SPAN	  (1ull << 23)
+#define SCTLR_DSSBS	  (1ull << 44)
+
+/* ESR fields for aborts. */
+#define ESR_EC_IABT_LOW	  0x20u
+#define ESR_EC_IABT_CUR	  0x21u
+#define ESR_EC_DABT_LOW	  0x24u
+#define ESR_EC_DABT_CUR	  0x25u
+#define ESR_FSC(esr)	  ((unsigned)(esr) & 0x3fu)
+#define ESR_WNR		  (1ull << 6)
+#define ESR_S1PTW	  (1ull << 7)
+#define ESR_FNV		  (1ull << 10)
+#define FSC_SEA		  0x10u /* synchronous external abort, not on a table walk */
+/* HPFAR_EL2.FIPA [43:4] (48-bit IPAs) = IPA[47:12] */
+#define HPFAR_FIPA_MASK	  0x00000fffffffff0ull
+
+static uint64_t host_hcr = HOST_HCR;
+
 static unsigned host_field(uint64_t reg, unsigned shift)
 {
 	return (unsigned)((reg >> shift) & 0xfu);
@@ -81,7 +111,7 @@ static void host_el2_setup(void)
 	unsigned pmuver = host_field(dfr0, 8);
 	uint64_t mdcr = 0;
 
-	write_sysreg(hcr_el2, HOST_HCR);
+	write_sysreg(hcr_el2, host_hcr);
 	/* EL1 reads MPIDR/MIDR through these: the real values. */
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
@@ -111,13 +141,24 @@ static void host_el2_setup(void)
 	}
 	if (host_field(mmfr1, 40) != 0) /* FEAT_HCX: nothing extra for EL1 */
 		write_sysreg_s(HCRX_EL2, 0);
-	write_sysreg(vttbr_el2, 0);
+	/* The host's stage 2 (VMID 0), with nothing cached from before. */
+	write_sysreg(vtcr_el2, VTCR_EL2_HOST);
+	write_sysreg(vttbr_el2, kcore_host_s2_root());
+	isb();
+	__asm__ volatile("tlbi vmalls12e1\n\tdsb nsh" : : : "memory");
 	write_sysreg(sctlr_el1, SCTLR_EL1_VALUE);
 	isb();
 }
 
+bool arm64_host_stage2_ok(void)
+{
+	/* Core's tables output 48-bit PAs: the CPU must take them all. */
+	return MMFR0_PARANGE(read_sysreg(id_aa64mmfr0_el1)) >= PARANGE_48;
+}
+
 _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top)
 {
+	host_hcr = HOST_HCR | HCR_EL2_VM;
 	host_el2_setup();
 	write_sysreg(elr_el2, entry);
 	write_sysreg(spsr_el2, SPSR_EL1H_DAIF);
@@ -160,6 +201,75 @@ static void host_hvc(struct arm64_host_regs *r, uint64_t esr)
 		r->x[i] = c.x[i];
 }
 
+/*
+ * Refuse a host access the way hardware refuses one: a synchronous external
+ * abort taken to EL1, as if the memory system had answered with an error.
+ * ESR_EL1 keeps the class (data or instruction, from EL0 or EL1), IL and
+ * WnR, with DFSC/IFSC = 0x10; FAR_EL1 is the address the host used (FnV
+ * copied: when FAR_EL2 is not valid neither is this one); ELR_EL1 and
+ * SPSR_EL1 are where the host was; the host resumes at its vector for a
+ * synchronous exception from its current mode, with DAIF masked, at EL1h.
+ * Linux turns that into a SIGBUS for a process or an oops for itself.
+ */
+static void host_inject_abort(uint64_t esr, uint64_t far)
+{
+	uint64_t spsr = read_sysreg(spsr_el2);
+	uint64_t sctlr = read_sysreg(sctlr_el1);
+	unsigned mode = (unsigned)spsr & 0xfu;
+	bool from_el1 = !(spsr & SPSR_M_AARCH32) && (mode >> 2) == 1;
+	bool data = ESR_EC(esr) == ESR_EC_DABT_LOW;
+	uint64_t offset, ec, iss, pstate;
+
+	if (spsr & SPSR_M_AARCH32)
+		offset = 0x600; /* lower EL, AArch32 */
+	else if (!from_el1)
+		offset = 0x400; /* lower EL (EL0), AArch64 */
+	else if (mode & 1)
+		offset = 0x200; /* current EL with SP_EL1 */
+	else
+		offset = 0x000; /* current EL with SP_EL0 */
+	if (data)
+		ec = from_el1 ? ESR_EC_DABT_CUR : ESR_EC_DABT_LOW;
+	else
+		ec = from_el1 ? ESR_EC_IABT_CUR : ESR_EC_IABT_LOW;
+	iss = FSC_SEA | (esr & ESR_FNV) | (data ? (esr & ESR_WNR) : 0);
+
+	write_sysreg(esr_el1, (ec << 26) | (esr & ESR_IL) | iss);
+	write_sysreg(far_el1, far);
+	write_sysreg(elr_el1, read_sysreg(elr_el2));
+	write_sysreg(spsr_el1, spsr);
+	/* PSTATE on entry to EL1: EL1h, DAIF set; PAN set unless SCTLR_EL1.SPAN. */
+	pstate = SPSR_EL1H_DAIF | (spsr & SPSR_DIT);
+	if (host_field(read_sysreg(id_aa64mmfr1_el1), 20) != 0)
+		pstate |= (sctlr & SCTLR_SPAN) ? (spsr & SPSR_PAN) : SPSR_PAN;
+	if (sctlr & SCTLR_DSSBS)
+		pstate |= SPSR_SSBS;
+	write_sysreg(spsr_el2, pstate);
+	write_sysreg(elr_el2, read_sysreg(vbar_el1) + offset);
+}
+
+/*
+ * A host stage-2 abort.  For a translation, access-flag or permission
+ * fault the IPA (HPFAR_EL2 page, FAR_EL2 offset) goes to core, which maps
+ * it (retry the access: ELR is unchanged) or refuses it (inject an abort).
+ * Any other fault status is the host's problem: an injected abort too.
+ */
+static void host_abort(uint64_t esr)
+{
+	uint64_t far = read_sysreg(far_el2);
+	unsigned fsc = ESR_FSC(esr) & 0x3cu;
+
+	if (fsc == 0x04 || fsc == 0x08 || fsc == 0x0c) {
+		uint64_t ipa = ((read_sysreg(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (far & 0xfffu);
+		bool write =
+			ESR_EC(esr) == ESR_EC_DABT_LOW && (esr & ESR_WNR) && !(esr & ESR_S1PTW);
+
+		if (kcore_host_fault(ipa, write) == KC_OK)
+			return;
+	}
+	host_inject_abort(esr, far);
+}
+
 #define ESR_EC_HVC64 0x16u
 #define ESR_EC_SMC64 0x17u
 
@@ -174,6 +284,10 @@ void arm64_host_sync(struct arm64_host_regs *r)
 	case ESR_EC_SMC64: /* ELR points at the trapped SMC itself */
 		write_sysreg(elr_el2, read_sysreg(elr_el2) + 4);
 		arm64_psci_host_smc(r);
+		return;
+	case ESR_EC_DABT_LOW:
+	case ESR_EC_IABT_LOW:
+		host_abort(esr);
 		return;
 	default:
 		host_unexpected(r);

@@ -272,6 +272,10 @@ static _Noreturn void arm64_host_boot(uint64_t dtb, uint64_t host, uint64_t host
 			arm64_fail(KCORE_EXIT_BOOT);
 		}
 	}
+	if (!arm64_host_stage2_ok()) {
+		kc_printf("kcore: this CPU has fewer than 48 PA bits: no host stage 2\n");
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 	if (arm64_fdt_reserve((void *)(uintptr_t)dtb, bufsize, hidden, 2, &why) != KC_OK) {
 		kc_printf("kcore: %s\n", why);
 		arm64_fail(KCORE_EXIT_BOOT);

@@ -34,9 +34,13 @@ _Static_assert(sizeof(struct arm64_host_regs) == HOST_REGS_SIZE, "host frame lay
  */
 bool arm64_host_present(uint64_t base, uint64_t ram_end, uint64_t *size);
 
+/* Can this CPU run the host under core's stage-2 tables (48-bit PAs)? */
+bool arm64_host_stage2_ok(void);
+
 /*
  * Set up EL2 for an EL1 host on this CPU (HCR, timers, traps, GIC system
- * register access, ID registers) and enter it at `entry` with x0 = `x0`,
+ * register access, ID registers, its stage 2 on core's tables with VMID 0)
+ * and enter it at `entry` with x0 = `x0`,
  * at EL1h with DAIF masked and the EL1 MMU off (booting.rst).  SP_EL2 is
  * reset to `stack_top`: every later trap starts from an empty stack.
  */

@@ -14,8 +14,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define UART_BASE 0x09000000ull /* QEMU virt's PL011 (the host's console) */
-
 struct host_frame {
 	uint64_t x[19];
 	uint64_t x29, x30, pad;
@@ -24,7 +22,6 @@ struct host_frame {
 struct host_call {
 	uint64_t x[7];
 };
-
 void host_main(uint64_t dtb);
 void host_exception(unsigned vector, struct host_frame *f);
 
@@ -32,13 +29,19 @@ static unsigned passed, failed, ntest;
 
 /* ---- console ------------------------------------------------------------ */
 
+/*
+ * The host prints through semihosting (SYS_WRITEC, QEMU -semihosting), not
+ * the PL011: the UART is kcore's own device, which core keeps out of the
+ * host's stage 2.  The character is passed by address, on the stack, which
+ * the store just before the call has mapped in the host's stage 2.
+ */
 static void putc_(char c)
 {
-	volatile uint32_t *uart = (volatile uint32_t *)(uintptr_t)UART_BASE;
+	volatile char ch = c;
+	register uint64_t x0 __asm__("x0") = 0x03; /* SYS_WRITEC */
+	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)&ch;
 
-	while (uart[0x18 / 4] & (1u << 5)) /* FR.TXFF */
-		;
-	uart[0] = (uint32_t)c;
+	__asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
 }
 
 static void puts_(const char *s)
@@ -128,14 +131,44 @@ static _Noreturn void power_off(void)
 
 /* ---- exceptions ----------------------------------------------------------- */
 
+/*
+ * Aborts a test asks for: the access helpers below set `abort_expected`,
+ * the synchronous vector for the current EL with SP_EL1 (index 4, +0x200)
+ * records the syndrome and resumes after the access (a load or store: the
+ * next instruction; a branch: its return address).
+ */
+static volatile bool abort_expected;
+static volatile unsigned abort_count;
+static volatile uint64_t abort_esr, abort_far, abort_elr, abort_spsr;
+
+static uint64_t sysreg_esr(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, esr_el1" : "=r"(v));
+	return v;
+}
+
 void host_exception(unsigned vector, struct host_frame *f)
 {
-	uint64_t esr, far, elr;
+	uint64_t esr = sysreg_esr(), far, elr, spsr;
 
-	(void)f;
-	__asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
 	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
 	__asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
+	__asm__ volatile("mrs %0, spsr_el1" : "=r"(spsr));
+	if (abort_expected && vector == 4) {
+		unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+
+		abort_expected = false;
+		abort_count++;
+		abort_esr = esr;
+		abort_far = far;
+		abort_elr = elr;
+		abort_spsr = spsr;
+		/* An instruction abort on a branch target: go back to the caller. */
+		elr = ec == 0x21 ? f->x30 : elr + 4;
+		__asm__ volatile("msr elr_el1, %0" : : "r"(elr));
+		return;
+	}
 	puts_("host: unexpected exception, vector ");
 	putdec(vector);
 	puts_(" ESR_EL1 ");
@@ -146,6 +179,51 @@ void host_exception(unsigned vector, struct host_frame *f)
 	puthex(elr);
 	puts_("\nhost: stopping without a summary\n");
 	power_off();
+}
+
+/* Load 8 bytes at `addr`; true if it did not abort.  *pc = the load's address. */
+static bool host_load(uint64_t addr, uint64_t *val, uint64_t *pc)
+{
+	unsigned before = abort_count;
+	uint64_t v = 0, at;
+
+	abort_expected = true;
+	__asm__ volatile("adr %1, 1f\n"
+			 "1:\tldr %0, [%2]"
+			 : "+r"(v), "=&r"(at)
+			 : "r"(addr)
+			 : "memory");
+	abort_expected = false;
+	if (val)
+		*val = v;
+	if (pc)
+		*pc = at;
+	return abort_count == before;
+}
+
+static bool host_store(uint64_t addr, uint64_t val)
+{
+	unsigned before = abort_count;
+
+	abort_expected = true;
+	__asm__ volatile("str %0, [%1]" : : "r"(val), "r"(addr) : "memory");
+	abort_expected = false;
+	return abort_count == before;
+}
+
+/* Branch to `addr` (kcore's text): must abort on the fetch. */
+static bool host_exec(uint64_t addr)
+{
+	unsigned before = abort_count;
+
+	abort_expected = true;
+	__asm__ volatile("blr %0"
+			 :
+			 : "r"(addr)
+			 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
+			   "x12", "x13", "x14", "x15", "x16", "x17", "x30", "memory");
+	abort_expected = false;
+	return abort_count == before;
 }
 
 /* ---- the tests ------------------------------------------------------------ */
@@ -312,6 +390,99 @@ static void test_smc(void)
 	       KC_PSCI_NOT_SUPPORTED);
 }
 
+/* ---- the host's stage 2 ---------------------------------------------------- */
+
+/* Host RAM nobody else owns (kcore sits at the top of RAM and at 0x40080000). */
+#define HOST_PAGE_A 0x44000000ull
+#define HOST_PAGE_B 0x44100000ull
+
+#define EC_DABT_CUR 0x25u
+#define EC_IABT_CUR 0x21u
+
+static unsigned esr_ec(uint64_t esr)
+{
+	return (unsigned)(esr >> 26) & 0x3fu;
+}
+
+/* An injected abort as Linux would see it: the class, SEA, WnR, the FAR. */
+static void expect_abort(const char *what, uint64_t addr, unsigned ec, bool write)
+{
+	result(what,
+	       abort_far == addr && esr_ec(abort_esr) == ec && (abort_esr & 0x3fu) == 0x10u &&
+		       !!(abort_esr & (1u << 6)) == write && (abort_esr & (1u << 25)) &&
+		       (abort_spsr & 0xfu) == 0x5u,
+	       "wrong ESR_EL1/FAR_EL1/SPSR_EL1");
+	if (abort_far != addr || esr_ec(abort_esr) != ec) {
+		puts_("  ESR_EL1 ");
+		puthex(abort_esr);
+		puts_(" FAR_EL1 ");
+		puthex(abort_far);
+		putc_('\n');
+	}
+}
+
+static void test_kcore_memory(void)
+{
+	uint64_t v = 0, pc = 0;
+
+	/* Controls: host RAM reads and writes without an abort. */
+	result("s2: host RAM store (control)", host_store(HOST_PAGE_A, 0x686f7374), "aborted");
+	result("s2: host RAM load (control)", host_load(HOST_PAGE_A, &v, NULL) && v == 0x686f7374,
+	       "aborted or wrong value");
+	for (unsigned i = 0; i < nkc_ranges; i++) {
+		uint64_t base = kc_ranges[i].base, last = base + kc_ranges[i].size - 8;
+
+		result("s2: load from kcore's memory aborts", !host_load(base, NULL, &pc),
+		       "the host read kcore's memory");
+		expect_abort("s2: ... as a data abort, SEA, FAR = the address", base, EC_DABT_CUR,
+			     false);
+		result("s2: ... ELR_EL1 = the load", abort_elr == pc, "ELR_EL1 elsewhere");
+		result("s2: load from the last word of the range aborts",
+		       !host_load(last, NULL, NULL), "the host read kcore's memory");
+		expect_abort("s2: ... FAR = that word", last, EC_DABT_CUR, false);
+		result("s2: store to kcore's memory aborts", !host_store(base + 0x40, 0),
+		       "the host wrote kcore's memory");
+		expect_abort("s2: ... with WnR = 1", base + 0x40, EC_DABT_CUR, true);
+	}
+	if (nkc_ranges) {
+		/* kcore's text is the start of its image: fetching from it aborts. */
+		result("s2: branch into kcore's text aborts",
+		       !host_exec(kc_ranges[0].base == 0x40080000 ? kc_ranges[0].base
+								  : kc_ranges[1].base),
+		       "the host ran kcore's code");
+		expect_abort("s2: ... as an instruction abort", 0x40080000, EC_IABT_CUR, false);
+	}
+	result("s2: host RAM still reachable after the aborts", host_load(HOST_PAGE_A, &v, NULL),
+	       "aborted");
+}
+
+static void test_vm_frame(void)
+{
+	uint64_t vm = 0, idx = 0, v = 0;
+
+	result("s2: host frame store before donation (control)", host_store(HOST_PAGE_B, 0x1234),
+	       "aborted");
+	expect("s2: VM_CREATE", call(KC_HC_VM_CREATE, 0, 0, 0, 0, 0, 0, &vm), KC_OK);
+	expect("s2: VM_SET_IMAGE", call(KC_HC_VM_SET_IMAGE, vm, 0x80000000, 0x1000, 0, 0, 0, &idx),
+	       KC_OK);
+	expect("s2: VM_LOAD_IMAGE_PAGE",
+	       call(KC_HC_VM_LOAD_IMAGE_PAGE, vm, idx, HOST_PAGE_B >> 12, 0, 0, 0, NULL), KC_OK);
+	result("s2: load from the VM's image frame aborts", !host_load(HOST_PAGE_B, NULL, NULL),
+	       "the host read a VM's frame");
+	expect_abort("s2: ... FAR = the frame", HOST_PAGE_B, EC_DABT_CUR, false);
+	result("s2: store to the VM's image frame aborts", !host_store(HOST_PAGE_B + 8, 0),
+	       "the host wrote a VM's frame");
+	expect_abort("s2: ... FAR = the frame, WnR = 1", HOST_PAGE_B + 8, EC_DABT_CUR, true);
+	result("s2: the next frame is still the host's (control)",
+	       host_load(HOST_PAGE_B + 0x1000, NULL, NULL), "aborted");
+	expect("s2: VM_POWEROFF", call(KC_HC_VM_POWEROFF, vm, 0, 0, 0, 0, 0, NULL), KC_OK);
+	expect("s2: VM_RECLAIM", call(KC_HC_VM_RECLAIM, vm, 16, 0, 0, 0, 0, NULL), KC_OK);
+	expect("s2: VM_DESTROY", call(KC_HC_VM_DESTROY, vm, 0, 0, 0, 0, 0, NULL), KC_OK);
+	result("s2: the reclaimed frame is the host's again", host_load(HOST_PAGE_B, &v, NULL),
+	       "aborted");
+	result("s2: ... and scrubbed", v == 0, "old contents visible");
+}
+
 void host_main(uint64_t dtb)
 {
 	puts_("host: stand-in host at EL1, DTB at ");
@@ -321,6 +492,8 @@ void host_main(uint64_t dtb)
 	test_dtb((const void *)(uintptr_t)dtb);
 	test_host_calls();
 	test_smc();
+	test_kcore_memory();
+	test_vm_frame();
 	putdec(passed);
 	puts_(" passed, ");
 	putdec(failed);
