@@ -204,6 +204,47 @@ static int arm64_fdt_uart(const void *fdt, int chosen, struct arm64_fdt_info *in
 	return rc;
 }
 
+/*
+ * The CPUs: every /cpus child with device_type "cpu", its reg the MPIDR
+ * affinity (1 or 2 cells).  No /cpus at all leaves ncpus = 0 (the boot
+ * CPU alone); more CPUs than kcore has room for is refused.
+ */
+static int arm64_fdt_cpus(const void *fdt, struct arm64_fdt_info *info, const char **why)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus"), node, ac;
+
+	info->ncpus = 0;
+	if (cpus < 0)
+		return KC_OK;
+	ac = fdt_address_cells(fdt, cpus);
+	if (ac < 1 || ac > 2) {
+		*why = "device tree: /cpus #address-cells other than 1 or 2";
+		return KC_EINVAL;
+	}
+	fdt_for_each_subnode(node, fdt, cpus)
+	{
+		int len;
+		const char *type = fdt_getprop(fdt, node, "device_type", &len);
+		const fdt32_t *reg;
+		uint64_t mpidr;
+
+		if (!type || len != 4 || memcmp(type, "cpu", 4) != 0 ||
+		    !arm64_fdt_node_ok(fdt, node))
+			continue;
+		reg = fdt_getprop(fdt, node, "reg", &len);
+		if (!reg || len != ac * 4 || !arm64_fdt_cells(reg, ac, &mpidr)) {
+			*why = "device tree: a cpu node without a usable reg";
+			return KC_EINVAL;
+		}
+		if (info->ncpus == ARM64_MAX_CPUS) {
+			*why = "device tree: more CPUs than kcore supports (ARM64_MAX_CPUS)";
+			return KC_EINVAL;
+		}
+		info->cpu_mpidr[info->ncpus++] = mpidr;
+	}
+	return KC_OK;
+}
+
 int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **why)
 {
 	int chosen, len, rc;
@@ -215,6 +256,9 @@ int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **w
 		return KC_EINVAL;
 	}
 	rc = arm64_fdt_memory(fdt, info, why);
+	if (rc != KC_OK)
+		return rc;
+	rc = arm64_fdt_cpus(fdt, info, why);
 	if (rc != KC_OK)
 		return rc;
 	chosen = fdt_path_offset(fdt, "/chosen");

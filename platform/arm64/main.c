@@ -18,6 +18,7 @@
 #include "arm64_fdt.h"
 #include "arm64_host.h"
 #include "arm64_keys.h"
+#include "arm64_percpu.h"
 #include "arm64_plat.h"
 #include "el2_mmu.h"
 #include "pl011.h"
@@ -101,7 +102,7 @@ static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
  */
 static bool arm64_config_build(struct kc_boot_layout *l, struct kc_config *cfg)
 {
-	cfg->ncpus = 1;
+	cfg->ncpus = arm64_percpu_count();
 	cfg->max_vms = ARM64_MAX_VMS;
 	cfg->vm_pool_pages = ARM64_VM_POOL_PAGES;
 	cfg->remap_pages = ARM64_REMAP_PAGES;
@@ -318,6 +319,11 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
 	pl011_set_base(fdt.uart_base);
+	if (!arm64_percpu_init(fdt.cpu_mpidr, fdt.ncpus, read_sysreg(mpidr_el1))) {
+		kc_printf("kcore: the boot CPU (MPIDR 0x%llx) is not in the DTB's /cpus\n",
+			  (unsigned long long)read_sysreg(mpidr_el1));
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 	selftest = arm64_selftest_from(fdt.bootargs);
 
 	kc_printf("kcore %s EL2 on MIDR_EL1 0x%08llx\n", KCORE_VERSION,
@@ -348,6 +354,7 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		  (unsigned long long)read_sysreg(sctlr_el2),
 		  (unsigned long long)read_sysreg(tcr_el2),
 		  (unsigned long long)read_sysreg(ttbr0_el2));
+	arm64_percpu_publish_mmu();
 	if (!arm64_mmu_check(map))
 		arm64_fail(KCORE_EXIT_BOOT);
 	kc_printf("kcore: MMU check ok: hardware and core walks agree, unmapped VA faults\n");

@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CPUs kcore can run on (per-CPU stacks and state are sized by it). */
+#define ARM64_MAX_CPUS 8
+
 struct arm64_fdt_info {
 	/* RAM from every device_type = "memory" node, trimmed to whole pages. */
 	struct kc_region ram[KC_MAX_RAM_REGIONS];
@@ -19,6 +22,9 @@ struct arm64_fdt_info {
 	/* The console: /chosen stdout-path if it names a PL011, else the first "arm,pl011". */
 	uint64_t uart_base;
 	uint64_t uart_size;
+	/* MPIDR affinity of every /cpus cpu node, in DTB order; 0 if no /cpus. */
+	uint64_t cpu_mpidr[ARM64_MAX_CPUS];
+	unsigned ncpus;
 	/* /chosen bootargs (points into the DTB), "" if there are none. */
 	const char *bootargs;
 };

@@ -41,6 +41,28 @@ host_entry:
 	b	3b
 
 /*
+ * A secondary CPU, started by the host's PSCI CPU_ON through kcore:
+ * x0 = the context id the host passed, here the CPU's number (1..7).
+ */
+	.global	host_secondary_entry
+host_secondary_entry:
+	mov	x19, x0
+	adrp	x1, host_cpu_stacks
+	add	x1, x1, :lo12:host_cpu_stacks
+	add	x2, x19, #1
+	mov	x3, #0x4000
+	madd	x1, x2, x3, x1
+	mov	sp, x1
+	adrp	x1, host_vectors
+	add	x1, x1, :lo12:host_vectors
+	msr	vbar_el1, x1
+	isb
+	mov	x0, x19
+	bl	host_secondary
+4:	wfi
+	b	4b
+
+/*
  * Every vector saves x0..x18 and x30 in a struct host_frame and calls
  * host_exception(index, frame); if it returns, the frame goes back and
  * the host erets (ELR_EL1 possibly moved past a faulting access).
@@ -92,3 +114,8 @@ host_vector_common:
 	.space	0x4000
 	.global	host_stack_top
 host_stack_top:
+
+	.balign	16
+	.global	host_cpu_stacks
+host_cpu_stacks:
+	.space	0x4000 * 8
