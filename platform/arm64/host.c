@@ -14,6 +14,7 @@
 #include <kcore/kcore.h>
 #include <kcore/printf.h>
 
+#include "arm64_check.h"
 #include "arm64_psci.h"
 #include "el2_exception.h"
 #include "sysreg.h"
@@ -279,7 +280,9 @@ void arm64_host_sync(struct arm64_host_regs *r)
 
 	switch (ESR_EC(esr)) {
 	case ESR_EC_HVC64: /* ELR already points after the HVC */
+		arm64_check_enter();
 		host_hvc(r, esr);
+		arm64_check_leave("host call");
 		return;
 	case ESR_EC_SMC64: /* ELR points at the trapped SMC itself */
 		write_sysreg(elr_el2, read_sysreg(elr_el2) + 4);
@@ -287,7 +290,9 @@ void arm64_host_sync(struct arm64_host_regs *r)
 		return;
 	case ESR_EC_DABT_LOW:
 	case ESR_EC_IABT_LOW:
+		arm64_check_enter();
 		host_abort(esr);
+		arm64_check_leave("host fault");
 		return;
 	default:
 		host_unexpected(r);

@@ -15,6 +15,7 @@
 #include <kcore/platform.h>
 #include <kcore/printf.h>
 
+#include "arm64_check.h"
 #include "arm64_fdt.h"
 #include "arm64_host.h"
 #include "arm64_keys.h"
@@ -283,6 +284,8 @@ static _Noreturn void arm64_host_boot(uint64_t dtb, uint64_t host, uint64_t host
 	}
 	plat_dcache_clean_inval_poc((void *)(uintptr_t)dtb, bufsize);
 	kc_printf("kcore: DTB for the host: kcore's image and pool reserved no-map\n");
+	if (KCORE_EL2_CHECK)
+		kc_printf("kcore: EL2 checker on: kcore_check after every host call and fault\n");
 	kc_printf("kcore: entering the host at 0x%llx at EL1, x0 = DTB 0x%llx\n",
 		  (unsigned long long)host, (unsigned long long)dtb);
 	arm64_host_enter(host, dtb, arm64_addr(el2_stack_top));
@@ -325,6 +328,9 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
 	selftest = arm64_selftest_from(fdt.bootargs);
+	arm64_check_selftest_corrupt =
+		KCORE_EL2_CHECK &&
+		arm64_fdt_bootarg_has(fdt.bootargs, "kcore.selftest=corrupt-host-s2");
 
 	kc_printf("kcore %s EL2 on MIDR_EL1 0x%08llx\n", KCORE_VERSION,
 		  (unsigned long long)read_sysreg(midr_el1));

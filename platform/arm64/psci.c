@@ -11,6 +11,7 @@
 #include <kcore/platform.h>
 #include <kcore/printf.h>
 
+#include "arm64_check.h"
 #include "arm64_percpu.h"
 
 /* PSCI error the abi does not name (a CPU_ON already under way). */
@@ -159,6 +160,7 @@ void arm64_psci_host_smc(struct arm64_host_regs *r)
 		psci_ret(r, psci_cpu_off());
 		return;
 	case KC_PSCI_SYSTEM_OFF:
+		arm64_check_report();
 		kc_printf("kcore: host PSCI SYSTEM_OFF: powering off\n");
 		arm64_psci_fw_call(fn, 0, 0, 0);
 		break;
