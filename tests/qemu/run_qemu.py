@@ -47,6 +47,8 @@ def main():
                     help="require the host's 'N passed, 0 failed' line")
     ap.add_argument('--no-semihosting', action='store_true',
                     help='leave out -semihosting (the image cannot exit then)')
+    ap.add_argument('--qemu-arg', action='append', default=[], metavar='ARG',
+                    help='one more QEMU argument (repeat for each)')
     ap.add_argument('extra', nargs='*', help='more QEMU arguments (after --)')
     a = ap.parse_args()
 
@@ -58,7 +60,7 @@ def main():
         cmd.append('-semihosting')
     if a.append is not None:
         cmd += ['-append', a.append]
-    cmd += a.extra
+    cmd += a.qemu_arg + a.extra
     print('$ ' + shlex.join(cmd), flush=True)
 
     t0 = time.monotonic()
