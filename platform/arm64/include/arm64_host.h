@@ -26,6 +26,8 @@ struct arm64_host_regs {
 	uint64_t x30;
 };
 _Static_assert(sizeof(struct arm64_host_regs) == HOST_REGS_SIZE, "host frame layout");
+/* vectors.S hands the frame to kcore_host_call as a struct kc_hcall: x0..x6 first. */
+_Static_assert(sizeof(struct kc_hcall) == 7 * sizeof(uint64_t), "kc_hcall is x0..x6");
 
 /*
  * Is there a host Image at `base`?  Reads its header: the magic, a zero
