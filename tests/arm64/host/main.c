@@ -25,6 +25,8 @@ struct host_call {
 void host_main(uint64_t dtb);
 void host_secondary(uint64_t n);
 void host_secondary_entry(void);
+void host_el0_load(uint64_t addr);
+void host_el0_back(void);
 void host_exception(unsigned vector, struct host_frame *f);
 
 static unsigned passed, failed, ntest;
@@ -157,6 +159,21 @@ void host_exception(unsigned vector, struct host_frame *f)
 	__asm__ volatile("mrs %0, far_el1" : "=r"(far));
 	__asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
 	__asm__ volatile("mrs %0, spsr_el1" : "=r"(spsr));
+	if (vector == 8) { /* from EL0: host_el0_load's load aborted, or its SVC */
+		unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+
+		if (ec != 0x15) { /* not the SVC: an abort */
+			abort_count++;
+			abort_esr = esr;
+			abort_far = far;
+			abort_elr = elr;
+			abort_spsr = spsr;
+		}
+		abort_expected = false;
+		__asm__ volatile("msr elr_el1, %0" : : "r"((uint64_t)(uintptr_t)host_el0_back));
+		__asm__ volatile("msr spsr_el1, %0" : : "r"(0x3c5ull)); /* back at EL1h */
+		return;
+	}
 	if (abort_expected && vector == 4) {
 		unsigned ec = (unsigned)(esr >> 26) & 0x3f;
 
@@ -456,6 +473,23 @@ static void test_kcore_memory(void)
 	}
 	result("s2: host RAM still reachable after the aborts", host_load(HOST_PAGE_A, &v, NULL),
 	       "aborted");
+
+	/* From EL0 (a Linux process): the abort comes in at VBAR_EL1 + 0x400, EC 0x24. */
+	{
+		unsigned before = abort_count;
+
+		host_el0_load(HOST_PAGE_A);
+		result("s2: EL0 load from host RAM (control)", abort_count == before, "aborted");
+		if (nkc_ranges) {
+			host_el0_load(kc_ranges[0].base);
+			result("s2: EL0 load from kcore's memory aborts to VBAR_EL1 + 0x400",
+			       abort_count == before + 1, "no abort at the lower-EL vector");
+			result("s2: ... EC 0x24 (from a lower EL), SEA, FAR = the address, SPSR EL0t",
+			       esr_ec(abort_esr) == 0x24 && (abort_esr & 0x3fu) == 0x10u &&
+				       abort_far == kc_ranges[0].base && (abort_spsr & 0xfu) == 0,
+			       "wrong ESR_EL1/FAR_EL1/SPSR_EL1");
+		}
+	}
 }
 
 static void test_vm_frame(void)

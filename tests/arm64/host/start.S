@@ -63,6 +63,29 @@ host_secondary_entry:
 	b	4b
 
 /*
+ * host_el0_load(addr): load from `addr` at EL0 and come back.  The EL0
+ * code is a load then `svc #0`; either the SVC or an abort of the load
+ * lands on the lower-EL vector (VBAR_EL1 + 0x400), whose handler resumes
+ * at EL1 at host_el0_back with SP_EL1 as it was here.
+ */
+	.global	host_el0_load
+host_el0_load:
+	stp	x29, x30, [sp, #-16]!
+	mov	x29, sp
+	adr	x1, 1f
+	msr	elr_el1, x1
+	mov	x1, #0x3c0		/* EL0t, DAIF masked */
+	msr	spsr_el1, x1
+	isb
+	eret
+1:	ldr	x1, [x0]
+	svc	#0
+	.global	host_el0_back
+host_el0_back:
+	ldp	x29, x30, [sp], #16
+	ret
+
+/*
  * Every vector saves x0..x18 and x30 in a struct host_frame and calls
  * host_exception(index, frame); if it returns, the frame goes back and
  * the host erets (ELR_EL1 possibly moved past a faulting access).
