@@ -178,7 +178,35 @@ def build_rows(f):
             else:
                 val, met = '', ratio_t <= 1.2
             row('8. %s, %s' % (label, what), val, '', note, '<= 1.2x', met)
+    if 'arm64_hostcall_instr' in f:
+        row('9. arm64: null host call (hvc #0 VERSION)', fmt(g('arm64_hostcall_instr'), ' instr'),
+            'pKVM 99', 'EL2 instructions, QEMU icount + PMU', '<= 60',
+            g('arm64_hostcall_instr') <= 60)
+        row('   arm64: host stage-2 fault round trip, 4 KiB', fmt(g('arm64_hostfault_instr'),
+                                                                 ' instr'),
+            '', 'first touch minus a mapped touch', '<= 600', g('arm64_hostfault_instr') <= 600)
+        row('   arm64: host fault in a 2 MiB region wholly the host\'s',
+            fmt(g('arm64_hostfault_2m_instr'), ' instr'), '', 'maps a 2 MiB block once core does',
+            '', None)
     return rows
+
+
+def run_arm64(qemu, kcore_bin, host_bin):
+    """The stand-in host's instruction counts: -icount shift=0, one CPU."""
+    cmd = [qemu, '-M', 'virt,virtualization=on,gic-version=3', '-cpu', 'max', '-m', '1G',
+           '-nographic', '-nic', 'none', '-smp', '1', '-icount', 'shift=0', '-semihosting',
+           '-kernel', kcore_bin, '-device',
+           'loader,file=%s,addr=0x42000000,force-raw=on' % host_bin,
+           '-append', 'kcore-host.bench']
+    out = subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=60).stdout.decode('utf-8', 'replace')
+    figures = {}
+    for m in re.finditer(r'^bench: (arm64_\w+) (\d+)\s*$', out, re.MULTILINE):
+        figures[m.group(1)] = int(m.group(2))
+    want = ('arm64_hostcall_instr', 'arm64_hostfault_instr', 'arm64_hostfault_2m_instr')
+    if any(w not in figures for w in want) or figures['arm64_hostcall_instr'] == 0:
+        sys.exit('ci/bench: the arm64 run gave no instruction counts:\n' + out)
+    return figures
 
 
 def print_table(rows):
@@ -204,6 +232,7 @@ def main():
     ap.add_argument('--json', metavar='FILE')
     ap.add_argument('--reps', type=int, default=11)
     ap.add_argument('--no-callgrind', action='store_true')
+    ap.add_argument('--arm64', metavar='BUILD', help='arm64 build with kcore.bin and host.bin')
     a = ap.parse_args()
 
     exe = os.path.join(a.build, 'bench', 'kcore-bench')
@@ -217,6 +246,11 @@ def main():
     else:
         with tempfile.TemporaryDirectory(prefix='kcore-bench-') as tmp:
             figures.update(run_callgrind(exe, tmp))
+    if a.arm64:
+        sys.stderr.write('ci/bench: arm64 instruction counts (QEMU -icount shift=0)\n')
+        figures.update(run_arm64(shutil.which('qemu-system-aarch64'),
+                                 os.path.join(a.arm64, 'platform', 'arm64', 'kcore.bin'),
+                                 os.path.join(a.arm64, 'tests', 'arm64', 'host', 'host.bin')))
     rows = build_rows(figures)
     print_table(rows)
     if a.json:

@@ -204,6 +204,47 @@ static int arm64_fdt_uart(const void *fdt, int chosen, struct arm64_fdt_info *in
 	return rc;
 }
 
+/*
+ * The CPUs: every /cpus child with device_type "cpu", its reg the MPIDR
+ * affinity (1 or 2 cells).  No /cpus at all leaves ncpus = 0 (the boot
+ * CPU alone); more CPUs than kcore has room for is refused.
+ */
+static int arm64_fdt_cpus(const void *fdt, struct arm64_fdt_info *info, const char **why)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus"), node, ac;
+
+	info->ncpus = 0;
+	if (cpus < 0)
+		return KC_OK;
+	ac = fdt_address_cells(fdt, cpus);
+	if (ac < 1 || ac > 2) {
+		*why = "device tree: /cpus #address-cells other than 1 or 2";
+		return KC_EINVAL;
+	}
+	fdt_for_each_subnode(node, fdt, cpus)
+	{
+		int len;
+		const char *type = fdt_getprop(fdt, node, "device_type", &len);
+		const fdt32_t *reg;
+		uint64_t mpidr;
+
+		if (!type || len != 4 || memcmp(type, "cpu", 4) != 0 ||
+		    !arm64_fdt_node_ok(fdt, node))
+			continue;
+		reg = fdt_getprop(fdt, node, "reg", &len);
+		if (!reg || len != ac * 4 || !arm64_fdt_cells(reg, ac, &mpidr)) {
+			*why = "device tree: a cpu node without a usable reg";
+			return KC_EINVAL;
+		}
+		if (info->ncpus == ARM64_MAX_CPUS) {
+			*why = "device tree: more CPUs than kcore supports (ARM64_MAX_CPUS)";
+			return KC_EINVAL;
+		}
+		info->cpu_mpidr[info->ncpus++] = mpidr;
+	}
+	return KC_OK;
+}
+
 int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **why)
 {
 	int chosen, len, rc;
@@ -215,6 +256,9 @@ int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **w
 		return KC_EINVAL;
 	}
 	rc = arm64_fdt_memory(fdt, info, why);
+	if (rc != KC_OK)
+		return rc;
+	rc = arm64_fdt_cpus(fdt, info, why);
 	if (rc != KC_OK)
 		return rc;
 	chosen = fdt_path_offset(fdt, "/chosen");
@@ -245,4 +289,84 @@ bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg)
 		p += w;
 	}
 	return false;
+}
+
+/* Append a 2-cell big-endian value to a reg property under construction. */
+static void arm64_fdt_put64(fdt32_t *out, uint64_t v)
+{
+	out[0] = cpu_to_fdt32((uint32_t)(v >> 32));
+	out[1] = cpu_to_fdt32((uint32_t)v);
+}
+
+/*
+ * /reserved-memory, made if missing.  An existing one must use 2 address
+ * and 2 size cells (what QEMU and every 64-bit firmware write): kcore
+ * will not guess how to squeeze its ranges into other cell counts.
+ */
+static int arm64_fdt_resmem(void *fdt, const char **why)
+{
+	int node = fdt_path_offset(fdt, "/reserved-memory");
+	fdt32_t two = cpu_to_fdt32(2);
+
+	if (node >= 0) {
+		if (fdt_address_cells(fdt, node) != 2 || fdt_size_cells(fdt, node) != 2) {
+			*why = "device tree: /reserved-memory without 2 address and 2 size cells";
+			return -1;
+		}
+		return node;
+	}
+	node = fdt_add_subnode(fdt, 0, "reserved-memory");
+	if (node < 0 || fdt_setprop(fdt, node, "#address-cells", &two, sizeof(two)) ||
+	    fdt_setprop(fdt, node, "#size-cells", &two, sizeof(two)) ||
+	    fdt_setprop(fdt, node, "ranges", NULL, 0)) {
+		*why = "device tree: no room for /reserved-memory";
+		return -1;
+	}
+	return node;
+}
+
+int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions, unsigned n,
+		      const char **why)
+{
+	static const char hex[] = "0123456789abcdef";
+	int parent;
+
+	*why = "";
+	if (fdt_check_header(fdt) != 0) {
+		*why = "device tree: bad header (magic, version or sizes)";
+		return KC_EINVAL;
+	}
+	if (fdt_open_into(fdt, fdt, (int)bufsize) != 0) {
+		*why = "device tree: no room to grow it in place";
+		return KC_ENOMEM;
+	}
+	parent = arm64_fdt_resmem(fdt, why);
+	if (parent < 0)
+		return KC_ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		/* "kcore@<base in hex>": unit addresses are hex without 0x. */
+		char name[6 + 16 + 1] = "kcore@";
+		fdt32_t reg[4];
+		unsigned len = 6;
+		int node, shift = 60;
+
+		while (shift > 0 && ((regions[i].base >> shift) & 0xf) == 0)
+			shift -= 4;
+		for (; shift >= 0; shift -= 4)
+			name[len++] = hex[(regions[i].base >> shift) & 0xf];
+		name[len] = '\0';
+		arm64_fdt_put64(&reg[0], regions[i].base);
+		arm64_fdt_put64(&reg[2], regions[i].size);
+		node = fdt_add_subnode(fdt, parent, name);
+		if (node < 0 || fdt_setprop(fdt, node, "reg", reg, sizeof(reg)) ||
+		    fdt_setprop(fdt, node, "no-map", NULL, 0)) {
+			*why = "device tree: no room for kcore's /reserved-memory nodes";
+			return KC_ENOMEM;
+		}
+	}
+	if (fdt_pack(fdt) != 0) {
+		*why = "device tree: fdt_pack failed";
+		return KC_EINVAL;
+	}
+	return KC_OK;
 }

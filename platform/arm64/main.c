@@ -15,13 +15,18 @@
 #include <kcore/platform.h>
 #include <kcore/printf.h>
 
+#include "arm64_check.h"
 #include "arm64_fdt.h"
+#include "arm64_host.h"
 #include "arm64_keys.h"
+#include "arm64_percpu.h"
 #include "arm64_plat.h"
 #include "el2_mmu.h"
 #include "pl011.h"
 #include "semihost.h"
 #include "sysreg.h"
+
+#include <libfdt.h>
 
 #ifndef KCORE_VERSION
 #error "meson passes KCORE_VERSION (the project version)"
@@ -44,7 +49,10 @@
  */
 #define ARM64_UNMAPPED_VA   0x0000800000000000ull
 
-extern char __image_start[], __image_end[], __text_start[], __text_end[];
+extern char __image_start[], __image_end[], __text_start[], __text_end[], el2_stack_top[];
+
+/* Room the host's DTB may grow by in place: kcore's /reserved-memory nodes. */
+#define ARM64_DTB_SLACK 0x1000ull
 
 static struct kc_boot_layout arm64_layout;
 static struct kc_config arm64_config;
@@ -95,7 +103,7 @@ static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
  */
 static bool arm64_config_build(struct kc_boot_layout *l, struct kc_config *cfg)
 {
-	cfg->ncpus = 1;
+	cfg->ncpus = arm64_percpu_count();
 	cfg->max_vms = ARM64_MAX_VMS;
 	cfg->vm_pool_pages = ARM64_VM_POOL_PAGES;
 	cfg->remap_pages = ARM64_REMAP_PAGES;
@@ -233,6 +241,56 @@ static void arm64_entropy_report(void)
 		kc_printf("kcore: entropy: FEAT_RNG (RNDR) ok\n");
 }
 
+static bool arm64_overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
+{
+	return a < b + bsize && b < a + asize;
+}
+
+/*
+ * Hand the machine to the host Image at `host`: hide kcore's memory in the
+ * DTB (grown in place by at most ARM64_DTB_SLACK, which must stay in RAM
+ * and clear of kcore and of the host Image), make the edit visible to a
+ * host reading with its MMU and caches off, and enter it at EL1.
+ */
+static _Noreturn void arm64_host_boot(uint64_t dtb, uint64_t host, uint64_t host_size)
+{
+	const struct kc_region hidden[] = { arm64_layout.image, arm64_layout.pool };
+	const struct kc_region *ram0 = &arm64_layout.ram[0];
+	uint64_t bufsize = fdt_totalsize((const void *)(uintptr_t)dtb) + ARM64_DTB_SLACK;
+	const char *why;
+
+	kc_printf("kcore: boot complete; host Image at 0x%llx (%llu KiB)\n",
+		  (unsigned long long)host, (unsigned long long)(host_size >> 10));
+	if (dtb < ram0->base || bufsize > ram0->base + ram0->size - dtb ||
+	    arm64_overlaps(dtb, bufsize, host, host_size)) {
+		kc_printf("kcore: the DTB at 0x%llx has no room to grow in host RAM\n",
+			  (unsigned long long)dtb);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		if (arm64_overlaps(dtb, bufsize, hidden[i].base, hidden[i].size) ||
+		    arm64_overlaps(host, host_size, hidden[i].base, hidden[i].size)) {
+			kc_printf("kcore: the DTB or the host Image overlaps kcore's memory\n");
+			arm64_fail(KCORE_EXIT_BOOT);
+		}
+	}
+	if (!arm64_host_stage2_ok()) {
+		kc_printf("kcore: this CPU has fewer than 48 PA bits: no host stage 2\n");
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	if (arm64_fdt_reserve((void *)(uintptr_t)dtb, bufsize, hidden, 2, &why) != KC_OK) {
+		kc_printf("kcore: %s\n", why);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
+	plat_dcache_clean_inval_poc((void *)(uintptr_t)dtb, bufsize);
+	kc_printf("kcore: DTB for the host: kcore's image and pool reserved no-map\n");
+	if (KCORE_EL2_CHECK)
+		kc_printf("kcore: EL2 checker on: kcore_check after every host call and fault\n");
+	kc_printf("kcore: entering the host at 0x%llx at EL1, x0 = DTB 0x%llx\n",
+		  (unsigned long long)host, (unsigned long long)dtb);
+	arm64_host_enter(host, dtb, arm64_addr(el2_stack_top));
+}
+
 _Noreturn void kcore_arm64_wrong_el(uint64_t el)
 {
 	char level[] = "kcore: entered at EL?";
@@ -264,7 +322,15 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
 	pl011_set_base(fdt.uart_base);
+	if (!arm64_percpu_init(fdt.cpu_mpidr, fdt.ncpus, read_sysreg(mpidr_el1))) {
+		kc_printf("kcore: the boot CPU (MPIDR 0x%llx) is not in the DTB's /cpus\n",
+			  (unsigned long long)read_sysreg(mpidr_el1));
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 	selftest = arm64_selftest_from(fdt.bootargs);
+	arm64_check_selftest_corrupt =
+		KCORE_EL2_CHECK &&
+		arm64_fdt_bootarg_has(fdt.bootargs, "kcore.selftest=corrupt-host-s2");
 
 	kc_printf("kcore %s EL2 on MIDR_EL1 0x%08llx\n", KCORE_VERSION,
 		  (unsigned long long)read_sysreg(midr_el1));
@@ -294,6 +360,7 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		  (unsigned long long)read_sysreg(sctlr_el2),
 		  (unsigned long long)read_sysreg(tcr_el2),
 		  (unsigned long long)read_sysreg(ttbr0_el2));
+	arm64_percpu_publish_mmu();
 	if (!arm64_mmu_check(map))
 		arm64_fail(KCORE_EXIT_BOOT);
 	kc_printf("kcore: MMU check ok: hardware and core walks agree, unmapped VA faults\n");
@@ -311,6 +378,13 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 		arm64_fail(KCORE_EXIT_KAT);
 	}
 	kc_printf("kcore: crypto KATs: all passed\n");
-	kc_printf("kcore: boot complete (exit status 0)\n");
-	semihost_exit(KCORE_EXIT_OK);
+
+	uint64_t host = arm64_layout.ram[0].base + ARM64_HOST_OFFSET, host_size;
+	const struct kc_region *ram0 = &arm64_layout.ram[0];
+
+	if (!arm64_host_present(host, ram0->base + ram0->size, &host_size)) {
+		kc_printf("kcore: boot complete (exit status 0)\n");
+		semihost_exit(KCORE_EXIT_OK);
+	}
+	arm64_host_boot(dtb, host, host_size);
 }

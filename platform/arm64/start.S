@@ -12,6 +12,8 @@
  * (nor in C, built with -mstrict-align) may access memory unaligned.
  */
 
+#include "arm64_percpu.h"
+
 	.section .text.head, "ax"
 	.global	_start
 _start:
@@ -82,6 +84,57 @@ el2_entry:
 
 park:
 	wfi
+	b	park
+
+/*
+ * arm64_secondary_entry: where the firmware starts a CPU kcore's PSCI
+ * relay turned on (CPU_ON, or the wake-up from a power-down CPU_SUSPEND),
+ * at EL2 with the MMU and caches off, x0 = the CPU's index.  Before any
+ * memory access but the cleaned arm64_secondary_mmu, the MMU goes on with
+ * the boot CPU's registers (core's map): no stack, no C, until then, so
+ * nothing is read or written non-cacheably that caches could shadow.
+ * Then vectors, the CPU id, a known HCR_EL2, this CPU's stack, and C.
+ */
+	.ltorg
+
+	.section .text, "ax"
+	.global	arm64_secondary_entry
+arm64_secondary_entry:
+	mov	x19, x0
+	adrp	x1, arm64_secondary_mmu
+	add	x1, x1, :lo12:arm64_secondary_mmu
+	ldp	x2, x3, [x1]
+	msr	mair_el2, x2
+	msr	tcr_el2, x3
+	ldp	x2, x3, [x1, #16]
+	msr	ttbr0_el2, x2
+	isb
+	tlbi	alle2
+	ic	iallu
+	dsb	nsh
+	isb
+	msr	sctlr_el2, x3
+	isb
+
+	adrp	x1, el2_vectors
+	add	x1, x1, :lo12:el2_vectors
+	msr	vbar_el2, x1
+	msr	tpidr_el2, x19		/* plat_cpu_id */
+	mov	x1, #(1 << 31)
+	msr	hcr_el2, x1
+	isb
+
+	/* sp = &arm64_cpu_stacks[index + 1][0], the top of this CPU's stack */
+	adrp	x1, arm64_cpu_stacks
+	add	x1, x1, :lo12:arm64_cpu_stacks
+	add	x2, x19, #1
+	mov	x3, #ARM64_CPU_STACK_SIZE
+	madd	x1, x2, x3, x1
+	mov	sp, x1
+	mov	x29, xzr
+	mov	x30, xzr
+	mov	x0, x19
+	bl	arm64_secondary_main	/* does not return */
 	b	park
 
 	.ltorg

@@ -4,7 +4,10 @@
  * (VBAR_EL2[10:0] are RES0).  Each entry saves x0/x1, puts its own index in
  * x0 and joins el2_vector_common, which saves the rest of the context into
  * a struct el2_frame on the current stack and calls the C handler.
+ * The one exception: a synchronous exception from the EL1 host (entry 8)
+ * is a host call, SMC or fault, and comes back (el2_host_sync below).
  */
+#include "arm64_host.h"
 #include "el2_exception.h"
 
 	.macro	el2_vector index
@@ -27,7 +30,10 @@ el2_vectors:
 	el2_vector 5
 	el2_vector 6
 	el2_vector 7
-	el2_vector 8		/* lower EL, AArch64 */
+	.balign	0x80		/* 8: lower EL, AArch64, synchronous: the host */
+	sub	sp, sp, #HOST_REGS_SIZE
+	stp	x0, x1, [sp, #0]
+	b	el2_host_sync
 	el2_vector 9
 	el2_vector 10
 	el2_vector 11
@@ -67,3 +73,90 @@ el2_vector_common:
 	bl	el2_exception_handler		/* does not return (unexpected exception) */
 1:	wfi
 	b	1b
+
+/*
+ * A synchronous exception from the host.  Saves only what the C handler
+ * may change (x0..x18, x30: AAPCS64 makes it keep x19..x29 and SP), calls
+ * arm64_host_sync with the frame, puts the (possibly changed) registers
+ * back and returns to the host at ELR_EL2 (which the handler may move).
+ */
+el2_host_sync:
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x30, [sp, #144]
+	mov	x0, sp
+#if !KCORE_EL2_CHECK
+	/*
+	 * The fast path for `hvc #0` (ESR_EL2 = EC 0x16, IL, ISS 0): the
+	 * frame's first seven words are x0..x6, exactly a struct kc_hcall,
+	 * so core reads its arguments from the frame and writes x0..x3 back
+	 * into it.  The checker configuration takes the C path (it locks and
+	 * checks around the call).
+	 */
+	mrs	x1, esr_el2
+	mov	x2, #0x5a000000
+	cmp	x1, x2
+	b.ne	1f
+	bl	kcore_host_call
+	b	2f
+#endif
+1:	bl	arm64_host_sync
+2:
+	ldp	x2, x3, [sp, #16]
+	ldp	x4, x5, [sp, #32]
+	ldp	x6, x7, [sp, #48]
+	ldp	x8, x9, [sp, #64]
+	ldp	x10, x11, [sp, #80]
+	ldp	x12, x13, [sp, #96]
+	ldp	x14, x15, [sp, #112]
+	ldp	x16, x17, [sp, #128]
+	ldp	x18, x30, [sp, #144]
+	ldp	x0, x1, [sp, #0]
+	add	sp, sp, #HOST_REGS_SIZE
+	eret
+
+/*
+ * arm64_host_eret(x0, stack_top): the first entry into the host.  SP_EL2
+ * starts empty for the traps to come; x1..x30 are zeroed (booting.rst
+ * wants x1..x3 = 0, and no kcore value may leak to the host).
+ */
+	.global	arm64_host_eret
+arm64_host_eret:
+	mov	sp, x1
+	mov	x1, xzr
+	mov	x2, xzr
+	mov	x3, xzr
+	mov	x4, xzr
+	mov	x5, xzr
+	mov	x6, xzr
+	mov	x7, xzr
+	mov	x8, xzr
+	mov	x9, xzr
+	mov	x10, xzr
+	mov	x11, xzr
+	mov	x12, xzr
+	mov	x13, xzr
+	mov	x14, xzr
+	mov	x15, xzr
+	mov	x16, xzr
+	mov	x17, xzr
+	mov	x18, xzr
+	mov	x19, xzr
+	mov	x20, xzr
+	mov	x21, xzr
+	mov	x22, xzr
+	mov	x23, xzr
+	mov	x24, xzr
+	mov	x25, xzr
+	mov	x26, xzr
+	mov	x27, xzr
+	mov	x28, xzr
+	mov	x29, xzr
+	mov	x30, xzr
+	eret

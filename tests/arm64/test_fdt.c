@@ -250,6 +250,98 @@ static void test_uart_behind_a_translating_bus(void **state)
 	assert_non_null(strstr(why, "translates"));
 }
 
+/* The reserved-memory child "kcore@<hex>": its reg (2+2 cells) and no-map. */
+static void check_reserved(const void *fdt, const char *name, uint64_t base, uint64_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/reserved-memory/%s", name);
+	int node = fdt_path_offset(fdt, path);
+	assert_true(node >= 0);
+	int len;
+	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	assert_non_null(reg);
+	assert_int_equal(len, 16);
+	assert_int_equal(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]), base);
+	assert_int_equal(((uint64_t)fdt32_to_cpu(reg[2]) << 32) | fdt32_to_cpu(reg[3]), size);
+	assert_non_null(fdt_getprop(fdt, node, "no-map", &len));
+	assert_int_equal(len, 0);
+}
+
+/* kcore's memory becomes /reserved-memory no-map children, the rest stays. */
+static void test_reserve(void **state)
+{
+	(void)state;
+	static const uint64_t ram[] = { 0x40000000, 0x40000000 };
+	const struct kc_region hide[] = { { 0x40080000, 0x200000 }, { 0x7e000000, 0x2000000 } };
+	struct tree t;
+	const char *why;
+	struct arm64_fdt_info info;
+
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, ram, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	t_end(&t);
+	assert_int_equal(arm64_fdt_reserve(t.buf, sizeof(t.buf), hide, 2, &why), KC_OK);
+	check_reserved(t.buf, "kcore@40080000", 0x40080000, 0x200000);
+	check_reserved(t.buf, "kcore@7e000000", 0x7e000000, 0x2000000);
+	/* The tree still parses the same: RAM is still all of RAM. */
+	assert_int_equal(arm64_fdt_parse(t.buf, &info, &why), KC_OK);
+	assert_int_equal(info.nram, 1);
+	assert_int_equal(info.ram[0].size, 0x40000000);
+
+	/* An existing /reserved-memory with 1-cell addresses: refused, not guessed at. */
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, ram, 1);
+	assert_int_equal(fdt_begin_node(t.buf, "reserved-memory"), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#address-cells", 1), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#size-cells", 1), 0);
+	assert_int_equal(fdt_end_node(t.buf), 0);
+	t_end(&t);
+	assert_int_equal(arm64_fdt_reserve(t.buf, sizeof(t.buf), hide, 2, &why), KC_ENOMEM);
+	assert_non_null(strstr(why, "2 address and 2 size cells"));
+
+	/* No room to grow: refused. */
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, ram, 1);
+	t_end(&t);
+	assert_int_equal(arm64_fdt_reserve(t.buf, fdt_totalsize(t.buf), hide, 2, &why), KC_ENOMEM);
+}
+
+/* /cpus: each cpu node's reg is its MPIDR; disabled ones and non-cpus are skipped. */
+static void test_cpus(void **state)
+{
+	(void)state;
+	static const uint64_t ram[] = { 0x40000000, 0x40000000 };
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+
+	t_begin(&t, 2, 2);
+	t_memory(&t, "memory@40000000", 2, ram, 1);
+	t_uart(&t, "pl011@9000000", 2, 0x9000000, NULL);
+	assert_int_equal(fdt_begin_node(t.buf, "cpus"), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#address-cells", 1), 0);
+	assert_int_equal(fdt_property_u32(t.buf, "#size-cells", 0), 0);
+	static const char *const names[] = { "cpu@0", "cpu@1", "cpu@100", "cpu-map" };
+	static const uint32_t regs[] = { 0, 1, 0x100, 0 };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(fdt_begin_node(t.buf, names[i]), 0);
+		if (i < 3) {
+			assert_int_equal(fdt_property_string(t.buf, "device_type", "cpu"), 0);
+			assert_int_equal(fdt_property_u32(t.buf, "reg", regs[i]), 0);
+		}
+		if (i == 1)
+			assert_int_equal(fdt_property_string(t.buf, "status", "disabled"), 0);
+		assert_int_equal(fdt_end_node(t.buf), 0);
+	}
+	assert_int_equal(fdt_end_node(t.buf), 0);
+	t_end(&t);
+	assert_int_equal(arm64_fdt_parse(t.buf, &info, &why), KC_OK);
+	assert_int_equal(info.ncpus, 2);
+	assert_int_equal(info.cpu_mpidr[0], 0);
+	assert_int_equal(info.cpu_mpidr[1], 0x100);
+}
+
 static void test_qemu_virt_tree(void **state)
 {
 	(void)state;
@@ -279,6 +371,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_stdout_path_picks_the_console),
 		cmocka_unit_test(test_uart_behind_a_translating_bus),
+		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_qemu_virt_tree),
 	};
 	qemu_dtb_path = argc > 1 ? argv[1] : NULL;

@@ -3,12 +3,20 @@
 """Boot a kcore image in QEMU and check what it did.
 
 usage: run_qemu.py QEMU IMAGE STATUS TIMEOUT [--expect RE]... [--forbid RE]...
-                   [--append ARGS] [--machine M] [--memory SIZE] [-- QEMU-ARGS...]
+                   [--append ARGS] [--machine M] [--memory SIZE] [--smp N]
+                   [--host HOST-IMAGE] [--summary] [-- QEMU-ARGS...]
 
 STATUS is the exit status QEMU must return (the image's semihosting exit
 code), or 'timeout' when the image is expected to park and be killed.
 Every --expect regex must match the console output (re.MULTILINE) and no
 --forbid regex may.  The whole output is printed, then every failed check.
+
+--host loads a host Image where kcore looks for one (RAM base + 32 MiB,
+docs/ARCHITECTURE.md "arm64").  --summary requires the host's closing
+"N passed, M failed" line with N > 0 and M = 0, and no "not ok" line: a
+host that hangs, dies before its summary, or takes an exception kcore did
+not expect (kcore prints "unexpected exception" and exits with status 3)
+fails the test.
 """
 import argparse
 import re
@@ -18,6 +26,7 @@ import sys
 import time
 
 MACHINE = 'virt,virtualization=on,gic-version=3'
+HOST_ADDR = 0x42000000
 
 
 def main():
@@ -31,18 +40,27 @@ def main():
     ap.add_argument('--append', help='kernel command line (/chosen/bootargs)')
     ap.add_argument('--machine', default=MACHINE)
     ap.add_argument('--memory', default='1G')
+    ap.add_argument('--smp', type=int, default=1)
+    ap.add_argument('--host', metavar='HOST-IMAGE',
+                    help='load this host Image at RAM base + 32 MiB')
+    ap.add_argument('--summary', action='store_true',
+                    help="require the host's 'N passed, 0 failed' line")
     ap.add_argument('--no-semihosting', action='store_true',
                     help='leave out -semihosting (the image cannot exit then)')
+    ap.add_argument('--qemu-arg', action='append', default=[], metavar='ARG',
+                    help='one more QEMU argument (repeat for each)')
     ap.add_argument('extra', nargs='*', help='more QEMU arguments (after --)')
     a = ap.parse_args()
 
     cmd = [a.qemu, '-M', a.machine, '-cpu', 'max', '-m', a.memory, '-nographic',
-           '-nic', 'none', '-kernel', a.image]
+           '-nic', 'none', '-smp', str(a.smp), '-kernel', a.image]
+    if a.host:
+        cmd += ['-device', f'loader,file={a.host},addr={HOST_ADDR:#x},force-raw=on']
     if not a.no_semihosting:
         cmd.append('-semihosting')
     if a.append is not None:
         cmd += ['-append', a.append]
-    cmd += a.extra
+    cmd += a.qemu_arg + a.extra
     print('$ ' + shlex.join(cmd), flush=True)
 
     t0 = time.monotonic()
@@ -78,6 +96,17 @@ def main():
         m = re.search(rx, text, re.MULTILINE)
         if m:
             failures.append(f'forbidden output found: /{rx}/ matched {m.group(0)!r}')
+
+    if a.summary:
+        m = re.findall(r'^(\d+) passed, (\d+) failed$', text, re.MULTILINE)
+        if not m:
+            failures.append("no 'N passed, N failed' summary from the host")
+        elif int(m[-1][0]) == 0 or int(m[-1][1]) != 0:
+            failures.append(f'host summary: {m[-1][0]} passed, {m[-1][1]} failed')
+        for rx in (r'^not ok ', 'unexpected exception'):
+            mm = re.search(rx, text, re.MULTILINE)
+            if mm:
+                failures.append(f'host run shows /{rx}/')
 
     for f in failures:
         print('FAIL: ' + f)

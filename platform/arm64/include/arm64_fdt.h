@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CPUs kcore can run on (per-CPU stacks and state are sized by it). */
+#define ARM64_MAX_CPUS 8
+
 struct arm64_fdt_info {
 	/* RAM from every device_type = "memory" node, trimmed to whole pages. */
 	struct kc_region ram[KC_MAX_RAM_REGIONS];
@@ -19,6 +22,9 @@ struct arm64_fdt_info {
 	/* The console: /chosen stdout-path if it names a PL011, else the first "arm,pl011". */
 	uint64_t uart_base;
 	uint64_t uart_size;
+	/* MPIDR affinity of every /cpus cpu node, in DTB order; 0 if no /cpus. */
+	uint64_t cpu_mpidr[ARM64_MAX_CPUS];
+	unsigned ncpus;
 	/* /chosen bootargs (points into the DTB), "" if there are none. */
 	const char *bootargs;
 };
@@ -35,5 +41,17 @@ int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **w
  * (e.g. "kcore.selftest=fault").
  */
 bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg);
+
+/*
+ * Hide `n` ranges of kcore's memory from the host: each becomes a
+ * /reserved-memory child "kcore@<base>" with `no-map` (so Linux leaves it
+ * out of System RAM and its linear map, speculation included; /memreserve/
+ * would not).  The tree is edited in place and may grow up to `bufsize`
+ * bytes.  KC_OK, KC_EINVAL (bad tree) or KC_ENOMEM (no room), *why saying
+ * which.  On failure the tree may be half edited: the caller must not
+ * hand it to the host.
+ */
+int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions, unsigned n,
+		      const char **why);
 
 #endif /* KCORE_ARM64_FDT_H */

@@ -23,6 +23,7 @@ enum kcore_exit_status {
 	KCORE_EXIT_KAT = 2,	  /* a crypto known-answer test failed */
 	KCORE_EXIT_EXCEPTION = 3, /* unexpected exception at EL2 */
 	KCORE_EXIT_NOT_EL2 = 4,	  /* entered at an exception level other than EL2 */
+	KCORE_EXIT_CHECK = 5,	  /* the EL2 checker found an invariant violated */
 	KCORE_EXIT_PANIC = 99,	  /* plat_panic: kcore found itself inconsistent */
 };
 

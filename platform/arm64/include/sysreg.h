@@ -50,7 +50,11 @@
 #define ISAR0_RNDR(v)	   (((v) >> 60) & 0xfu)
 
 /* HCR_EL2 */
+#define HCR_EL2_VM	   (1ull << 0)	/* stage 2 on for EL1&0 */
+#define HCR_EL2_TSC	   (1ull << 19) /* EL1 SMC traps to EL2 (EC 0x17) */
 #define HCR_EL2_RW	   (1ull << 31) /* EL1 is AArch64 */
+#define HCR_EL2_APK	   (1ull << 40) /* pointer-auth key registers do not trap */
+#define HCR_EL2_API	   (1ull << 41) /* pointer-auth instructions do not trap */
 
 /* VTTBR_EL2.VMID [63:48] (16 bits with VTCR_EL2.VS=1, else [55:48]) */
 #define VTTBR_VMID_SHIFT   48

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The EL2 checker configuration (meson -Del2_check=true, and the
+ * kcore-check image tests/qemu always builds): kcore_check after every
+ * host call and host fault, fail-stop on the first violation.
+ */
+#ifndef KCORE_ARM64_CHECK_H
+#define KCORE_ARM64_CHECK_H
+
+#include <stdbool.h>
+
+#ifndef KCORE_EL2_CHECK
+#define KCORE_EL2_CHECK 0
+#endif
+
+/*
+ * Checker builds: serialise host calls and faults across CPUs (kcore_check
+ * needs a quiescent state: it takes no locks).  No-ops otherwise.
+ */
+void arm64_check_enter(void);
+
+/*
+ * Checker builds: run kcore_check; on a violation print it, naming `after`
+ * ("host call", "host fault"), and stop with KCORE_EXIT_CHECK.  Then
+ * release the lock arm64_check_enter took.
+ */
+void arm64_check_leave(const char *after);
+
+/* Checker builds: one console line with the number of checks that passed. */
+void arm64_check_report(void);
+
+/* kcore.selftest=corrupt-host-s2: break the host's stage 2 at the first host call or fault. */
+extern bool arm64_check_selftest_corrupt;
+
+#endif /* KCORE_ARM64_CHECK_H */
