@@ -23,9 +23,12 @@ static int hc_version(const uint64_t *args, uint64_t *res)
 	return KC_OK;
 }
 
+/* The most arguments a host call takes (x1..x4): x5 and x6 are always must-be-zero. */
+#define HC_MAX_ARGS 4u
+
 struct hc_entry {
 	hc_handler handler;
-	unsigned nargs;
+	unsigned nargs; /* 0..HC_MAX_ARGS */
 };
 
 /* Indexed by function number: the null call is a bounds check and a load. */
@@ -92,9 +95,27 @@ void kcore_host_call(struct kc_hcall *r)
 	/* One compare finds every id outside kcore's (the subtraction wraps). */
 	if (num < sizeof(hc_table) / sizeof(hc_table[0]) && hc_table[num].handler) {
 		const struct hc_entry *e = &hc_table[num];
-		uint64_t mbz = 0;
-		for (unsigned i = 1 + e->nargs; i < 7; i++)
-			mbz |= r->x[i];
+		/*
+		 * The must-be-zero registers, unrolled: a call takes at most four
+		 * arguments (HC_MAX_ARGS), so x5 and x6 are always among them.
+		 */
+		uint64_t mbz = r->x[5] | r->x[6];
+		switch (e->nargs) {
+		case 0:
+			mbz |= r->x[1];
+			__attribute__((fallthrough));
+		case 1:
+			mbz |= r->x[2];
+			__attribute__((fallthrough));
+		case 2:
+			mbz |= r->x[3];
+			__attribute__((fallthrough));
+		case 3:
+			mbz |= r->x[4];
+			break;
+		default:
+			break;
+		}
 		if (!kc.up)
 			rc = KC_ESTATE;
 		else if (mbz)
