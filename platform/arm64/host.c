@@ -189,12 +189,17 @@ static _Noreturn void host_unexpected(const struct arm64_host_regs *r)
 /* `hvc #0`: a host call, registers in and out; never reads host memory. */
 static void host_hvc(struct arm64_host_regs *r, uint64_t esr)
 {
-	struct kc_hcall c;
-
 	if ((esr & 0xffffu) != 0) { /* SMCCC: only HVC #0 carries calls */
 		r->x[0] = (uint64_t)(int64_t)KC_ENOTSUP;
 		return;
 	}
+	arm64_host_call(r);
+}
+
+void arm64_host_call(struct arm64_host_regs *r)
+{
+	struct kc_hcall c;
+
 	for (unsigned i = 0; i < 7; i++)
 		c.x[i] = r->x[i];
 	kcore_host_call(&c);

@@ -169,7 +169,16 @@ void arm64_psci_host_smc(struct arm64_host_regs *r)
 		arm64_psci_fw_call(fn, 0, 0, 0);
 		break;
 	default:
-		/* Everything else, PSCI or not, stays out of the firmware. */
+		/*
+		 * SMCCC's discovery calls (architecture, owner 0; vendor hypervisor,
+		 * owner 6) are core's to answer, whichever conduit the host uses:
+		 * Linux makes them by its PSCI conduit, SMC on a QEMU with EL2.
+		 * Everything else, PSCI or not, stays out of the firmware.
+		 */
+		if (((fn >> 24) & 0x3fu) == 0 || ((fn >> 24) & 0x3fu) == 6) {
+			arm64_host_call(r);
+			return;
+		}
 		psci_ret(r, KC_PSCI_NOT_SUPPORTED);
 		return;
 	}

@@ -48,6 +48,13 @@ bool arm64_host_stage2_ok(void);
  */
 _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top);
 
+/*
+ * One host call through core (kcore_host_call): x0..x6 in, x0..x3 out.  For
+ * `hvc #0`, and for SMCCC's discovery calls when a host makes them by SMC
+ * (its PSCI conduit: psci.c).
+ */
+void arm64_host_call(struct arm64_host_regs *regs);
+
 /* vectors.S: lower-EL synchronous exceptions from the host. */
 void arm64_host_sync(struct arm64_host_regs *regs);
 

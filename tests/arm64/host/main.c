@@ -407,6 +407,29 @@ static void test_smc(void)
 	       (int64_t)smc(0x84000006u, 0, 0, 0), KC_PSCI_NOT_SUPPORTED);
 	expect("smc: SiP service call -> NOT_SUPPORTED", (int64_t)smc(0xc2000001u, 0, 0, 0),
 	       KC_PSCI_NOT_SUPPORTED);
+	/* SMCCC discovery by SMC (Linux's conduit when PSCI is SMC) is answered by kcore. */
+	expect("smc: SMCCC_VERSION -> 1.1", (int64_t)smc(KC_SMCCC_VERSION, 0, 0, 0),
+	       KC_SMCCC_VERSION_1_1);
+	expect("smc: vendor hypervisor UID word 0 is kcore's",
+	       (int64_t)smc(KC_SMCCC_HYP_CALL_UID, 0, 0, 0), KC_HYP_UID_0);
+	expect("smc: ARCH_FEATURES(ARCH_WORKAROUND_1) -> NOT_SUPPORTED",
+	       (int64_t)smc(KC_SMCCC_ARCH_FEATURES, 0x80008000u, 0, 0), KC_PSCI_NOT_SUPPORTED);
+}
+
+/* SMCCC discovery by HVC: how a host finds out it runs on kcore. */
+static void test_smccc_discovery(void)
+{
+	struct host_call c = { { KC_SMCCC_HYP_CALL_UID, 0, 0, 0, 0, 0, 0 } };
+
+	expect("hvc: SMCCC_VERSION -> 1.1", call(KC_SMCCC_VERSION, 0, 0, 0, 0, 0, 0, NULL),
+	       KC_SMCCC_VERSION_1_1);
+	hvc(&c);
+	result("hvc: vendor hypervisor UID is kcore's",
+	       c.x[0] == KC_HYP_UID_0 && c.x[1] == KC_HYP_UID_1 && c.x[2] == KC_HYP_UID_2 &&
+		       c.x[3] == KC_HYP_UID_3,
+	       "another UID");
+	expect("hvc: ARCH_FEATURES(ARCH_FEATURES) -> 0",
+	       call(KC_SMCCC_ARCH_FEATURES, KC_SMCCC_ARCH_FEATURES, 0, 0, 0, 0, 0, NULL), 0);
 }
 
 /* ---- the host's stage 2 ---------------------------------------------------- */
@@ -828,6 +851,7 @@ void host_main(uint64_t dtb)
 	test_dtb((const void *)(uintptr_t)dtb);
 	test_host_calls();
 	test_smc();
+	test_smccc_discovery();
 	test_kcore_memory();
 	test_vm_frame();
 	test_smp((const void *)(uintptr_t)dtb);
