@@ -682,6 +682,86 @@ static void fp_op_unmap(void)
 	fp_touch(base, sz);
 }
 
+/* The model's half of a split: the block at `l` becomes 512 leaves one level down. */
+static void fp_model_split(const struct fp_leaf *l)
+{
+	struct fp_leaf old = *l;
+	uint64_t sub = fp_lsize(old.level + 1);
+
+	fp_remove(l);
+	for (uint64_t i = 0; i < 512; i++)
+		fp_insert(old.va + i * sub, old.pa + i * sub, old.level + 1, old.prot);
+}
+
+static void fp_expect_ntlbi(size_t n)
+{
+	size_t got = hm_tlbi_log_read(fp.m, NULL, 0);
+	if (got != n)
+		fp_fail("%zu TLB invalidations issued, %zu expected", got, n);
+}
+
+/* pgt_split_block: a block becomes a table of the same mappings; anything else is refused. */
+static void fp_op_split(void)
+{
+	uint64_t va = fp_addr();
+	const struct fp_leaf *l = va < FP_IA_LIMIT ? fp_find(va) : NULL;
+	bool block = l && l->level < 3;
+	int want = !block ? KC_ENOENT : fp_available() < 1 ? KC_ENOMEM : KC_OK;
+
+	if (block && fp.nleaves + 511 > FP_MAX_LEAVES)
+		return; /* more leaves than the model holds */
+	if (block)
+		fp_warm(va);
+	hm_tlbi_log_clear(fp.m);
+	uint64_t h = want ? fp_pool_hash() : 0;
+	fp.op_name = "pgt_split_block";
+	fp_expect_rc("pgt_split_block", pgt_split_block(&fp.t, va), want, h);
+	if (want) {
+		fp_expect_ntlbi(0);
+		return;
+	}
+	uint64_t base = l->va, sz = fp_lsize(l->level);
+	fp_model_split(l);
+	/* Break before make: the block's translation dropped once, before the table. */
+	if (fp.t.fmt == PGT_S2)
+		fp_expect_tlbi(1, HM_TLBI_S2_IPA, base, 0);
+	else
+		fp_expect_tlbi(1, HM_TLBI_EL2_VA, base, 0);
+	fp_check_tlb();
+	fp_touch(base, sz);
+}
+
+/* pgt_unmap_page: one 4 KiB page goes, a block around it is split first. */
+static void fp_op_unmap_page(void)
+{
+	uint64_t va = fp_addr();
+	const struct fp_leaf *l = va < FP_IA_LIMIT ? fp_find(va) : NULL;
+
+	if (!l) {
+		hm_tlbi_log_clear(fp.m);
+		uint64_t h = fp_pool_hash();
+		fp.op_name = "pgt_unmap_page";
+		fp_expect_rc("pgt_unmap_page", pgt_unmap_page(&fp.t, va), KC_ENOENT, h);
+		fp_expect_ntlbi(0);
+		return;
+	}
+	unsigned splits = 3 - l->level;
+	/* Out of tables it fail-stops by contract (trees sized for pages): not a case to run. */
+	if (fp_available() < splits || fp.nleaves + 511 * splits > FP_MAX_LEAVES)
+		return;
+	uint64_t touched = l->va, tsz = fp_lsize(l->level);
+	fp_warm(va);
+	hm_tlbi_log_clear(fp.m);
+	fp.op_name = "pgt_unmap_page";
+	fp_expect_rc("pgt_unmap_page", pgt_unmap_page(&fp.t, va), KC_OK, 0);
+	while ((l = fp_find(va))->level < 3)
+		fp_model_split(l);
+	fp_remove(l);
+	fp_expect_ntlbi(splits + 1);
+	fp_check_tlb();
+	fp_touch(touched, tsz);
+}
+
 static void fp_op_unmap_range(void)
 {
 	uint64_t va = fp_addr() & ~(FP_PAGE - 1), size;
@@ -848,7 +928,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (fp.op = 0; fp.left && fp.op < FP_MAX_OPS; fp.op++) {
 		uint8_t opb = fp_byte();
 		fp.op_name = NULL;
-		switch (opb % 10) {
+		switch (opb % 12) {
 		case 0:
 		case 1:
 			fp_op_map(opb);
@@ -868,6 +948,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 7:
 			fp_op_take();
+			break;
+		case 10:
+			fp_op_split();
+			break;
+		case 11:
+			fp_op_unmap_page();
 			break;
 		default:
 			fp_op_access();
