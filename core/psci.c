@@ -26,13 +26,14 @@
  * ignored, as the convention says.
  */
 #include <kcore/abi.h>
+#include <kcore/kcore.h>
 
 #include "vcpu.h"
 #include "vm.h"
 
 #define PSCI_SMC64 (1u << 30)
 
-static bool psci_known(uint32_t fn)
+bool kcore_psci_known(uint32_t fn)
 {
 	switch (fn) {
 	case KC_PSCI_VERSION:
@@ -116,7 +117,7 @@ bool psci_handle(struct kc_vm *vm, unsigned self, uint32_t fn, uint64_t res[3])
 		ret = KC_PSCI_VERSION_1_0;
 		break;
 	case KC_PSCI_FEATURES:
-		ret = psci_known((uint32_t)a1) || (uint32_t)a1 == KC_SMCCC_VERSION
+		ret = kcore_psci_known((uint32_t)a1) || (uint32_t)a1 == KC_SMCCC_VERSION
 			      ? KC_PSCI_SUCCESS
 			      : KC_PSCI_NOT_SUPPORTED;
 		break;

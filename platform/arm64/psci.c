@@ -8,6 +8,7 @@
 #include "arm64_psci.h"
 
 #include <kcore/abi.h>
+#include <kcore/kcore.h>
 #include <kcore/platform.h>
 #include <kcore/printf.h>
 
@@ -104,27 +105,6 @@ static int64_t psci_cpu_off(void)
 	return ret;
 }
 
-/* The functions the relay answers: PSCI_FEATURES reports exactly these. */
-static bool psci_relayed(uint32_t fn)
-{
-	switch (fn) {
-	case KC_PSCI_VERSION:
-	case KC_PSCI_CPU_SUSPEND:
-	case KC_PSCI_CPU_SUSPEND64:
-	case KC_PSCI_CPU_OFF:
-	case KC_PSCI_CPU_ON:
-	case KC_PSCI_CPU_ON64:
-	case KC_PSCI_AFFINITY_INFO:
-	case KC_PSCI_AFFINITY_INFO64:
-	case KC_PSCI_SYSTEM_OFF:
-	case KC_PSCI_SYSTEM_RESET:
-	case KC_PSCI_FEATURES:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void arm64_psci_host_smc(struct arm64_host_regs *r)
 {
 	uint32_t fn = (uint32_t)r->x[0];
@@ -138,7 +118,7 @@ void arm64_psci_host_smc(struct arm64_host_regs *r)
 		r->x[0] = arm64_psci_fw_call(fn, 0, 0, 0);
 		return;
 	case KC_PSCI_FEATURES:
-		if (!psci_relayed((uint32_t)a1)) {
+		if (!kcore_psci_known((uint32_t)a1)) { /* the relayed set: core's list */
 			psci_ret(r, KC_PSCI_NOT_SUPPORTED);
 			return;
 		}

@@ -108,6 +108,13 @@ void kcore_host_call(struct kc_hcall *regs);
  */
 int kcore_host_fault(uint64_t ipa, bool write);
 
+/*
+ * The PSCI functions kcore implements for its guests (core/psci.c) and
+ * relays for the host (platform/arm64/psci.c): one list, so PSCI_FEATURES
+ * says the same on both sides.  Any other PSCI function is NOT_SUPPORTED.
+ */
+bool kcore_psci_known(uint32_t fn);
+
 /* ---- invariants (DESIGN.md §4) ------------------------------------------ */
 
 /*
