@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hello.h"
+
 struct host_frame {
 	uint64_t x[19];
 	uint64_t x29, x30, pad;
@@ -542,6 +544,123 @@ static void test_vm_frame(void)
 	result("s2: ... and scrubbed", v == 0, "old contents visible");
 }
 
+/* ---- a VM's life through the ABI: the signed hello guest -------------------- */
+
+/* tests/arm64/guests/hello, linked in by guests.S. */
+extern const uint8_t guest_hello_image[], guest_hello_image_end[];
+extern const uint8_t guest_hello_manifest[], guest_hello_manifest_end[];
+
+/* Host frames the test gives away: the image, the manifest, a fault backing
+ * (clear of the DTB, which QEMU puts at 0x48000000, and of the other tests). */
+#define VMG_IMAGE    0x4c000000ull
+#define VMG_MANIFEST 0x4c001000ull
+#define VMG_BACKING  0x4c002000ull
+
+/* Copy `len` bytes into the host page at `pa`, the rest of the page zero. */
+static void host_fill_page(uint64_t pa, const uint8_t *src, size_t len)
+{
+	uint8_t *p = (uint8_t *)(uintptr_t)pa;
+
+	memset(p, 0, 4096);
+	memcpy(p, src, len);
+}
+
+static void test_guest_hello(void)
+{
+	size_t image_len = (size_t)(guest_hello_image_end - guest_hello_image);
+	size_t manifest_len = (size_t)(guest_hello_manifest_end - guest_hello_manifest);
+	uint64_t vm = 0, idx = 0, left = 1, v = 1, finish = KC_RUN_RESUME;
+	char out[32];
+	unsigned nout = 0, runs, mmio = 0, faults = 0;
+	bool off = false;
+
+	if (!HOST_GUEST_KEY_TRUSTED) {
+		result("guest: hello # SKIP the image does not trust tests/arm64/guests/test-guest.pub",
+		       true, NULL);
+		return;
+	}
+	result("guest: the image and manifest fit a page each",
+	       image_len <= 4096 && manifest_len <= 4096, "too big");
+	host_fill_page(VMG_IMAGE, guest_hello_image, image_len);
+	host_fill_page(VMG_MANIFEST, guest_hello_manifest, manifest_len);
+	expect("guest: VM_CREATE", call(KC_HC_VM_CREATE, 0, 0, 0, 0, 0, 0, &vm), KC_OK);
+	expect("guest: VCPU_CREATE", call(KC_HC_VCPU_CREATE, vm, 0, 0, 0, 0, 0, NULL), KC_OK);
+	expect("guest: VM_SET_IMAGE",
+	       call(KC_HC_VM_SET_IMAGE, vm, HELLO_BASE, 0x1000, 0, 0, 0, &idx), KC_OK);
+	expect("guest: VM_LOAD_IMAGE_PAGE",
+	       call(KC_HC_VM_LOAD_IMAGE_PAGE, vm, idx, VMG_IMAGE >> 12, 0, 0, 0, NULL), KC_OK);
+	result("guest: the VM's image frame aborts a host load", !host_load(VMG_IMAGE, NULL, NULL),
+	       "the host read a VM's frame");
+	result("guest: the manifest page is still the host's (control)",
+	       host_load(VMG_MANIFEST, NULL, NULL), "aborted");
+	expect("guest: VM_VERIFY with the signed manifest",
+	       call(KC_HC_VM_VERIFY, vm, VMG_MANIFEST >> 12, 0, 0, 0, 0, NULL), KC_OK);
+
+	for (runs = 0; runs < 64 && !off; runs++) {
+		struct host_call c = { { KC_HC_VCPU_RUN, vm, 0, finish, 0, 0, 0 } };
+
+		finish = KC_RUN_RESUME;
+		hvc(&c);
+		if ((int64_t)c.x[0] != KC_OK) {
+			expect("guest: VCPU_RUN", (int64_t)c.x[0], KC_OK);
+			break;
+		}
+		switch (KC_EXIT_KIND(c.x[1])) {
+		case KC_EXIT_MMIO:
+			mmio++;
+			if ((c.x[1] & KC_EXIT_F_WRITE) && c.x[2] == HELLO_UART &&
+			    nout < sizeof(out) - 1)
+				out[nout++] = (char)c.x[3];
+			finish = KC_RUN_MMIO_DONE;
+			break;
+		case KC_EXIT_FAULT:
+			/* One fault is expected: stop at a second rather than loop. */
+			if (faults++) {
+				result("guest: one fault", false, "the guest faulted again");
+				runs = 64;
+				break;
+			}
+			expect("guest: the fault is the write to the fresh page", (int64_t)c.x[2],
+			       HELLO_FRESH);
+			expect("guest: VM_MAP_FAULT with a fresh host frame",
+			       call(KC_HC_VM_MAP_FAULT, vm, 0, VMG_BACKING >> 12, 3, 0, 0, NULL),
+			       KC_OK);
+			break;
+		case KC_EXIT_POWEROFF:
+			off = true;
+			break;
+		default:
+			puts_("guest: unexpected exit ");
+			puthex(c.x[1]);
+			puts_(" x2 ");
+			puthex(c.x[2]);
+			putc_('\n');
+			runs = 64;
+			break;
+		}
+	}
+	out[nout] = '\0';
+	puts_("guest: the hello VM wrote: ");
+	puts_(out);
+	result("guest: it powered off", off, "no POWEROFF exit");
+	result("guest: its UART said \"hello\\n\"", nout == 6 && memcmp(out, "hello\n", 6) == 0,
+	       "wrong output");
+	result("guest: one MMIO exit per byte, one fault", mmio == 6 && faults == 1,
+	       "wrong exit counts");
+	result("guest: the backing frame aborts a host load while the VM owns it",
+	       !host_load(VMG_BACKING, NULL, NULL), "the host read a VM's frame");
+	for (unsigned i = 0; i < 8 && left; i++)
+		if (call(KC_HC_VM_RECLAIM, vm, 16, 0, 0, 0, 0, &left) != KC_OK)
+			break;
+	expect("guest: VM_RECLAIM until no frame is left", (int64_t)left, 0);
+	expect("guest: VM_DESTROY", call(KC_HC_VM_DESTROY, vm, 0, 0, 0, 0, 0, NULL), KC_OK);
+	result("guest: the image frame is the host's again", host_load(VMG_IMAGE, &v, NULL),
+	       "aborted");
+	result("guest: ... scrubbed", v == 0, "old contents visible");
+	result("guest: the backing frame is the host's again, scrubbed",
+	       host_load(VMG_BACKING, &v, NULL) && v == 0, "aborted or not scrubbed");
+}
+
 /* ---- every CPU through kcore ------------------------------------------------ */
 
 #define MAX_CPUS   8
@@ -854,6 +973,7 @@ void host_main(uint64_t dtb)
 	test_smccc_discovery();
 	test_kcore_memory();
 	test_vm_frame();
+	test_guest_hello();
 	test_smp((const void *)(uintptr_t)dtb);
 	putdec(passed);
 	puts_(" passed, ");
