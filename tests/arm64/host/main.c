@@ -565,13 +565,80 @@ static void host_fill_page(uint64_t pa, const uint8_t *src, size_t len)
 	memcpy(p, src, len);
 }
 
+/*
+ * Canaries (S3): the hello guest keeps HELLO_CANARY | n in x19..x28 and
+ * V0..V31.  What the host can read after VCPU_RUN — every register, right
+ * after the hvc (host_hvc_snapshot, snapshot.S), and its own memory —
+ * must never hold one.
+ */
+void host_hvc_snapshot(struct host_call *c, uint64_t *snap);
+extern char __host_start[], __host_size[];
+
+#define SNAP_WORDS 95 /* x0..x30, V0..V31 (two words each) */
+static uint64_t snap[SNAP_WORDS];
+
+/*
+ * The guest's canaries have 0 < n < 0xf000; the controls below plant the
+ * host's own, n >= 0xf000, which the checks for the guest's never count.
+ * The tag is loaded at run time: a compiler that folded the test into a
+ * masked compare would keep HELLO_CANARY itself in a register, which the
+ * snapshot would then find.
+ */
+#define HOST_CANARY_N 0xf000u
+static volatile uint64_t canary_tag = HELLO_CANARY >> 16;
+
+static unsigned canaries_in(const volatile uint64_t *w, size_t n, bool host)
+{
+	uint64_t tag = canary_tag;
+	unsigned k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t low = w[i] & 0xffff;
+
+		if ((w[i] >> 16) == tag && low != 0 && (low >= HOST_CANARY_N) == host)
+			k++;
+	}
+	return k;
+}
+
+/* Every word of the host's image, data, BSS and stacks, and the manifest page. */
+static unsigned canaries_in_host_memory(bool host)
+{
+	return canaries_in((const volatile uint64_t *)(uintptr_t)__host_start,
+			   (size_t)(uintptr_t)__host_size / 8, host) +
+	       canaries_in((const volatile uint64_t *)(uintptr_t)VMG_MANIFEST, 4096 / 8, host);
+}
+
+static volatile uint64_t host_planted;
+static volatile unsigned host_shift = 16;
+
+/* The checks can fail: a canary the host itself puts in a register or in memory is found. */
+static void test_canary_controls(void)
+{
+	struct host_call k = { { KC_HC_VERSION, 0, 0, 0, 0, 0, 0 } };
+
+	/* CPACR_EL1.FPEN: the snapshot stores the V registers. */
+	__asm__ volatile("msr cpacr_el1, %0\n\tisb" : : "r"(3ull << 20) : "memory");
+
+	/* Built at run time: never a literal in the image the scan would see. */
+	k.x[5] = (0x5ec2e75ec2e7ull << host_shift) | HOST_CANARY_N;
+	host_hvc_snapshot(&k, snap);
+	result("canary: the register check finds one the host left in x5 (control)",
+	       canaries_in(snap, SNAP_WORDS, true) >= 1, "not found");
+	memset(snap, 0, sizeof(snap));
+	host_planted = (0x5ec2e75ec2e7ull << host_shift) | HOST_CANARY_N;
+	result("canary: the memory scan finds one the host planted (control)",
+	       canaries_in_host_memory(true) >= 1, "not found");
+	host_planted = 0;
+}
+
 static void test_guest_hello(void)
 {
 	size_t image_len = (size_t)(guest_hello_image_end - guest_hello_image);
 	size_t manifest_len = (size_t)(guest_hello_manifest_end - guest_hello_manifest);
 	uint64_t vm = 0, idx = 0, left = 1, v = 1, finish = KC_RUN_RESUME;
 	char out[32];
-	unsigned nout = 0, runs, mmio = 0, faults = 0;
+	unsigned nout = 0, runs, mmio = 0, faults = 0, leaks = 0;
 	bool off = false;
 
 	if (!HOST_GUEST_KEY_TRUSTED) {
@@ -596,11 +663,13 @@ static void test_guest_hello(void)
 	expect("guest: VM_VERIFY with the signed manifest",
 	       call(KC_HC_VM_VERIFY, vm, VMG_MANIFEST >> 12, 0, 0, 0, 0, NULL), KC_OK);
 
+	test_canary_controls();
 	for (runs = 0; runs < 64 && !off; runs++) {
 		struct host_call c = { { KC_HC_VCPU_RUN, vm, 0, finish, 0, 0, 0 } };
 
 		finish = KC_RUN_RESUME;
-		hvc(&c);
+		host_hvc_snapshot(&c, snap);
+		leaks += canaries_in(snap, SNAP_WORDS, false);
 		if ((int64_t)c.x[0] != KC_OK) {
 			expect("guest: VCPU_RUN", (int64_t)c.x[0], KC_OK);
 			break;
@@ -639,6 +708,11 @@ static void test_guest_hello(void)
 			break;
 		}
 	}
+	memset(snap, 0, sizeof(snap));
+	result("canary: none of the guest's in the host's registers after any VCPU_RUN", leaks == 0,
+	       "a guest register reached the host");
+	result("canary: none in the host's memory", canaries_in_host_memory(false) == 0,
+	       "a guest register reached host memory");
 	out[nout] = '\0';
 	puts_("guest: the hello VM wrote: ");
 	puts_(out);

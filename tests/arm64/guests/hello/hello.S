@@ -10,6 +10,10 @@
  *     image): a FAULT exit the host backs with a frame of its own, and the
  *     value reads back;
  *  4. powers off with PSCI SYSTEM_OFF.
+ * Throughout, x19..x28 and V0..V31 hold canaries (HELLO_CANARY | n, see
+ * hello.h) that only the guest has: every exit must keep them (checked
+ * before the power-off) and none may reach the host (the host checks its
+ * registers after every VCPU_RUN, and its memory).
  * A step that fails writes '!' and a letter instead, then powers off: the
  * host sees it in the UART output.
  */
@@ -23,9 +27,36 @@
 	movk	\reg, #(((\val) >> 16) & 0xffff), lsl #16
 	.endm
 
+	/* \reg = HELLO_CANARY | \n (hello.h: 0x5ec2e75ec2e7xxxx). */
+	.macro	canary reg, n
+	movz	\reg, #\n
+	movk	\reg, #0xc2e7, lsl #16
+	movk	\reg, #0xe75e, lsl #32
+	movk	\reg, #0x5ec2, lsl #48
+	.endm
+
+	.arch_extension fp
+	.arch_extension simd
+
 	.section .text.hello, "ax"
 	.global	_start
 _start:
+	/* 0. The canaries: FP/SIMD on at EL1 (CPACR_EL1.FPEN), then x19..x28, V0..V31. */
+	mov	x0, #(3 << 20)
+	msr	cpacr_el1, x0
+	isb
+	.irp	n, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28
+	canary	x\n, 0x\n
+	.endr
+	canary	x10, 0x100
+	canary	x11, 0x200
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	fmov	d\n, x10
+	mov	v\n\().d[1], x11
+	.endr
+	mov	x10, xzr
+	mov	x11, xzr
+
 	/* 1. Guard the UART page: x1 = its IPA, x2..x6 must be zero. */
 	movimm	x0, KC_GC_MMIO_GUARD_MAP
 	movimm	x1, HELLO_UART
@@ -54,6 +85,24 @@ _start:
 	mov	w9, #'f'
 	cmp	x6, x7
 	b.ne	fail
+
+	/* The canaries are all still there. */
+	mov	w9, #'r'
+	.irp	n, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28
+	canary	x10, 0x\n
+	cmp	x10, x\n
+	b.ne	fail
+	.endr
+	canary	x11, 0x100
+	canary	x12, 0x200
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	fmov	x10, d\n
+	cmp	x10, x11
+	b.ne	fail
+	mov	x10, v\n\().d[1]
+	cmp	x10, x12
+	b.ne	fail
+	.endr
 
 	/* 4. Power off. */
 off:	movimm	x0, PSCI_SYSTEM_OFF
