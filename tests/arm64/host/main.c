@@ -993,6 +993,76 @@ static void bench_line(const char *name, uint64_t v)
 	putc_('\n');
 }
 
+/* tests/arm64/guests/spin, linked in by guests.S. */
+extern const uint8_t guest_spin_image[], guest_spin_image_end[];
+extern const uint8_t guest_spin_manifest[], guest_spin_manifest_end[];
+
+/* A VM of one vCPU running a signed guest, built in the VMG_* frames: its id, or 0. */
+static uint64_t bench_guest_boot(const uint8_t *image, size_t image_len, const uint8_t *manifest,
+				 size_t manifest_len)
+{
+	uint64_t vm = 0, idx = 0;
+
+	host_fill_page(VMG_IMAGE, image, image_len);
+	host_fill_page(VMG_MANIFEST, manifest, manifest_len);
+	if (call(KC_HC_VM_CREATE, 0, 0, 0, 0, 0, 0, &vm) != KC_OK ||
+	    call(KC_HC_VCPU_CREATE, vm, 0, 0, 0, 0, 0, NULL) != KC_OK ||
+	    call(KC_HC_VM_SET_IMAGE, vm, HELLO_BASE, 0x1000, 0, 0, 0, &idx) != KC_OK ||
+	    call(KC_HC_VM_LOAD_IMAGE_PAGE, vm, idx, VMG_IMAGE >> 12, 0, 0, 0, NULL) != KC_OK ||
+	    call(KC_HC_VM_VERIFY, vm, VMG_MANIFEST >> 12, 0, 0, 0, 0, NULL) != KC_OK)
+		return 0;
+	return vm;
+}
+
+/*
+ * N x {VCPU_RUN(vm, 0, CALL_DONE, 0) by hvc, or a nop; subs; b.ne}: the
+ * spin guest's exit round trip, everything counted: its four instructions,
+ * kcore's entry and exit, and the host's loop around the hvc.
+ */
+static uint64_t bench_guest_loop(uint64_t vm, bool with_hvc)
+{
+	uint64_t a, b;
+	register uint64_t n __asm__("x9") = BENCH_N;
+
+	a = pmu_read();
+	if (with_hvc)
+		__asm__ volatile(
+			"1:\tmov x0, %1\n\tmov x1, %2\n\tmov x2, #0\n\tmov x3, #2\n\t"
+			"mov x4, #0\n\tmov x5, #0\n\tmov x6, #0\n\thvc #0\n\tsubs %0, %0, #1\n\tb.ne 1b"
+			: "+r"(n)
+			: "r"((uint64_t)KC_HC_VCPU_RUN), "r"(vm)
+			: "x0", "x1", "x2", "x3", "x4", "x5", "x6", "memory");
+	else
+		__asm__ volatile(
+			"1:\tmov x0, %1\n\tmov x1, %2\n\tmov x2, #0\n\tmov x3, #2\n\t"
+			"mov x4, #0\n\tmov x5, #0\n\tmov x6, #0\n\tnop\n\tsubs %0, %0, #1\n\tb.ne 1b"
+			: "+r"(n)
+			: "r"((uint64_t)KC_HC_VCPU_RUN), "r"(vm)
+			: "x0", "x1", "x2", "x3", "x4", "x5", "x6", "memory");
+	b = pmu_read();
+	return b - a;
+}
+
+static void bench_guest_exit(void)
+{
+	uint64_t vm = bench_guest_boot(
+		guest_spin_image, (size_t)(guest_spin_image_end - guest_spin_image),
+		guest_spin_manifest, (size_t)(guest_spin_manifest_end - guest_spin_manifest));
+	uint64_t x1 = 0, all, host_loop;
+
+	/* The first run leaves it at its first CALL exit; every later one answers it. */
+	if (!vm || call(KC_HC_VCPU_RUN, vm, 0, KC_RUN_RESUME, 0, 0, 0, &x1) != KC_OK ||
+	    KC_EXIT_KIND(x1) != KC_EXIT_CALL) {
+		puts_("bench: the spin guest did not reach its first call exit\n");
+		return;
+	}
+	(void)bench_guest_loop(vm, true); /* warm */
+	all = bench_guest_loop(vm, true);
+	host_loop = bench_guest_loop(vm, false);
+	bench_line("arm64_guest_exit_instr", all / BENCH_N);
+	bench_line("arm64_guest_exit_el2_instr", (all - host_loop) / BENCH_N - 4);
+}
+
 static void run_bench(void)
 {
 	uint64_t vm = 0, idx = 0;
@@ -1015,6 +1085,8 @@ static void run_bench(void)
 	bench_line("arm64_hostfault_instr", bench_faults(0x46002000, 0x1000));
 	/* Faults in 2 MiB regions wholly the host's: each may map the whole block. */
 	bench_line("arm64_hostfault_2m_instr", bench_faults(0x50000000, 0x200000));
+	if (HOST_GUEST_KEY_TRUSTED)
+		bench_guest_exit();
 }
 
 static bool bench_mode(const void *fdt)

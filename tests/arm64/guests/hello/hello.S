@@ -38,7 +38,7 @@
 	.arch_extension fp
 	.arch_extension simd
 
-	.section .text.hello, "ax"
+	.section .text.entry, "ax"
 	.global	_start
 _start:
 	/* 0. The canaries: FP/SIMD on at EL1 (CPACR_EL1.FPEN), then x19..x28, V0..V31. */
