@@ -691,6 +691,10 @@ static void test_guest_hello(void)
 			}
 			expect("guest: the fault is the write to the fresh page", (int64_t)c.x[2],
 			       HELLO_FRESH);
+			/* An MMIO access the guest never made cannot be completed. */
+			expect("guest: MMIO_DONE on a FAULT exit -> ESTATE",
+			       call(KC_HC_VCPU_RUN, vm, 0, KC_RUN_MMIO_DONE, 0x41, 0, 0, NULL),
+			       KC_ESTATE);
 			expect("guest: VM_MAP_FAULT with a fresh host frame",
 			       call(KC_HC_VM_MAP_FAULT, vm, 0, VMG_BACKING >> 12, 3, 0, 0, NULL),
 			       KC_OK);

@@ -9,7 +9,8 @@
  *  3. stores a value to RAM it was not given (HELLO_FRESH, outside its
  *     image): a FAULT exit the host backs with a frame of its own, and the
  *     value reads back;
- *  4. powers off with PSCI SYSTEM_OFF.
+ *  4. reads registers kcore hides (they trap, kcore answers) and
+ *     powers off with PSCI SYSTEM_OFF.
  * Throughout, x19..x28 and V0..V31 hold canaries (HELLO_CANARY | n, see
  * hello.h) that only the guest has: every exit must keep them (checked
  * before the power-off) and none may reach the host (the host checks its
@@ -85,6 +86,28 @@ _start:
 	mov	w9, #'f'
 	cmp	x6, x7
 	b.ne	fail
+
+	/*
+	 * What kcore keeps from guests traps and kcore answers, with no exit
+	 * (core/sysreg.c): ID_AA64PFR0_EL1 is its fixed value (EL0/EL1
+	 * AArch64, FP, AdvSIMD), ID_AA64ISAR1_EL1 (pointer auth...) and the
+	 * PMU and debug registers read as zero, and a write to MDSCR_EL1 is
+	 * ignored.
+	 */
+	mov	w9, #'i'
+	mrs	x10, id_aa64pfr0_el1
+	cmp	x10, #0x11
+	b.ne	fail
+	mrs	x10, id_aa64isar1_el1
+	cbnz	x10, fail
+	mov	w9, #'p'
+	mrs	x10, pmcr_el0
+	cbnz	x10, fail
+	mov	w9, #'d'
+	mov	x10, #(1 << 15)		/* MDSCR_EL1.MDE */
+	msr	mdscr_el1, x10
+	mrs	x10, mdscr_el1
+	cbnz	x10, fail
 
 	/* The canaries are all still there. */
 	mov	w9, #'r'
