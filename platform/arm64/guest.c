@@ -1,19 +1,237 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The guest world switch: not on arm64 yet (the next issue adds guests).
- * Until then a vCPU "runs" no instruction and stops at once with an
- * unknown trap (ESR_EL2 = 0), so VCPU_RUN, now reachable from a real host
- * call, answers KC_EXIT_UNKNOWN and changes nothing in the guest.  Only a
- * VM verified against a built-in key gets this far, and the arm64 test
- * images trust a key whose private half was never kept.
+ * The guest world switch (plat_guest_run), system-register half; the
+ * general registers, the FP/SIMD registers and the ERET are switch.S.
+ *
+ * Rules (KVM/pKVM's nVHE __kvm_vcpu_run and sysreg-sr.h, Hafnium's
+ * cpu.c/exceptions.S; docs/VCPU.md, "The shadow context"):
+ *  - the host's EL1 context is kept here, per CPU, in kcore's memory: it is
+ *    read from the registers when VCPU_RUN enters and written back when the
+ *    guest leaves, never taken from anything the host passes;
+ *  - the guest's context comes only from its kc_vcpu_regs and goes back
+ *    there, every register of it, on every exit: nothing of the guest is
+ *    left in a register the host can read (EL1 system registers, SP_EL0/1,
+ *    V0-V31/FPSR/FPCR, the virtual timer, x0-x30);
+ *  - EL2's own settings for the host (HCR, VTTBR with VMID 0, MDCR, CPTR,
+ *    CNTHCTL, VMPIDR, VBAR, ELR/SPSR of the host's HVC) are kcore's and
+ *    are put back as they were;
+ *  - nothing is decided here: the syndrome goes to core raw (core/trap.c).
  */
+#include "arm64_guest.h"
+
 #include <kcore/platform.h>
+
+#include "arm64_percpu.h"
+#include "sysreg.h"
+
+/*
+ * HCR_EL2 while a guest runs.  VM: its stage 2.  RW: AArch64 EL1.
+ * FMO/IMO/AMO: physical FIQ/IRQ/SError come to EL2 (an exit; the host
+ * takes them once it runs again) and the guest's GIC CPU interface is the
+ * virtual one.  FB, BSU=IS: its TLB and I-cache maintenance reaches every
+ * CPU it may move to.  TWI: WFI is an exit.  TID3, TACR, TIDCP: feature ID
+ * registers, ACTLR_EL1 and IMPLEMENTATION DEFINED registers trap, and core
+ * answers them (core/sysreg.c), so a guest learns the implementation only
+ * through what core shows.  TSC: its SMCs trap.  TLOR, TERR: LORegion and
+ * RAS error-record registers, which would otherwise be shared with the
+ * host, trap.  API and APK clear: pointer authentication traps, so the
+ * host's keys are never the guest's (nor the guest's the host's) and need
+ * no switching.  EnSCXT, ATA clear: SCXTNUM and MTE trap.
+ */
+#define HCR_EL2_FMO    (1ull << 3)
+#define HCR_EL2_IMO    (1ull << 4)
+#define HCR_EL2_AMO    (1ull << 5)
+#define HCR_EL2_FB     (1ull << 9)
+#define HCR_EL2_BSU_IS (1ull << 10)
+#define HCR_EL2_TWI    (1ull << 13)
+#define HCR_EL2_TID3   (1ull << 18)
+#define HCR_EL2_TIDCP  (1ull << 20)
+#define HCR_EL2_TACR   (1ull << 21)
+#define HCR_EL2_TLOR   (1ull << 35)
+#define HCR_EL2_TERR   (1ull << 36)
+#define GUEST_HCR                                                                                  \
+	(HCR_EL2_VM | HCR_EL2_RW | HCR_EL2_FMO | HCR_EL2_IMO | HCR_EL2_AMO | HCR_EL2_FB |          \
+	 HCR_EL2_BSU_IS | HCR_EL2_TWI | HCR_EL2_TID3 | HCR_EL2_TSC | HCR_EL2_TIDCP |               \
+	 HCR_EL2_TACR | HCR_EL2_TLOR | HCR_EL2_TERR)
+
+/*
+ * MDCR_EL2 on top of the host's HPMN: TPMCR, TPM (every PMU register),
+ * TDA (debug registers, MDSCR_EL1 included), TDOSA (OS lock), TDRA (debug
+ * ROM) trap, so the guest can neither program nor read state the host
+ * reads back.  core answers RAZ/WI.  The host's counters keep counting
+ * while the guest runs (as on KVM): what a guest costs is the host's to
+ * measure.
+ */
+#define MDCR_EL2_TPMCR (1ull << 5)
+#define MDCR_EL2_TPM   (1ull << 6)
+#define MDCR_EL2_TDA   (1ull << 9)
+#define MDCR_EL2_TDOSA (1ull << 10)
+#define MDCR_EL2_TDRA  (1ull << 11)
+#define GUEST_MDCR_TRAPS                                                                           \
+	(MDCR_EL2_TPMCR | MDCR_EL2_TPM | MDCR_EL2_TDA | MDCR_EL2_TDOSA | MDCR_EL2_TDRA)
+
+/*
+ * CPTR_EL2 on top of the host's: TZ (SVE), TSM (SME), TTA (trace), TAM
+ * (activity monitors) trap.  SVE/SME state is not switched, so the guest
+ * must not reach the upper bits of the Z registers the host left there;
+ * FP/SIMD is switched and does not trap.
+ */
+#define CPTR_EL2_TZ	   (1ull << 8)
+#define CPTR_EL2_TSM	   (1ull << 12)
+#define CPTR_EL2_TTA	   (1ull << 20)
+#define CPTR_EL2_TAM	   (1ull << 30)
+#define GUEST_CPTR_TRAPS   (CPTR_EL2_TZ | CPTR_EL2_TSM | CPTR_EL2_TTA | CPTR_EL2_TAM)
+
+/*
+ * CNTHCTL_EL2 (E2H = 0) for a guest: EL1PCTEN only.  The physical counter
+ * reads, the physical timer traps (RAZ/WI): a guest has the virtual timer,
+ * whose offset (CNTVOFF_EL2) is kcore's 0, never the host's choice.
+ */
+#define GUEST_CNTHCTL	   0x1ull
+
+/* VMPIDR_EL2: RES1 bit 31, Aff0 = the vCPU index (what PSCI CPU_ON names). */
+#define GUEST_VMPIDR(vcpu) ((1ull << 31) | (uint64_t)(vcpu))
+
+/* The EL1 registers a guest owns, in enum kc_sysreg's order. */
+#define GUEST_SYSREGS(X)                                                                           \
+	X(KC_SYS_SCTLR_EL1, sctlr_el1)                                                             \
+	X(KC_SYS_ACTLR_EL1, actlr_el1)                                                             \
+	X(KC_SYS_CPACR_EL1, cpacr_el1)                                                             \
+	X(KC_SYS_TTBR0_EL1, ttbr0_el1)                                                             \
+	X(KC_SYS_TTBR1_EL1, ttbr1_el1)                                                             \
+	X(KC_SYS_TCR_EL1, tcr_el1)                                                                 \
+	X(KC_SYS_MAIR_EL1, mair_el1)                                                               \
+	X(KC_SYS_AMAIR_EL1, amair_el1)                                                             \
+	X(KC_SYS_VBAR_EL1, vbar_el1)                                                               \
+	X(KC_SYS_CONTEXTIDR_EL1, contextidr_el1)                                                   \
+	X(KC_SYS_TPIDR_EL0, tpidr_el0)                                                             \
+	X(KC_SYS_TPIDRRO_EL0, tpidrro_el0)                                                         \
+	X(KC_SYS_TPIDR_EL1, tpidr_el1)                                                             \
+	X(KC_SYS_ESR_EL1, esr_el1)                                                                 \
+	X(KC_SYS_FAR_EL1, far_el1)                                                                 \
+	X(KC_SYS_AFSR0_EL1, afsr0_el1)                                                             \
+	X(KC_SYS_AFSR1_EL1, afsr1_el1)                                                             \
+	X(KC_SYS_PAR_EL1, par_el1)                                                                 \
+	X(KC_SYS_ELR_EL1, elr_el1)                                                                 \
+	X(KC_SYS_SPSR_EL1, spsr_el1)                                                               \
+	X(KC_SYS_CNTKCTL_EL1, cntkctl_el1)                                                         \
+	X(KC_SYS_CSSELR_EL1, csselr_el1)                                                           \
+	X(KC_SYS_MDSCR_EL1, mdscr_el1)
+
+#define GUEST_SYSREG_COUNT(i, r) +1
+_Static_assert(0 GUEST_SYSREGS(GUEST_SYSREG_COUNT) == KC_SYS_COUNT,
+	       "every register of enum kc_sysreg is switched");
+
+/* One CPU's host context while a guest runs on it. */
+struct guest_host_ctx {
+	uint64_t fp[66] __attribute__((aligned(16))); /* V0..V31, FPSR, FPCR */
+	uint64_t sys[KC_SYS_COUNT];
+	uint64_t sp_el0, sp_el1;
+	uint64_t cntv_ctl, cntv_cval;
+	/* EL2's settings for the host, and where its VCPU_RUN call returns. */
+	uint64_t elr_el2, spsr_el2;
+	uint64_t hcr, vttbr, mdcr, cptr, cnthctl, vmpidr;
+};
+
+static struct guest_host_ctx guest_host[ARM64_MAX_CPUS];
+
+static void guest_sysregs_save(uint64_t *s)
+{
+#define GUEST_SYSREG_SAVE(i, r) s[i] = read_sysreg(r);
+	GUEST_SYSREGS(GUEST_SYSREG_SAVE)
+#undef GUEST_SYSREG_SAVE
+}
+
+static void guest_sysregs_load(const uint64_t *s)
+{
+#define GUEST_SYSREG_LOAD(i, r) write_sysreg(r, s[i]);
+	GUEST_SYSREGS(GUEST_SYSREG_LOAD)
+#undef GUEST_SYSREG_LOAD
+}
+
+/* The EL1 context either side keeps: system registers, stack pointers, virtual timer. */
+static void guest_el1_save(uint64_t *sys, uint64_t *sp_el0, uint64_t *sp_el1, uint64_t *cntv_ctl,
+			   uint64_t *cntv_cval)
+{
+	guest_sysregs_save(sys);
+	*sp_el0 = read_sysreg(sp_el0);
+	*sp_el1 = read_sysreg(sp_el1);
+	*cntv_ctl = read_sysreg(cntv_ctl_el0);
+	*cntv_cval = read_sysreg(cntv_cval_el0);
+}
+
+static void guest_el1_load(const uint64_t *sys, uint64_t sp_el0, uint64_t sp_el1, uint64_t cntv_ctl,
+			   uint64_t cntv_cval)
+{
+	guest_sysregs_load(sys);
+	write_sysreg(sp_el0, sp_el0);
+	write_sysreg(sp_el1, sp_el1);
+	/* The compare value first: enabling with the other side's CVAL could fire at once. */
+	write_sysreg(cntv_ctl_el0, 0);
+	write_sysreg(cntv_cval_el0, cntv_cval);
+	write_sysreg(cntv_ctl_el0, cntv_ctl);
+}
 
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
-	(void)g;
-	(void)regs;
-	trap->esr = 0;
-	trap->far = 0;
-	trap->hpfar = 0;
+	struct guest_host_ctx *h = &guest_host[plat_cpu_id()];
+	uint64_t reason;
+
+	/* The host's side, from the registers (its call's return included). */
+	h->elr_el2 = read_sysreg(elr_el2);
+	h->spsr_el2 = read_sysreg(spsr_el2);
+	h->hcr = read_sysreg(hcr_el2);
+	h->vttbr = read_sysreg(vttbr_el2);
+	h->mdcr = read_sysreg(mdcr_el2);
+	h->cptr = read_sysreg(cptr_el2);
+	h->cnthctl = read_sysreg(cnthctl_el2);
+	h->vmpidr = read_sysreg(vmpidr_el2);
+	guest_el1_save(h->sys, &h->sp_el0, &h->sp_el1, &h->cntv_ctl, &h->cntv_cval);
+	arm64_fp_save(h->fp);
+
+	/* The guest's, from its shadow context only. */
+	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
+	arm64_fp_load(&regs->v[0][0]);
+	write_sysreg(hcr_el2, GUEST_HCR);
+	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
+	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
+	write_sysreg(cptr_el2, h->cptr | GUEST_CPTR_TRAPS);
+	write_sysreg(cnthctl_el2, GUEST_CNTHCTL);
+	write_sysreg(vmpidr_el2, GUEST_VMPIDR(g->vcpu));
+	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)arm64_guest_vectors);
+	write_sysreg(elr_el2, regs->pc);
+	write_sysreg(spsr_el2, regs->pstate);
+
+	reason = arm64_guest_enter(regs); /* the ERET is the context synchronisation */
+
+	/* The syndrome, raw: core decodes it.  An interrupt has none. */
+	if (reason == GUEST_EXIT_SYNC || reason == GUEST_EXIT_SERROR) {
+		trap->esr = read_sysreg(esr_el2);
+		trap->far = read_sysreg(far_el2);
+		trap->hpfar = read_sysreg(hpfar_el2);
+	} else {
+		trap->esr = 0; /* EC 0: core reports an unknown exit, the host takes the IRQ */
+		trap->far = 0;
+		trap->hpfar = 0;
+	}
+
+	/* Every guest register back into its shadow context... */
+	regs->pc = read_sysreg(elr_el2);
+	regs->pstate = read_sysreg(spsr_el2);
+	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);
+	arm64_fp_save(&regs->v[0][0]);
+
+	/* ...and the host's back in every register. */
+	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)el2_vectors);
+	write_sysreg(hcr_el2, h->hcr);
+	write_sysreg(vttbr_el2, h->vttbr);
+	write_sysreg(mdcr_el2, h->mdcr);
+	write_sysreg(cptr_el2, h->cptr);
+	write_sysreg(cnthctl_el2, h->cnthctl);
+	write_sysreg(vmpidr_el2, h->vmpidr);
+	guest_el1_load(h->sys, h->sp_el0, h->sp_el1, h->cntv_ctl, h->cntv_cval);
+	arm64_fp_load(h->fp);
+	write_sysreg(elr_el2, h->elr_el2);
+	write_sysreg(spsr_el2, h->spsr_el2);
+	isb();
 }
