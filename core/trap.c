@@ -52,6 +52,10 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 		out->kind = TRAP_HVC;
 		out->imm = (uint16_t)iss;
 		return;
+	case ESR_EC_SMC64:
+		out->kind = TRAP_SMC;
+		out->imm = (uint16_t)iss;
+		return;
 	case ESR_EC_SYS64:
 		out->kind = TRAP_SYSREG;
 		out->sys_read = iss & 1;

@@ -14,12 +14,13 @@
 /* Exception classes kcore handles (ESR_EL2.EC). */
 #define ESR_EC_WFX	0x01u
 #define ESR_EC_HVC64	0x16u
+#define ESR_EC_SMC64	0x17u
 #define ESR_EC_SYS64	0x18u
 #define ESR_EC_IABT_LOW 0x20u
 #define ESR_EC_DABT_LOW 0x24u
 #define ESR_EC(esr)	((unsigned)((esr) >> 26) & 0x3fu)
 
-enum trap_kind { TRAP_DABT, TRAP_IABT, TRAP_HVC, TRAP_WFX, TRAP_SYSREG, TRAP_OTHER };
+enum trap_kind { TRAP_DABT, TRAP_IABT, TRAP_HVC, TRAP_SMC, TRAP_WFX, TRAP_SYSREG, TRAP_OTHER };
 
 /* Fault status (DFSC/IFSC[5:2]) groups. */
 enum trap_fsc {
@@ -47,7 +48,7 @@ struct trap_info {
 	unsigned srt; /* register transferred (31: xzr) */
 	bool sf;      /* 64-bit register (else W, upper half zero) */
 	bool ar;      /* acquire/release semantics */
-	/* HVC: the immediate.  SYSREG: */
+	/* HVC, SMC: the immediate.  SYSREG: */
 	uint16_t imm;
 	uint32_t sysreg; /* Op0:Op1:CRn:CRm:Op2, as KC_SYSREG_ENC below */
 	bool sys_read;	 /* MRS (else MSR) */

@@ -183,7 +183,14 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 		struct trap_info ti;
 		plat_guest_run(&g, &v->regs, &t);
 		trap_decode(&t, &ti);
-		if (ti.kind == TRAP_HVC) {
+		if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
+			/*
+			 * A guest's SMC never reaches the firmware (HCR_EL2.TSC): it is a
+			 * guest call like HVC (SMCCC allows either conduit; a device tree
+			 * may name SMC for PSCI).  ELR points at a trapped SMC: step over.
+			 */
+			if (ti.kind == TRAP_SMC)
+				v->regs.pc += ti.insn_len;
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
 		} else if (ti.kind == TRAP_SYSREG) {

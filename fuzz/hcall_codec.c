@@ -316,8 +316,8 @@ static const enum fz_arg_kind fz_call_args[12][5] = {
 static const unsigned fz_call_nargs[12] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2, 1 };
 
 /* Guest ops the decoder folds a byte onto (enum hm_gop). */
-#define FZ_GOPS 10
-_Static_assert(HM_GOP_LOADSW == FZ_GOPS - 1, "every guest op has a code");
+#define FZ_GOPS 11
+_Static_assert(HM_GOP_SMC == FZ_GOPS - 1, "every guest op has a code");
 
 /* System registers guest MRS/MSR name: some the guest owns, some that trap. */
 static const uint64_t fz_sysregs[] = {
@@ -368,6 +368,7 @@ static void fz_decode_guest(struct fz_in *in, struct rp_exec *ex, const struct r
 			g->value = fz_arg(in, ex, mc, FZ_GVAL);
 			break;
 		case HM_GOP_HVC:
+		case HM_GOP_SMC:
 			g->value = sub == 1 ? fz_u8(in) : 0;
 			break;
 		case HM_GOP_MRS:
@@ -584,11 +585,12 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 				      g->op == HM_GOP_LOADS || g->op == HM_GOP_LOADSW;
 			if (access)
 				t += FZ_GOPS * sz;
-			else if ((g->op == HM_GOP_HVC && g->value) || reg >= HM_REG_V0)
+			else if (((g->op == HM_GOP_HVC || g->op == HM_GOP_SMC) && g->value) ||
+				 reg >= HM_REG_V0)
 				t += FZ_GOPS;
 			if (reg >= HM_REG_V0)
 				reg -= HM_REG_V0;
-			if (g->op == HM_GOP_HVC && g->value > 0xff)
+			if ((g->op == HM_GOP_HVC || g->op == HM_GOP_SMC) && g->value > 0xff)
 				return false;
 			unsigned sr = 0;
 			while ((g->op == HM_GOP_MRS || g->op == HM_GOP_MSR) && sr < FZ_NSYSREGS &&
@@ -602,7 +604,7 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 				fz_put_lit(&o, g->addr);
 			else if (g->op == HM_GOP_SET || g->op == HM_GOP_EXPECT)
 				fz_put_lit(&o, g->value);
-			else if (g->op == HM_GOP_HVC && g->value)
+			else if ((g->op == HM_GOP_HVC || g->op == HM_GOP_SMC) && g->value)
 				fz_put8(&o, (uint8_t)g->value);
 			else if (g->op == HM_GOP_MRS || g->op == HM_GOP_MSR)
 				fz_put8(&o, (uint8_t)sr);

@@ -25,6 +25,7 @@
 #define ESR_ISS_MASK	 0x1ffffffull
 #define EC_WFX		 0x01u
 #define EC_HVC64	 0x16u
+#define EC_SMC64	 0x17u
 #define EC_SYS64	 0x18u
 #define EC_IABT_LOW	 0x20u
 #define EC_DABT_LOW	 0x24u
@@ -179,6 +180,7 @@ static int check_op(const struct hm_guest_op *o, size_t i)
 			return 0;
 		return check_reg(o, i);
 	case HM_GOP_HVC:
+	case HM_GOP_SMC:
 		if (o->value > 0xffff)
 			return refuse("op %zu: hvc immediate 0x%" PRIx64 " is not 16 bits", i,
 				      o->value);
@@ -465,6 +467,11 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 			/* ELR_EL2 of an HVC is the instruction after it. */
 			trap_plain(trap, esr(EC_HVC64, (uint32_t)o->value));
 			regs->pc = pc + 4;
+			break;
+		}
+		if (o->op == HM_GOP_SMC) {
+			/* A trapped SMC: ELR_EL2 is the SMC itself, the hypervisor steps over it. */
+			trap_plain(trap, esr(EC_SMC64, (uint32_t)o->value));
 			break;
 		}
 		if (o->op == HM_GOP_MRS || o->op == HM_GOP_MSR) {

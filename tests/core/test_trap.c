@@ -109,6 +109,10 @@ static void test_sysreg_and_others(void **state)
 	ti = decode(EC(0x16) | IL | 0x1234, 0, 0);
 	assert_int_equal(ti.kind, TRAP_HVC);
 	assert_int_equal(ti.imm, 0x1234);
+	ti = decode(EC(0x17) | IL | 0x0007, 0, 0); /* a trapped SMC64 */
+	assert_int_equal(ti.kind, TRAP_SMC);
+	assert_int_equal(ti.imm, 7);
+	assert_int_equal(ti.insn_len, 4);
 	ti = decode(EC(0x07) | IL, 0, 0); /* FP/SIMD trap: kcore does not handle it here */
 	assert_int_equal(ti.kind, TRAP_OTHER);
 	assert_int_equal(ESR_EC(EC(0x07) | IL | 0x1ffffff), 0x07);

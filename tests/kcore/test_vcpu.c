@@ -389,6 +389,25 @@ static void test_only_translation_faults_are_backed(void **state)
 	kf_check(f);
 }
 
+/*
+ * A guest SMC (trapped, HCR_EL2.TSC) is a guest call like HVC: PSCI stays
+ * kcore's, the firmware is never reached, and the guest goes on after it.
+ * Control: the same calls by HVC.
+ */
+static void test_smc_is_a_guest_call(void **state)
+{
+	struct kf *f = *state;
+	uint64_t vm = vm_with(f, 1);
+
+	PROG(f, vm, 0, IMG_BASE, SET(0, KC_PSCI_VERSION), OP(SMC, 0, 0, 0, 0),
+	     EXPECT(0, KC_PSCI_VERSION_1_0), SET(0, KC_PSCI_VERSION), HVC,
+	     EXPECT(0, KC_PSCI_VERSION_1_0), SET(0, KC_PSCI_VERSION), OP(SMC, 0, 0, 0, 1),
+	     EXPECT(0, (uint64_t)KC_ENOTSUP), SET(1, SECRET), SET(0, 0xC5001234ull),
+	     OP(SMC, 0, 0, 0, 0), EXPECT(0, 0x55), WFI);
+	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_CALL, 0xC5001234ull, 0);
+	run_expect(f, vm, 0, KC_RUN_CALL_DONE, 0x55, KC_EXIT_WFI, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exit_decoding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_translation_faults_are_backed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_smc_is_a_guest_call, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("vcpu", tests, NULL, NULL);
 }

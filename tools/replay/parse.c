@@ -456,11 +456,11 @@ static int rp_parse_gop(struct rp_perr *e, const char *s, const char *end, struc
 			return -1;
 		if (rp_tok_num(e, &t[2], &g->value))
 			return -1;
-	} else if (rp_word_eq(t[0].s, t[0].len, "hvc")) {
-		g->op = HM_GOP_HVC;
+	} else if (rp_word_eq(t[0].s, t[0].len, "hvc") || rp_word_eq(t[0].s, t[0].len, "smc")) {
+		g->op = (t[0].s[0] | 0x20) == 'h' ? HM_GOP_HVC : HM_GOP_SMC;
 		if (n > 2 || (n == 2 && (rp_tok_num(e, &t[1], &v) || v > 0xffff)))
-			return n > 2 ? rp_fail(e, "guest: hvc [IMM16]")
-				     : rp_fail(e, "guest: hvc immediate above 0xffff");
+			return n > 2 ? rp_fail(e, "guest: hvc|smc [IMM16]")
+				     : rp_fail(e, "guest: immediate above 0xffff");
 		g->value = v;
 	} else if (rp_word_eq(t[0].s, t[0].len, "wfi")) {
 		g->op = HM_GOP_WFI;
@@ -470,7 +470,7 @@ static int rp_parse_gop(struct rp_perr *e, const char *s, const char *end, struc
 		return rp_fail(
 			e,
 			"guest: unknown op '%.*s' (know load, loads, store, set, expect, hvc, "
-			"wfi, mrs, msr)",
+			"smc, wfi, mrs, msr)",
 			(int)t[0].len, t[0].s);
 	}
 	op->ngops++;
@@ -879,8 +879,9 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 		rp_put(&b, "host clean 0x%" PRIx64 " %u", op->addr, op->len);
 		break;
 	case RP_GUEST: {
-		static const char *const names[] = { "load", "store", "set", "hvc",   "expect",
-						     "wfi",  "mrs",   "msr", "loads", "loads" };
+		static const char *const names[] = { "load",   "store", "set", "hvc",
+						     "expect", "wfi",	"mrs", "msr",
+						     "loads",  "loads", "smc" };
 		rp_put(&b, "guest vm=%" PRIu64 " vcpu=%u", op->vm, op->vcpu);
 		if (!op->at_pc)
 			rp_put(&b, " at=0x%" PRIx64, op->at);
@@ -903,7 +904,7 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 				rp_put(&b, " x%u 0x%" PRIx64, g->reg, g->value);
 			else if (g->op == HM_GOP_MSR)
 				rp_put(&b, " 0x%" PRIx64 " x%u", g->value, g->reg);
-			else if (g->op == HM_GOP_HVC && g->value)
+			else if ((g->op == HM_GOP_HVC || g->op == HM_GOP_SMC) && g->value)
 				rp_put(&b, " 0x%" PRIx64, g->value);
 		}
 		rp_put(&b, " }");

@@ -21,6 +21,8 @@
  *                     DFSC; pc unchanged, so the access re-executes
  *   HVC               EC 0x16 (HVC64), ISS = imm16; pc = next op (ELR of an
  *                     HVC is the following instruction)
+ *   SMC               EC 0x17 (SMC64, trapped by HCR_EL2.TSC), ISS = imm16;
+ *                     pc unchanged (ELR of a trapped SMC is the SMC itself)
  *   MRS/MSR           of a register the guest does not own: EC 0x18 (SYS64),
  *                     ISS Op0/Op2/Op1/CRn/Rt/CRm/Direction; pc unchanged
  *                     (ELR points at it, the hypervisor steps over it)
@@ -68,6 +70,7 @@ enum hm_gop {
 	HM_GOP_MSR,    /* system register `value` = x[reg]; reg 31 = xzr */
 	HM_GOP_LOADS,  /* LDRSB/LDRSH/LDRSW Xt: sign-extended to 64 bits (ESR SSE, SF) */
 	HM_GOP_LOADSW, /* LDRSB/LDRSH Wt: sign-extended to 32 bits, upper half 0 (SSE, !SF) */
+	HM_GOP_SMC,    /* smc #value (value <= 0xffff): trapped to EL2 (HCR_EL2.TSC) */
 };
 
 /* SET/EXPECT registers past x30: the low 64 bits of V0..V31. */
