@@ -26,25 +26,66 @@ static int hc_version(const uint64_t *args, uint64_t *res)
 /* The most arguments a host call takes (x1..x4): x5 and x6 are always must-be-zero. */
 #define HC_MAX_ARGS 4u
 
-struct hc_entry {
-	hc_handler handler;
-	unsigned nargs; /* 0..HC_MAX_ARGS */
-};
+/*
+ * One call, whole: the must-be-zero registers past its `nargs` arguments
+ * (KC_EINVAL), the handler, and the results (x1..x3 zero on any error).
+ * Inlined into one small function per call (HC_CALL below), so `nargs` is a
+ * constant the loop unrolls away and a static handler (hc_version) is
+ * inlined too: the dispatcher's last act is a jump to it.
+ */
+static inline __attribute__((always_inline)) void hc_invoke(struct kc_hcall *r, hc_handler h,
+							    unsigned nargs)
+{
+	uint64_t res[3] = { 0, 0, 0 };
+	uint64_t mbz = r->x[5] | r->x[6];
 
-/* Indexed by function number: the null call is a bounds check and a load. */
-static const struct hc_entry hc_table[] = {
-	[KC_FN_NUM(KC_HC_VERSION)] = { hc_version, 0 },
-	[KC_FN_NUM(KC_HC_VM_CREATE)] = { hc_vm_create, 0 },
-	[KC_FN_NUM(KC_HC_VCPU_CREATE)] = { hc_vcpu_create, 2 },
-	[KC_FN_NUM(KC_HC_VM_SET_IMAGE)] = { hc_vm_set_image, 3 },
-	[KC_FN_NUM(KC_HC_VM_LOAD_IMAGE_PAGE)] = { hc_vm_load_image_page, 3 },
-	[KC_FN_NUM(KC_HC_VM_VERIFY)] = { hc_vm_verify, 2 },
-	[KC_FN_NUM(KC_HC_VCPU_RUN)] = { hc_vcpu_run, 4 },
-	[KC_FN_NUM(KC_HC_VM_MAP_FAULT)] = { hc_vm_map_fault, 4 },
-	[KC_FN_NUM(KC_HC_VM_MAP_IO)] = { hc_vm_map_io, 4 },
-	[KC_FN_NUM(KC_HC_VM_POWEROFF)] = { hc_vm_poweroff, 1 },
-	[KC_FN_NUM(KC_HC_VM_RECLAIM)] = { hc_vm_reclaim, 2 },
-	[KC_FN_NUM(KC_HC_VM_DESTROY)] = { hc_vm_destroy, 1 },
+	for (unsigned i = nargs + 1; i <= HC_MAX_ARGS; i++)
+		mbz |= r->x[i];
+	int rc = mbz ? KC_EINVAL : h(&r->x[1], res);
+	uint64_t keep = rc ? 0 : ~0ull;
+
+	r->x[0] = (uint64_t)(int64_t)rc;
+	r->x[1] = res[0] & keep;
+	r->x[2] = res[1] & keep;
+	r->x[3] = res[2] & keep;
+}
+
+typedef void (*hc_call)(struct kc_hcall *r);
+
+#define HC_CALL(name, nargs)                                                                       \
+	_Static_assert((nargs) <= HC_MAX_ARGS, #name ": at most HC_MAX_ARGS arguments");           \
+	static void name##_call(struct kc_hcall *r)                                                \
+	{                                                                                          \
+		hc_invoke(r, name, (nargs));                                                       \
+	}
+
+HC_CALL(hc_version, 0)
+HC_CALL(hc_vm_create, 0)
+HC_CALL(hc_vcpu_create, 2)
+HC_CALL(hc_vm_set_image, 3)
+HC_CALL(hc_vm_load_image_page, 3)
+HC_CALL(hc_vm_verify, 2)
+HC_CALL(hc_vcpu_run, 4)
+HC_CALL(hc_vm_map_fault, 4)
+HC_CALL(hc_vm_map_io, 4)
+HC_CALL(hc_vm_poweroff, 1)
+HC_CALL(hc_vm_reclaim, 2)
+HC_CALL(hc_vm_destroy, 1)
+
+/* Indexed by function number: the null call is a bounds check, a load and a jump. */
+static const hc_call hc_table[] = {
+	[KC_FN_NUM(KC_HC_VERSION)] = hc_version_call,
+	[KC_FN_NUM(KC_HC_VM_CREATE)] = hc_vm_create_call,
+	[KC_FN_NUM(KC_HC_VCPU_CREATE)] = hc_vcpu_create_call,
+	[KC_FN_NUM(KC_HC_VM_SET_IMAGE)] = hc_vm_set_image_call,
+	[KC_FN_NUM(KC_HC_VM_LOAD_IMAGE_PAGE)] = hc_vm_load_image_page_call,
+	[KC_FN_NUM(KC_HC_VM_VERIFY)] = hc_vm_verify_call,
+	[KC_FN_NUM(KC_HC_VCPU_RUN)] = hc_vcpu_run_call,
+	[KC_FN_NUM(KC_HC_VM_MAP_FAULT)] = hc_vm_map_fault_call,
+	[KC_FN_NUM(KC_HC_VM_MAP_IO)] = hc_vm_map_io_call,
+	[KC_FN_NUM(KC_HC_VM_POWEROFF)] = hc_vm_poweroff_call,
+	[KC_FN_NUM(KC_HC_VM_RECLAIM)] = hc_vm_reclaim_call,
+	[KC_FN_NUM(KC_HC_VM_DESTROY)] = hc_vm_destroy_call,
 };
 
 /*
@@ -87,47 +128,36 @@ static bool hc_smccc_discovery(struct kc_hcall *r)
 	return true;
 }
 
+/* A refusal before any handler ran: x0 = rc, x1..x3 zero. */
+static void hc_refuse(struct kc_hcall *r, int rc)
+{
+	r->x[0] = (uint64_t)(int64_t)rc;
+	r->x[1] = 0;
+	r->x[2] = 0;
+	r->x[3] = 0;
+}
+
+void hc_open_calls(void)
+{
+	/* The dispatcher jumps through any slot below hc_open: a gap would be kcore's bug. */
+	for (unsigned i = 0; i < sizeof(hc_table) / sizeof(hc_table[0]); i++)
+		if (!hc_table[i])
+			plat_panic("host-call table has a gap");
+	kc.hc_open = sizeof(hc_table) / sizeof(hc_table[0]);
+}
+
 void kcore_host_call(struct kc_hcall *r)
 {
-	uint64_t num = r->x[0] - KC_FN_BASE, res[3] = { 0, 0, 0 };
-	int rc = KC_ENOTSUP;
+	/*
+	 * One compare finds every id that is not one of kcore's calls, or any
+	 * call before kcore is up (hc_open is 0 then): the subtraction wraps.
+	 */
+	uint64_t num = r->x[0] - KC_FN_BASE;
 
-	/* One compare finds every id outside kcore's (the subtraction wraps). */
-	if (num < sizeof(hc_table) / sizeof(hc_table[0]) && hc_table[num].handler) {
-		const struct hc_entry *e = &hc_table[num];
-		/*
-		 * The must-be-zero registers, unrolled: a call takes at most four
-		 * arguments (HC_MAX_ARGS), so x5 and x6 are always among them.
-		 */
-		uint64_t mbz = r->x[5] | r->x[6];
-		switch (e->nargs) {
-		case 0:
-			mbz |= r->x[1];
-			__attribute__((fallthrough));
-		case 1:
-			mbz |= r->x[2];
-			__attribute__((fallthrough));
-		case 2:
-			mbz |= r->x[3];
-			__attribute__((fallthrough));
-		case 3:
-			mbz |= r->x[4];
-			break;
-		default:
-			break;
-		}
-		if (!kc.up)
-			rc = KC_ESTATE;
-		else if (mbz)
-			rc = KC_EINVAL;
-		else
-			rc = e->handler(&r->x[1], res);
-	} else if (hc_smccc_discovery(r)) {
-		return;
-	}
-	uint64_t keep = rc ? 0 : ~0ull; /* on any error x1..x3 come back zero */
-	r->x[0] = (uint64_t)(int64_t)rc;
-	r->x[1] = res[0] & keep;
-	r->x[2] = res[1] & keep;
-	r->x[3] = res[2] & keep;
+	if (num < kc.hc_open)
+		hc_table[num](r);
+	else if (num < sizeof(hc_table) / sizeof(hc_table[0]))
+		hc_refuse(r, KC_ESTATE);
+	else if (!hc_smccc_discovery(r))
+		hc_refuse(r, KC_ENOTSUP);
 }

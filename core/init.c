@@ -16,6 +16,7 @@
 
 #include "ioclaim.h"
 #include "state.h"
+#include "vm.h"
 
 struct kcore kc;
 
@@ -166,6 +167,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 		kc.vms[id].id = (uint16_t)id;
 	}
 	kc.up = true;
+	hc_open_calls();
 	return KC_OK;
 }
 

@@ -145,6 +145,12 @@ struct kc_ram {
 
 struct kcore {
 	bool up;
+	/*
+	 * How many of kcore's call numbers the host-call dispatcher takes: 0
+	 * until kcore is up (every call is then KC_ESTATE), the table's size
+	 * after.  One compare at the top of every host call does both checks.
+	 */
+	uint64_t hc_open;
 	struct kc_config cfg;
 	struct kc_boot_layout layout;
 	struct kc_ram ram[KC_MAX_RAM_REGIONS];

@@ -18,6 +18,9 @@
 
 typedef int (*hc_handler)(const uint64_t *args, uint64_t *res);
 
+/* kcore is up: the host-call dispatcher takes every call from now on (core/hvc.c). */
+void hc_open_calls(void);
+
 int hc_vm_create(const uint64_t *args, uint64_t *res);
 int hc_vcpu_create(const uint64_t *args, uint64_t *res);
 int hc_vm_poweroff(const uint64_t *args, uint64_t *res);
