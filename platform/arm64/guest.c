@@ -12,15 +12,16 @@
  *    there, every register of it, on every exit: nothing of the guest is
  *    left in a register the host can read (EL1 system registers, SP_EL0/1,
  *    V0-V31/FPSR/FPCR, the virtual timer, x0-x30);
- *  - EL2's own settings for the host (HCR, VTTBR with VMID 0, MDCR, CPTR,
- *    CNTHCTL, VMPIDR, VBAR, ELR/SPSR of the host's HVC) are kcore's and
- *    are put back as they were;
+ *  - EL2's own settings for the host (HCR, VTTBR with VMID 0, CPTR,
+ *    CNTHCTL, VMPIDR: arm64_host_el2_resume; MDCR, VBAR, ELR/SPSR of the
+ *    host's HVC) are kcore's and are put back as they were;
  *  - nothing is decided here: the syndrome goes to core raw (core/trap.c).
  */
 #include "arm64_guest.h"
 
 #include <kcore/platform.h>
 
+#include "arm64_host.h"
 #include "arm64_percpu.h"
 #include "sysreg.h"
 
@@ -73,10 +74,17 @@
 /*
  * CPTR_EL2 on top of the host's: TZ (SVE), TSM (SME), TTA (trace), TAM
  * (activity monitors) trap.  SVE/SME state is not switched, so the guest
- * must not reach the upper bits of the Z registers the host left there;
- * FP/SIMD is switched and does not trap.
+ * must not reach the upper bits of the Z registers the host left there.
+ * TFP: FP/SIMD is switched lazily.  A run starts with the host's V0-V31,
+ * FPSR and FPCR still in the registers and the guest's first FP/SIMD
+ * instruction trapping (EC 0x07); kcore then saves the host's, loads the
+ * guest's, stops trapping and retries the instruction, all without an
+ * exit.  A run in which the guest touches no FP register (most exits of an
+ * OS kernel) moves none of the 66 words either way; the guest can never
+ * read the host's values, since every access traps until its own are in.
  */
 #define CPTR_EL2_TZ	   (1ull << 8)
+#define CPTR_EL2_TFP	   (1ull << 10)
 #define CPTR_EL2_TSM	   (1ull << 12)
 #define CPTR_EL2_TTA	   (1ull << 20)
 #define CPTR_EL2_TAM	   (1ull << 30)
@@ -92,10 +100,14 @@
 /* VMPIDR_EL2: RES1 bit 31, Aff0 = the vCPU index (what PSCI CPU_ON names). */
 #define GUEST_VMPIDR(vcpu) ((1ull << 31) | (uint64_t)(vcpu))
 
-/* The EL1 registers a guest owns, in enum kc_sysreg's order. */
+/*
+ * The EL1 registers a guest owns, in enum kc_sysreg's order.  Not
+ * ACTLR_EL1: TACR traps every guest access to it (core/sysreg.c: RAZ/WI),
+ * so the host's value stays in the register, which the guest can neither
+ * read nor change (KVM does not switch it either).
+ */
 #define GUEST_SYSREGS(X)                                                                           \
 	X(KC_SYS_SCTLR_EL1, sctlr_el1)                                                             \
-	X(KC_SYS_ACTLR_EL1, actlr_el1)                                                             \
 	X(KC_SYS_CPACR_EL1, cpacr_el1)                                                             \
 	X(KC_SYS_TTBR0_EL1, ttbr0_el1)                                                             \
 	X(KC_SYS_TTBR1_EL1, ttbr1_el1)                                                             \
@@ -119,8 +131,8 @@
 	X(KC_SYS_MDSCR_EL1, mdscr_el1)
 
 #define GUEST_SYSREG_COUNT(i, r) +1
-_Static_assert(0 GUEST_SYSREGS(GUEST_SYSREG_COUNT) == KC_SYS_COUNT,
-	       "every register of enum kc_sysreg is switched");
+_Static_assert(0 GUEST_SYSREGS(GUEST_SYSREG_COUNT) == KC_SYS_COUNT - 1,
+	       "every register of enum kc_sysreg is switched, but ACTLR_EL1");
 
 /* One CPU's host context while a guest runs on it. */
 struct guest_host_ctx {
@@ -128,9 +140,9 @@ struct guest_host_ctx {
 	uint64_t sys[KC_SYS_COUNT];
 	uint64_t sp_el0, sp_el1;
 	uint64_t cntv_ctl, cntv_cval;
-	/* EL2's settings for the host, and where its VCPU_RUN call returns. */
+	/* Where its VCPU_RUN call returns, and its MDCR_EL2 (HPMN). */
 	uint64_t elr_el2, spsr_el2;
-	uint64_t hcr, vttbr, mdcr, cptr, cnthctl, vmpidr;
+	uint64_t mdcr;
 };
 
 static struct guest_host_ctx guest_host[ARM64_MAX_CPUS];
@@ -172,37 +184,56 @@ static void guest_el1_load(const uint64_t *sys, uint64_t sp_el0, uint64_t sp_el1
 	write_sysreg(cntv_ctl_el0, cntv_ctl);
 }
 
+#define ESR_EL2_EC(esr)	 (((esr) >> 26) & 0x3fu)
+#define ESR_EC_FP_ACCESS 0x07u
+
+/*
+ * The guest's first FP/SIMD access of this run trapped: its registers in,
+ * the host's out (into kcore's per-CPU context), the trap off.  ELR_EL2
+ * still points at the instruction, which runs again.
+ */
+static void guest_fp_switch_in(struct guest_host_ctx *h, const struct kc_vcpu_regs *regs)
+{
+	/* TFP traps EL2's own accesses too (E2H = 0): off first. */
+	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2 | GUEST_CPTR_TRAPS);
+	isb();
+	arm64_fp_save(h->fp);
+	arm64_fp_load(&regs->v[0][0]);
+}
+
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
 	struct guest_host_ctx *h = &guest_host[plat_cpu_id()];
 	uint64_t reason;
+	bool fp_loaded = false;
 
 	/* The host's side, from the registers (its call's return included). */
 	h->elr_el2 = read_sysreg(elr_el2);
 	h->spsr_el2 = read_sysreg(spsr_el2);
-	h->hcr = read_sysreg(hcr_el2);
-	h->vttbr = read_sysreg(vttbr_el2);
 	h->mdcr = read_sysreg(mdcr_el2);
-	h->cptr = read_sysreg(cptr_el2);
-	h->cnthctl = read_sysreg(cnthctl_el2);
-	h->vmpidr = read_sysreg(vmpidr_el2);
 	guest_el1_save(h->sys, &h->sp_el0, &h->sp_el1, &h->cntv_ctl, &h->cntv_cval);
-	arm64_fp_save(h->fp);
 
-	/* The guest's, from its shadow context only. */
+	/* The guest's, from its shadow context only (FP/SIMD when it first uses it). */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
-	arm64_fp_load(&regs->v[0][0]);
 	write_sysreg(hcr_el2, GUEST_HCR);
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
-	write_sysreg(cptr_el2, h->cptr | GUEST_CPTR_TRAPS);
+	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2 | GUEST_CPTR_TRAPS | CPTR_EL2_TFP);
 	write_sysreg(cnthctl_el2, GUEST_CNTHCTL);
 	write_sysreg(vmpidr_el2, GUEST_VMPIDR(g->vcpu));
 	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)arm64_guest_vectors);
 	write_sysreg(elr_el2, regs->pc);
 	write_sysreg(spsr_el2, regs->pstate);
 
-	reason = arm64_guest_enter(regs); /* the ERET is the context synchronisation */
+	/* The ERET is the context synchronisation. */
+	for (;;) {
+		reason = arm64_guest_enter(regs);
+		if (reason != GUEST_EXIT_SYNC || fp_loaded ||
+		    ESR_EL2_EC(read_sysreg(esr_el2)) != ESR_EC_FP_ACCESS)
+			break;
+		guest_fp_switch_in(h, regs);
+		fp_loaded = true;
+	}
 
 	/* The syndrome, raw: core decodes it.  An interrupt has none. */
 	if (reason == GUEST_EXIT_SYNC || reason == GUEST_EXIT_SERROR) {
@@ -219,18 +250,16 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	regs->pc = read_sysreg(elr_el2);
 	regs->pstate = read_sysreg(spsr_el2);
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);
-	arm64_fp_save(&regs->v[0][0]);
+	if (fp_loaded)
+		arm64_fp_save(&regs->v[0][0]);
 
 	/* ...and the host's back in every register. */
 	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)el2_vectors);
-	write_sysreg(hcr_el2, h->hcr);
-	write_sysreg(vttbr_el2, h->vttbr);
+	arm64_host_el2_resume();
 	write_sysreg(mdcr_el2, h->mdcr);
-	write_sysreg(cptr_el2, h->cptr);
-	write_sysreg(cnthctl_el2, h->cnthctl);
-	write_sysreg(vmpidr_el2, h->vmpidr);
 	guest_el1_load(h->sys, h->sp_el0, h->sp_el1, h->cntv_ctl, h->cntv_cval);
-	arm64_fp_load(h->fp);
+	if (fp_loaded)
+		arm64_fp_load(h->fp);
 	write_sysreg(elr_el2, h->elr_el2);
 	write_sysreg(spsr_el2, h->spsr_el2);
 	isb();

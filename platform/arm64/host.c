@@ -41,11 +41,6 @@
 #define ICC_SRE_EL2_VALUE 0xfull
 /* CNTHCTL_EL2 (E2H = 0): EL1PCTEN | EL1PCEN, EL1 reads the counter and uses its timer. */
 #define CNTHCTL_EL2_VALUE 0x3ull
-/*
- * CPTR_EL2 (E2H = 0): the RES1 bits (13, 9, 7:0) and nothing else, so
- * TFP, TZ, TSM, TTA, TAM, TCPAC are 0: no FP/SIMD, SVE or SME trap.
- */
-#define CPTR_EL2_VALUE	  ((1ull << 13) | (1ull << 9) | 0xffull)
 /* SCTLR_EL1 with its RES1 bits only: MMU and caches off, little-endian. */
 #define SCTLR_EL1_VALUE	  0x30d00800ull
 /* SPSR_EL2 for the entry: EL1h, D, A, I, F masked (booting.rst). */
@@ -82,6 +77,8 @@
 #define HPFAR_FIPA_MASK	  0x00000fffffffff0ull
 
 static uint64_t host_hcr = HOST_HCR;
+/* VTTBR_EL2 for the host: core's host stage 2, VMID 0 (the same on every CPU). */
+static uint64_t host_vttbr;
 
 static unsigned host_field(uint64_t reg, unsigned shift)
 {
@@ -118,7 +115,7 @@ static void host_el2_setup(void)
 	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
 	write_sysreg(cnthctl_el2, CNTHCTL_EL2_VALUE);
 	write_sysreg(cntvoff_el2, 0);
-	write_sysreg(cptr_el2, CPTR_EL2_VALUE);
+	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2);
 	write_sysreg(hstr_el2, 0);
 	/* Every PMU counter belongs to EL1 (HPMN = PMCR_EL0.N), no debug traps. */
 	if (pmuver != 0 && pmuver != 0xf)
@@ -144,7 +141,8 @@ static void host_el2_setup(void)
 		write_sysreg_s(HCRX_EL2, 0);
 	/* The host's stage 2 (VMID 0), with nothing cached from before. */
 	write_sysreg(vtcr_el2, VTCR_EL2_HOST);
-	write_sysreg(vttbr_el2, kcore_host_s2_root());
+	host_vttbr = kcore_host_s2_root();
+	write_sysreg(vttbr_el2, host_vttbr);
 	isb();
 	__asm__ volatile("tlbi vmalls12e1\n\tdsb nsh" : : : "memory");
 	write_sysreg(sctlr_el1, SCTLR_EL1_VALUE);
@@ -155,6 +153,15 @@ bool arm64_host_stage2_ok(void)
 {
 	/* Core's tables output 48-bit PAs: the CPU must take them all. */
 	return MMFR0_PARANGE(read_sysreg(id_aa64mmfr0_el1)) >= PARANGE_48;
+}
+
+void arm64_host_el2_resume(void)
+{
+	write_sysreg(hcr_el2, host_hcr);
+	write_sysreg(vttbr_el2, host_vttbr);
+	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2);
+	write_sysreg(cnthctl_el2, CNTHCTL_EL2_VALUE);
+	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
 }
 
 _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top)

@@ -49,6 +49,20 @@ bool arm64_host_stage2_ok(void);
 _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top);
 
 /*
+ * CPTR_EL2 (E2H = 0) for the host: the RES1 bits (13, 9, 7:0) and nothing
+ * else, so TFP, TZ, TSM, TTA, TAM, TCPAC are 0: no FP/SIMD, SVE or SME trap.
+ * A guest's is this with its traps on top (guest.c).
+ */
+#define ARM64_HOST_CPTR_EL2 ((1ull << 13) | (1ull << 9) | 0xffull)
+
+/*
+ * After a guest ran on this CPU: HCR_EL2, VTTBR_EL2 (the host's stage 2,
+ * VMID 0), CPTR_EL2, CNTHCTL_EL2 and VMPIDR_EL2 back to what
+ * arm64_host_enter set, from kcore's own values (nothing is read back).
+ */
+void arm64_host_el2_resume(void);
+
+/*
  * One host call through core (kcore_host_call): x0..x6 in, x0..x3 out.  For
  * `hvc #0`, and for SMCCC's discovery calls when a host makes them by SMC
  * (its PSCI conduit: psci.c).

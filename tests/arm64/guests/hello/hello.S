@@ -11,6 +11,10 @@
  *     value reads back;
  *  4. reads registers kcore hides (they trap, kcore answers) and
  *     powers off with PSCI SYSTEM_OFF.
+ * Before its first FP/SIMD write it checks V0..V31, FPSR and FPCR are
+ * kcore's reset values (zero), never what the host left in its own
+ * registers before VCPU_RUN (kcore switches FP/SIMD lazily: a guest's
+ * first access traps and loads the guest's).
  * Throughout, x19..x28 and V0..V31 hold canaries (HELLO_CANARY | n, see
  * hello.h) that only the guest has: every exit must keep them (checked
  * before the power-off) and none may reach the host (the host checks its
@@ -42,21 +46,10 @@
 	.section .text.entry, "ax"
 	.global	_start
 _start:
-	/* 0. The canaries: FP/SIMD on at EL1 (CPACR_EL1.FPEN), then x19..x28, V0..V31. */
-	mov	x0, #(3 << 20)
-	msr	cpacr_el1, x0
-	isb
+	/* 0. The canaries in x19..x28 (V0..V31 after step 1). */
 	.irp	n, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28
 	canary	x\n, 0x\n
 	.endr
-	canary	x10, 0x100
-	canary	x11, 0x200
-	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-	fmov	d\n, x10
-	mov	v\n\().d[1], x11
-	.endr
-	mov	x10, xzr
-	mov	x11, xzr
 
 	/* 1. Guard the UART page: x1 = its IPA, x2..x6 must be zero. */
 	movimm	x0, KC_GC_MMIO_GUARD_MAP
@@ -69,6 +62,34 @@ _start:
 	hvc	#0
 	mov	w9, #'g'
 	cbnz	x0, fail
+
+	/*
+	 * FP/SIMD on at EL1 (CPACR_EL1.FPEN).  Its registers are kcore's
+	 * reset values, zero: the host filled its own with a pattern before
+	 * this VCPU_RUN.  Then the canaries in V0..V31.
+	 */
+	mov	x0, #(3 << 20)
+	msr	cpacr_el1, x0
+	isb
+	mov	w9, #'v'
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	fmov	x10, d\n
+	cbnz	x10, fail
+	mov	x10, v\n\().d[1]
+	cbnz	x10, fail
+	.endr
+	mrs	x10, fpsr
+	cbnz	x10, fail
+	mrs	x10, fpcr
+	cbnz	x10, fail
+	canary	x10, 0x100
+	canary	x11, 0x200
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	fmov	d\n, x10
+	mov	v\n\().d[1], x11
+	.endr
+	mov	x10, xzr
+	mov	x11, xzr
 
 	/* 2. "hello\n", byte by byte, to UARTDR (offset 0). */
 	movimm	x1, HELLO_UART
