@@ -101,38 +101,42 @@
 #define GUEST_VMPIDR(vcpu) ((1ull << 31) | (uint64_t)(vcpu))
 
 /*
- * The EL1 registers a guest owns, in enum kc_sysreg's order.  Not
- * ACTLR_EL1: TACR traps every guest access to it (core/sysreg.c: RAZ/WI),
- * so the host's value stays in the register, which the guest can neither
- * read nor change (KVM does not switch it either).
+ * The EL1 registers a guest owns, in enum kc_sysreg's order, two adjacent
+ * slots at a time where they can be (each pair is one stp or ldp: the
+ * memory half of the switch costs half as much).  Not ACTLR_EL1: TACR
+ * traps every guest access to it (core/sysreg.c: RAZ/WI), so the host's
+ * value stays in the register, which the guest can neither read nor
+ * change (KVM does not switch it either).
  */
-#define GUEST_SYSREGS(X)                                                                           \
-	X(KC_SYS_SCTLR_EL1, sctlr_el1)                                                             \
-	X(KC_SYS_CPACR_EL1, cpacr_el1)                                                             \
-	X(KC_SYS_TTBR0_EL1, ttbr0_el1)                                                             \
-	X(KC_SYS_TTBR1_EL1, ttbr1_el1)                                                             \
-	X(KC_SYS_TCR_EL1, tcr_el1)                                                                 \
-	X(KC_SYS_MAIR_EL1, mair_el1)                                                               \
-	X(KC_SYS_AMAIR_EL1, amair_el1)                                                             \
-	X(KC_SYS_VBAR_EL1, vbar_el1)                                                               \
-	X(KC_SYS_CONTEXTIDR_EL1, contextidr_el1)                                                   \
-	X(KC_SYS_TPIDR_EL0, tpidr_el0)                                                             \
-	X(KC_SYS_TPIDRRO_EL0, tpidrro_el0)                                                         \
-	X(KC_SYS_TPIDR_EL1, tpidr_el1)                                                             \
-	X(KC_SYS_ESR_EL1, esr_el1)                                                                 \
-	X(KC_SYS_FAR_EL1, far_el1)                                                                 \
-	X(KC_SYS_AFSR0_EL1, afsr0_el1)                                                             \
-	X(KC_SYS_AFSR1_EL1, afsr1_el1)                                                             \
-	X(KC_SYS_PAR_EL1, par_el1)                                                                 \
-	X(KC_SYS_ELR_EL1, elr_el1)                                                                 \
-	X(KC_SYS_SPSR_EL1, spsr_el1)                                                               \
-	X(KC_SYS_CNTKCTL_EL1, cntkctl_el1)                                                         \
-	X(KC_SYS_CSSELR_EL1, csselr_el1)                                                           \
-	X(KC_SYS_MDSCR_EL1, mdscr_el1)
+#define GUEST_SYSREGS(ONE, TWO)                                                                    \
+	ONE(KC_SYS_SCTLR_EL1, sctlr_el1)                                                           \
+	TWO(KC_SYS_CPACR_EL1, cpacr_el1, KC_SYS_TTBR0_EL1, ttbr0_el1)                              \
+	TWO(KC_SYS_TTBR1_EL1, ttbr1_el1, KC_SYS_TCR_EL1, tcr_el1)                                  \
+	TWO(KC_SYS_MAIR_EL1, mair_el1, KC_SYS_AMAIR_EL1, amair_el1)                                \
+	TWO(KC_SYS_VBAR_EL1, vbar_el1, KC_SYS_CONTEXTIDR_EL1, contextidr_el1)                      \
+	TWO(KC_SYS_TPIDR_EL0, tpidr_el0, KC_SYS_TPIDRRO_EL0, tpidrro_el0)                          \
+	TWO(KC_SYS_TPIDR_EL1, tpidr_el1, KC_SYS_ESR_EL1, esr_el1)                                  \
+	TWO(KC_SYS_FAR_EL1, far_el1, KC_SYS_AFSR0_EL1, afsr0_el1)                                  \
+	TWO(KC_SYS_AFSR1_EL1, afsr1_el1, KC_SYS_PAR_EL1, par_el1)                                  \
+	TWO(KC_SYS_ELR_EL1, elr_el1, KC_SYS_SPSR_EL1, spsr_el1)                                    \
+	TWO(KC_SYS_CNTKCTL_EL1, cntkctl_el1, KC_SYS_CSSELR_EL1, csselr_el1)                        \
+	ONE(KC_SYS_MDSCR_EL1, mdscr_el1)
 
-#define GUEST_SYSREG_COUNT(i, r) +1
-_Static_assert(0 GUEST_SYSREGS(GUEST_SYSREG_COUNT) == KC_SYS_COUNT - 1,
+#define GUEST_SYSREG_COUNT1(i, r)	+1
+#define GUEST_SYSREG_COUNT2(i, r, j, s) +2
+_Static_assert(0 GUEST_SYSREGS(GUEST_SYSREG_COUNT1, GUEST_SYSREG_COUNT2) == KC_SYS_COUNT - 1,
 	       "every register of enum kc_sysreg is switched, but ACTLR_EL1");
+#define GUEST_SYSREG_ADJACENT1(i, r)
+#define GUEST_SYSREG_ADJACENT2(i, r, j, s)                                                         \
+	_Static_assert((j) == (i) + 1, #r " and " #s " adjacent");
+GUEST_SYSREGS(GUEST_SYSREG_ADJACENT1, GUEST_SYSREG_ADJACENT2)
+
+/*
+ * msr without a memory clobber, for the EL1 context only: nothing in
+ * memory depends on these registers, so the compiler may pair the loads
+ * that feed them (the ERET or an ISB synchronises them, not program order).
+ */
+#define write_el1_sysreg(reg, val) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(val)))
 
 /* One CPU's host context while a guest runs on it. */
 struct guest_host_ctx {
@@ -149,39 +153,56 @@ static struct guest_host_ctx guest_host[ARM64_MAX_CPUS];
 
 static void guest_sysregs_save(uint64_t *s)
 {
-#define GUEST_SYSREG_SAVE(i, r) s[i] = read_sysreg(r);
-	GUEST_SYSREGS(GUEST_SYSREG_SAVE)
-#undef GUEST_SYSREG_SAVE
+#define GUEST_SYSREG_SAVE1(i, r) s[i] = read_sysreg(r);
+#define GUEST_SYSREG_SAVE2(i, r, j, q)                                                             \
+	{                                                                                          \
+		uint64_t a = read_sysreg(r), b = read_sysreg(q);                                   \
+		s[i] = a;                                                                          \
+		s[j] = b;                                                                          \
+	}
+	GUEST_SYSREGS(GUEST_SYSREG_SAVE1, GUEST_SYSREG_SAVE2)
+#undef GUEST_SYSREG_SAVE1
+#undef GUEST_SYSREG_SAVE2
 }
 
 static void guest_sysregs_load(const uint64_t *s)
 {
-#define GUEST_SYSREG_LOAD(i, r) write_sysreg(r, s[i]);
-	GUEST_SYSREGS(GUEST_SYSREG_LOAD)
-#undef GUEST_SYSREG_LOAD
+#define GUEST_SYSREG_LOAD1(i, r) write_el1_sysreg(r, s[i]);
+#define GUEST_SYSREG_LOAD2(i, r, j, q)                                                             \
+	{                                                                                          \
+		uint64_t a = s[i], b = s[j];                                                       \
+		write_el1_sysreg(r, a);                                                            \
+		write_el1_sysreg(q, b);                                                            \
+	}
+	GUEST_SYSREGS(GUEST_SYSREG_LOAD1, GUEST_SYSREG_LOAD2)
+#undef GUEST_SYSREG_LOAD1
+#undef GUEST_SYSREG_LOAD2
 }
 
 /* The EL1 context either side keeps: system registers, stack pointers, virtual timer. */
 static void guest_el1_save(uint64_t *sys, uint64_t *sp_el0, uint64_t *sp_el1, uint64_t *cntv_ctl,
 			   uint64_t *cntv_cval)
 {
+	uint64_t sp0 = read_sysreg(sp_el0), sp1 = read_sysreg(sp_el1);
+	uint64_t ctl = read_sysreg(cntv_ctl_el0), cval = read_sysreg(cntv_cval_el0);
+
 	guest_sysregs_save(sys);
-	*sp_el0 = read_sysreg(sp_el0);
-	*sp_el1 = read_sysreg(sp_el1);
-	*cntv_ctl = read_sysreg(cntv_ctl_el0);
-	*cntv_cval = read_sysreg(cntv_cval_el0);
+	*sp_el0 = sp0;
+	*sp_el1 = sp1;
+	*cntv_ctl = ctl;
+	*cntv_cval = cval;
 }
 
 static void guest_el1_load(const uint64_t *sys, uint64_t sp_el0, uint64_t sp_el1, uint64_t cntv_ctl,
 			   uint64_t cntv_cval)
 {
 	guest_sysregs_load(sys);
-	write_sysreg(sp_el0, sp_el0);
-	write_sysreg(sp_el1, sp_el1);
+	write_el1_sysreg(sp_el0, sp_el0);
+	write_el1_sysreg(sp_el1, sp_el1);
 	/* The compare value first: enabling with the other side's CVAL could fire at once. */
-	write_sysreg(cntv_ctl_el0, 0);
-	write_sysreg(cntv_cval_el0, cntv_cval);
-	write_sysreg(cntv_ctl_el0, cntv_ctl);
+	write_el1_sysreg(cntv_ctl_el0, 0);
+	write_el1_sysreg(cntv_cval_el0, cntv_cval);
+	write_el1_sysreg(cntv_ctl_el0, cntv_ctl);
 }
 
 #define ESR_EL2_EC(esr)	 (((esr) >> 26) & 0x3fu)
