@@ -127,7 +127,7 @@ struct kc_vm {
 	/*
 	 * Per CPU, the vCPU of this VM that ran there last (VCPU_NONE: none
 	 * since VM_CREATE): a vCPU entering a CPU where another of its VM's
-	 * vCPUs ran last needs that CPU's TLB flushed (core/vcpu.c).
+	 * vCPUs, or none, ran last needs that CPU's TLB flushed (core/vcpu.c).
 	 */
 	uint8_t last_vcpu_ran[KC_MAX_CPUS];
 	struct kc_image images[KC_MANIFEST_MAX_IMAGES];

@@ -159,16 +159,16 @@ static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc
  * allocator flushes a CPU's TLB lazily, only when that CPU next switches
  * context): entries one vCPU's walks left must never be hit by another.
  * So, as KVM's last_vcpu_ran: flush when another vCPU of this VM ran here
- * last.  "None" needs no flush: entries of an earlier VM with this id went
- * with its VM_RECLAIM's VMID-wide TLBI.
+ * last, or none did since VM_CREATE (once per VM and CPU: it then needs
+ * no argument about what an earlier VM with the same id left there).
  */
 static bool vcpu_switches_cpu_locked(struct kc_vm *vm, unsigned self)
 {
 	uint8_t *last = &vm->last_vcpu_ran[plat_cpu_id()];
-	bool flush = *last != VCPU_NONE && *last != self;
+	unsigned prev = *last;
 
-	*last = (uint8_t)self;
-	return flush;
+	*last = (uint8_t)self; /* a store, not a test and a store: this is every exit's path */
+	return prev != self;
 }
 
 int hc_vcpu_run(const uint64_t *args, uint64_t *res)

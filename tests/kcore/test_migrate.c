@@ -3,9 +3,9 @@
  * vCPUs moving between CPUs, and two vCPUs of one VM taking turns on one
  * CPU (core/vcpu.c, vcpu_switches_cpu_locked): kcore flushes a CPU's TLB
  * entries of a VM (plat_guest_flush_local, counted by the model) exactly
- * when a vCPU enters a CPU where another vCPU of the same VM ran last.
- * Not when the same vCPU runs again or comes back, not for the first vCPU
- * of a VM on a CPU, not when another VM ran there in between.
+ * when a vCPU enters a CPU where another vCPU of the same VM ran last, or
+ * none of the VM's did yet.  Not when the same vCPU runs again or comes
+ * back, not when another VM ran there in between.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,23 +85,24 @@ static void test_flush_when_another_vcpu_ran_here(void **state)
 	struct kf *f = *state;
 	uint64_t vm = vm_two_vcpus(f, 0x30), other = vm_two_vcpus(f, 0x40);
 
-	/* The first vCPU of a VM on a CPU: nothing of the VM is there. */
+	/* The VM's first vCPU on a CPU: flushed, once. */
 	assert_int_equal(run_on(f, 0, vm, 0), KC_EXIT_CPU_ON);
-	step(f, 0, vm, 0, 0, 0);
-	/* vCPU 0 moves to CPU 1 and back: its own entries, its own maintenance (FB). */
-	step(f, 1, vm, 0, 0, 0);
-	step(f, 0, vm, 0, 0, 0);
+	step(f, 0, vm, 0, 1, 0);
+	/* vCPU 0 moves to CPU 1 (the VM's first there), back and again: FB covers it. */
+	step(f, 1, vm, 0, 1, 1);
+	step(f, 0, vm, 0, 1, 1);
+	step(f, 1, vm, 0, 1, 1);
 	/* vCPU 1 where vCPU 0 ran last: flushed, once; again on the same CPU: not. */
-	step(f, 1, vm, 1, 0, 1);
-	step(f, 1, vm, 1, 0, 1);
-	step(f, 0, vm, 1, 1, 1);
-	/* Another VM in between is no reason (VMID-tagged), nor is its first vCPU. */
+	step(f, 1, vm, 1, 1, 2);
+	step(f, 1, vm, 1, 1, 2);
+	step(f, 0, vm, 1, 2, 2);
+	/* Another VM in between is no reason (VMID tags); its own first vCPU on CPU 0 is. */
 	assert_int_equal(run_on(f, 0, other, 0), KC_EXIT_CPU_ON);
-	step(f, 0, vm, 1, 1, 1);
+	step(f, 0, vm, 1, 3, 2);
 	/* vCPU 0 back on CPU 0 after vCPU 1: flushed. */
-	step(f, 0, vm, 0, 2, 1);
-	step(f, 1, other, 0, 2, 1);
-	step(f, 1, other, 1, 2, 2);
+	step(f, 0, vm, 0, 4, 2);
+	step(f, 1, other, 0, 4, 3);
+	step(f, 1, other, 1, 4, 4);
 }
 
 /* A refused VCPU_RUN runs nothing here, and so records nothing: no flush comes of it. */
@@ -113,8 +114,8 @@ static void test_refused_run_records_nothing(void **state)
 	assert_int_equal(run_on(f, 0, vm, 0), KC_EXIT_CPU_ON);
 	assert_int_equal(kf_call_on(f, 0, KC_HC_VCPU_RUN, vm, 1, KC_RUN_CALL_DONE, 0, NULL),
 			 KC_ESTATE);
-	step(f, 0, vm, 0, 0, 0); /* vCPU 1 never ran on CPU 0 */
-	step(f, 0, vm, 1, 1, 0); /* control: now it does, after vCPU 0 */
+	step(f, 0, vm, 0, 1, 0); /* vCPU 1 never ran on CPU 0 */
+	step(f, 0, vm, 1, 2, 0); /* control: now it does, after vCPU 0 */
 }
 
 int main(void)
