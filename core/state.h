@@ -78,6 +78,10 @@ enum vcpu_state { VCPU_FREE, VCPU_READY, VCPU_RUNNING };
  */
 enum vcpu_power { VCPU_OFF, VCPU_ON };
 
+/* kc_vm.last_vcpu_ran: no vCPU of the VM ran on that CPU yet. */
+#define VCPU_NONE 0xffu
+_Static_assert(KC_MAX_VCPUS < VCPU_NONE, "a vCPU index fits last_vcpu_ran");
+
 /* What a vCPU's last exit left for the host to finish. */
 enum vcpu_pending {
 	PENDING_NONE,
@@ -120,6 +124,12 @@ struct kc_vm {
 	struct pgt s2;
 	struct pgt_pool pool;
 	struct kc_vcpu vcpus[KC_MAX_VCPUS];
+	/*
+	 * Per CPU, the vCPU of this VM that ran there last (VCPU_NONE: none
+	 * since VM_CREATE): a vCPU entering a CPU where another of its VM's
+	 * vCPUs, or none, ran last needs that CPU's TLB flushed (core/vcpu.c).
+	 */
+	uint8_t last_vcpu_ran[KC_MAX_CPUS];
 	struct kc_image images[KC_MANIFEST_MAX_IMAGES];
 	/* The signed memory layout VM_VERIFY accepted (v1: empty); set with images_mapped. */
 	struct kc_manifest_layout layout;

@@ -148,6 +148,29 @@ static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc
 	res[1] = v->fault_ipa;
 }
 
+/*
+ * Whether vCPU `self` must flush this CPU's TLB of its VMID before it
+ * runs, and record that it ran here; under vm->lock.  The guest's own TLB
+ * and I-cache maintenance reaches every CPU (HCR_EL2.FB), so a vCPU moving
+ * between CPUs needs nothing for itself: an entry it left on the CPU it
+ * comes back to was invalidated there by whatever invalidation the guest
+ * made since.  But the TLB is tagged by VMID, not by vCPU, and a guest
+ * may rightly assume each of its CPUs has a TLB of its own (Linux's ASID
+ * allocator flushes a CPU's TLB lazily, only when that CPU next switches
+ * context): entries one vCPU's walks left must never be hit by another.
+ * So, as KVM's last_vcpu_ran: flush when another vCPU of this VM ran here
+ * last, or none did since VM_CREATE (once per VM and CPU: it then needs
+ * no argument about what an earlier VM with the same id left there).
+ */
+static bool vcpu_switches_cpu_locked(struct kc_vm *vm, unsigned self)
+{
+	uint8_t *last = &vm->last_vcpu_ran[plat_cpu_id()];
+	unsigned prev = *last;
+
+	*last = (uint8_t)self; /* a store, not a test and a store: this is every exit's path */
+	return prev != self;
+}
+
 int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 {
 	uint64_t vcpu_id = args[1];
@@ -175,7 +198,10 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 	}
 	v->state = VCPU_RUNNING;
 	struct kc_guest g = { .vmid = vm->id, .vcpu = (uint16_t)vcpu_id, .s2_root = vm->s2.root };
+	bool flush = vcpu_switches_cpu_locked(vm, (unsigned)vcpu_id);
 	lock_release(&vm->lock);
+	if (flush)
+		plat_guest_flush_local(&g);
 
 	res[0] = KC_EXIT_YIELD;
 	for (unsigned traps = 0; traps < VCPU_MAX_TRAPS_PER_RUN; traps++) {

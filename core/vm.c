@@ -41,6 +41,8 @@ int hc_vm_create(const uint64_t *args, uint64_t *res)
 			      kc.cfg.vm_pool_pages);
 		if (pgt_init(&vm->s2, PGT_S2, (uint16_t)id, &vm->pool) != KC_OK)
 			plat_panic("vm: an empty VM pool has no page for a root");
+		/* No vCPU of it ran anywhere yet: its first on each CPU flushes there. */
+		memset(vm->last_vcpu_ran, VCPU_NONE, sizeof(vm->last_vcpu_ran));
 		vm->state = VM_CREATED;
 		lock_release(&vm->lock);
 		res[0] = id;

@@ -5,7 +5,8 @@
  * machine after every host call and host fault, and the first violation
  * stops the machine (fail-stop: a broken invariant is never run on).
  * kcore_check takes no locks, so in this configuration one CPU at a time
- * handles a host call or fault; the SMC/PSCI path does not touch core.
+ * handles a host call or fault, except while it runs a guest (pause and
+ * resume, from plat_guest_run); the SMC/PSCI path does not touch core.
  */
 #include "arm64_check.h"
 
@@ -27,6 +28,16 @@ void arm64_check_enter(void)
 	while (__atomic_exchange_n(&check_lock, 1u, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&check_lock, __ATOMIC_RELAXED))
 			;
+}
+
+void arm64_check_pause(void)
+{
+	__atomic_store_n(&check_lock, 0u, __ATOMIC_RELEASE);
+}
+
+void arm64_check_resume(void)
+{
+	arm64_check_enter();
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include <kcore/platform.h>
 
+#include "arm64_check.h"
 #include "arm64_host.h"
 #include "arm64_percpu.h"
 #include "sysreg.h"
@@ -246,6 +247,8 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	write_sysreg(elr_el2, regs->pc);
 	write_sysreg(spsr_el2, regs->pstate);
 
+	if (KCORE_EL2_CHECK)
+		arm64_check_pause(); /* other CPUs' host calls go on while the guest runs */
 	/* The ERET is the context synchronisation. */
 	for (;;) {
 		reason = arm64_guest_enter(regs);
@@ -255,6 +258,8 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 		guest_fp_switch_in(h, regs);
 		fp_loaded = true;
 	}
+	if (KCORE_EL2_CHECK)
+		arm64_check_resume();
 
 	/* The syndrome, raw: core decodes it.  An interrupt has none. */
 	if (reason == GUEST_EXIT_SYNC || reason == GUEST_EXIT_SERROR) {

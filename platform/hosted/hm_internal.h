@@ -34,6 +34,7 @@ struct hm_tlb {
 	pthread_mutex_t lock;
 	struct hm_tlb_entry e[HM_TLB_ENTRIES];
 	unsigned next_victim;
+	unsigned long guest_flushes; /* plat_guest_flush_local on this CPU */
 };
 
 struct hm_machine {

@@ -82,6 +82,12 @@ void plat_tlbi_s2_vmid(uint16_t vmid)
 	hm_tlbi(hm_current_or_panic("plat_tlbi_s2_vmid"), HM_TLBI_S2_VMID, vmid, 0, 0);
 }
 
+/* The guest's entries in the model are its stage-2 regime's, tagged with its VMID. */
+void plat_guest_flush_local(const struct kc_guest *g)
+{
+	hm_tlb_flush_local(hm_current_or_panic("plat_guest_flush_local"), plat_cpu_id(), g->vmid);
+}
+
 void plat_dcache_clean_inval_poc(const void *va, size_t len)
 {
 	struct hm_machine *m = hm_current_or_panic("plat_dcache_clean_inval_poc");

@@ -177,6 +177,33 @@ void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64
 	log_append(m, &r);
 }
 
+void hm_tlb_flush_local(struct hm_machine *m, unsigned cpu, uint16_t vmid)
+{
+	struct hm_tlb *t;
+
+	if (cpu >= m->cfg.ncpus)
+		hm_bug("hm_tlb_flush_local: CPU %u of %u", cpu, m->cfg.ncpus);
+	t = &m->tlbs[cpu];
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < HM_TLB_ENTRIES; i++)
+		if (t->e[i].valid && tlbi_matches(&t->e[i], HM_TLBI_S2_VMID, vmid, 0, 0))
+			t->e[i].valid = false;
+	t->guest_flushes++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+unsigned long hm_guest_flush_count(struct hm_machine *m, unsigned cpu)
+{
+	unsigned long n;
+
+	if (cpu >= m->cfg.ncpus)
+		hm_bug("hm_guest_flush_count: CPU %u of %u", cpu, m->cfg.ncpus);
+	pthread_mutex_lock(&m->tlbs[cpu].lock);
+	n = m->tlbs[cpu].guest_flushes;
+	pthread_mutex_unlock(&m->tlbs[cpu].lock);
+	return n;
+}
+
 unsigned hm_tlb_count(struct hm_machine *m, unsigned cpu)
 {
 	unsigned n = 0;

@@ -197,6 +197,15 @@ struct kc_trap {
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap);
 
 /*
+ * Drop, on this CPU only, every TLB entry of g->vmid's EL1&0 regime (stage
+ * 1 and combined stage 1+2) and this CPU's instruction cache (Armv8, with
+ * VTTBR_EL2 holding g's VMID: TLBI VMALLE1; IC IALLU; DSB NSH; ISB).  Core
+ * calls it before vCPU g runs on a CPU where another vCPU of the same VM,
+ * or none since VM_CREATE, ran last (core/vcpu.c says why), never otherwise.
+ */
+void plat_guest_flush_local(const struct kc_guest *g);
+
+/*
  * Still to come, with the issue that needs it: SMMU command submission.
  * It will be declared here when a platform implements it, not before.
  */

@@ -26,6 +26,17 @@ void arm64_check_enter(void);
  */
 void arm64_check_leave(const char *after);
 
+/*
+ * Checker builds: let other CPUs make host calls while this one runs a
+ * guest inside VCPU_RUN (arm64_check_enter's lock is given up without a
+ * check: kcore's state is between two steps, none half done), so two
+ * vCPUs of one VM run at once here too; arm64_check_resume takes it back
+ * when the guest exits.  Callers test KCORE_EL2_CHECK first (no call at
+ * all on the guest-entry path of an image without the checker).
+ */
+void arm64_check_pause(void);
+void arm64_check_resume(void);
+
 /* Checker builds: one console line with the number of checks that passed. */
 void arm64_check_report(void);
 

@@ -96,9 +96,28 @@ uint64_t test_guest_hello(void);
 void test_guest_vmid_reuse(uint64_t first);
 
 /* ---- test_smp.c ---- */
+#define HOST_MAX_CPUS 8
+/* The CPUs the DTB lists (read_cpus), by index: the context id CPU_ON passes. */
+extern uint64_t cpu_mpidr[HOST_MAX_CPUS];
+extern unsigned ncpus;
+/*
+ * What secondary CPU n runs when CPU_ON starts it with context id n, if not
+ * test_smp's calls; it then turns itself off (wait_off(n) sees it).
+ */
+extern void (*volatile host_cpu_job[HOST_MAX_CPUS])(unsigned n);
+void read_cpus(const void *fdt);
+bool wait_off(unsigned n);
 uint64_t read_mpidr(void);
 uint64_t now_ms(void);
 void test_smp(const void *fdt);
+
+/* ---- test_vm_smp.c ---- */
+/* Host frames the life VM gets: image, manifest, a 4 KiB backing, a 2 MiB-aligned block. */
+#define VMS_IMAGE    0x4d000000ull
+#define VMS_MANIFEST 0x4d001000ull
+#define VMS_PAGE     0x4d002000ull
+#define VMS_BLOCK    0x4d200000ull
+void test_vm_smp(void);
 
 /* ---- bench.c ---- */
 void run_bench(void);

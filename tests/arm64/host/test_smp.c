@@ -4,7 +4,7 @@
 #include <libfdt.h>
 #include <string.h>
 
-#define MAX_CPUS   8
+#define MAX_CPUS   HOST_MAX_CPUS
 #define CALL_ITERS 40
 #define AFF_MASK   0xff00ffffffull
 
@@ -17,8 +17,9 @@ static struct {
 	volatile uint64_t done, el, mpidr, ok, bad, rounds;
 } reports[MAX_CPUS];
 static volatile uint64_t release_cpus;
-static uint64_t cpu_mpidr[MAX_CPUS];
-static unsigned ncpus;
+uint64_t cpu_mpidr[MAX_CPUS];
+unsigned ncpus;
+void (*volatile host_cpu_job[MAX_CPUS])(unsigned n);
 
 uint64_t read_mpidr(void)
 {
@@ -61,6 +62,13 @@ void host_secondary(uint64_t n)
 	if (n >= MAX_CPUS)
 		for (;;)
 			__asm__ volatile("wfi");
+	if (host_cpu_job[n]) {
+		/* Another test's work (test_vm_smp.c): then off, for the next CPU_ON. */
+		host_cpu_job[n](n);
+		smc(KC_PSCI_CPU_OFF, 0, 0, 0);
+		for (;;)
+			__asm__ volatile("wfi");
+	}
 	call_storm(&ok, &bad);
 	reports[n].el = (el >> 2) & 3;
 	reports[n].mpidr = read_mpidr();
@@ -78,10 +86,11 @@ void host_secondary(uint64_t n)
 		__asm__ volatile("wfi");
 }
 
-static void read_cpus(const void *fdt)
+void read_cpus(const void *fdt)
 {
 	int cpus = fdt_path_offset(fdt, "/cpus"), node;
 
+	ncpus = 0;
 	fdt_for_each_subnode(node, fdt, cpus)
 	{
 		const fdt32_t *reg;
@@ -109,7 +118,7 @@ static bool wait_done(unsigned n, uint64_t want)
 	return true;
 }
 
-static bool wait_off(unsigned n)
+bool wait_off(unsigned n)
 {
 	uint64_t t0 = now_ms();
 

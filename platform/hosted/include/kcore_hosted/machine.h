@@ -188,6 +188,14 @@ enum hm_fault hm_store(struct hm_machine *m, unsigned cpu, const struct hm_ctx *
 /* Valid entries in `cpu`'s TLB. */
 unsigned hm_tlb_count(struct hm_machine *m, unsigned cpu);
 
+/*
+ * plat_guest_flush_local: drops `cpu`'s entries of `vmid` only, is not
+ * logged as a TLBI (it is no broadcast), and counts; hm_guest_flush_count
+ * says how many `cpu` made.
+ */
+void hm_tlb_flush_local(struct hm_machine *m, unsigned cpu, uint16_t vmid);
+unsigned long hm_guest_flush_count(struct hm_machine *m, unsigned cpu);
+
 /* Empty every TLB without logging (a reset, not a TLBI core issued). */
 void hm_tlb_reset(struct hm_machine *m);
 
