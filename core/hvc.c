@@ -45,6 +45,7 @@ static const struct hc_entry hc_table[] = {
 	[KC_FN_NUM(KC_HC_VM_POWEROFF)] = { hc_vm_poweroff, 1 },
 	[KC_FN_NUM(KC_HC_VM_RECLAIM)] = { hc_vm_reclaim, 2 },
 	[KC_FN_NUM(KC_HC_VM_DESTROY)] = { hc_vm_destroy, 1 },
+	[KC_FN_NUM(KC_HC_VCPU_INJECT_IRQ)] = { hc_vcpu_inject_irq, 4 },
 };
 
 /*

@@ -205,12 +205,13 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	reason = arm64_guest_enter(regs); /* the ERET is the context synchronisation */
 
 	/* The syndrome, raw: core decodes it.  An interrupt has none. */
+	trap->kind = reason; /* GUEST_EXIT_* are enum kc_trap_kind's values */
 	if (reason == GUEST_EXIT_SYNC || reason == GUEST_EXIT_SERROR) {
 		trap->esr = read_sysreg(esr_el2);
 		trap->far = read_sysreg(far_el2);
 		trap->hpfar = read_sysreg(hpfar_el2);
 	} else {
-		trap->esr = 0; /* EC 0: core reports an unknown exit, the host takes the IRQ */
+		trap->esr = 0; /* core reports an IRQ exit, the host takes the interrupt */
 		trap->far = 0;
 		trap->hpfar = 0;
 	}
