@@ -22,6 +22,7 @@
 #include <kcore/platform.h>
 
 #include "arm64_percpu.h"
+#include "arm64_vgic.h"
 #include "sysreg.h"
 
 /*
@@ -192,6 +193,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	/* The guest's, from its shadow context only. */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
 	arm64_fp_load(&regs->v[0][0]);
+	arm64_vgic_load(&regs->vgic);
 	write_sysreg(hcr_el2, GUEST_HCR);
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
@@ -221,6 +223,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	regs->pstate = read_sysreg(spsr_el2);
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);
 	arm64_fp_save(&regs->v[0][0]);
+	arm64_vgic_save(&regs->vgic);
 
 	/* ...and the host's back in every register. */
 	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)el2_vectors);
