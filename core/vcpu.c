@@ -182,7 +182,6 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 	for (unsigned traps = 0; traps < VCPU_MAX_TRAPS_PER_RUN; traps++) {
 		struct kc_trap t;
 		struct trap_info ti;
-		virq_sync(&v->regs);
 		plat_guest_run(&g, &v->regs, &t);
 		virq_sync(&v->regs);
 		trap_decode(&t, &ti);

@@ -88,7 +88,7 @@ int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res)
 	return rc;
 }
 
-void virq_sync(struct kc_vcpu_regs *r)
+void virq_sync_timer(struct kc_vcpu_regs *r)
 {
 	uint64_t ctl = r->cntv_ctl;
 

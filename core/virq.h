@@ -30,14 +30,21 @@
 #define VIRQ_CNTV_ISTATUS  (1ull << 2)
 
 /*
- * Around every entry and exit of a vCPU (its registers are the caller's):
- * a virtual timer that fired (ENABLE, ISTATUS, not IMASK) is masked in the
- * guest's CNTV_CTL and its PPI pended, so the physical interrupt it raises
- * stops coming back while the guest takes the virtual one (the guest
- * unmasks when it re-arms, as Linux's timer handler does); a PPI still
- * waiting for a slot takes the first free one.
+ * After every exit of a vCPU (its registers are the caller's): a virtual
+ * timer that fired (ENABLE, ISTATUS, not IMASK) is masked in the guest's
+ * CNTV_CTL and its PPI pended, so the physical interrupt it raises stops
+ * coming back while the guest takes the virtual one (the guest unmasks
+ * when it re-arms, as Linux's timer handler does); a PPI still waiting for
+ * a slot takes the first one the guest freed.  Nothing else frees a slot,
+ * so before an entry there is nothing to do.  Inline: on every exit, and
+ * almost always only the test.
  */
-void virq_sync(struct kc_vcpu_regs *r);
+void virq_sync_timer(struct kc_vcpu_regs *r);
+static inline void virq_sync(struct kc_vcpu_regs *r)
+{
+	if ((r->cntv_ctl & VIRQ_CNTV_ENABLE) || r->vgic.timer_irq)
+		virq_sync_timer(r);
+}
 
 /*
  * What a WFI exit tells the host (docs/VCPU.md): when the guest's virtual

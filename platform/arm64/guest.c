@@ -175,7 +175,8 @@ static void guest_el1_load(const uint64_t *sys, uint64_t sp_el0, uint64_t sp_el1
 
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
-	struct guest_host_ctx *h = &guest_host[plat_cpu_id()];
+	unsigned cpu = plat_cpu_id();
+	struct guest_host_ctx *h = &guest_host[cpu];
 	uint64_t reason;
 
 	/* The host's side, from the registers (its call's return included). */
@@ -193,7 +194,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	/* The guest's, from its shadow context only. */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
 	arm64_fp_load(&regs->v[0][0]);
-	arm64_vgic_load(&regs->vgic);
+	unsigned lrs = arm64_vgic_load(&regs->vgic, cpu);
 	write_sysreg(hcr_el2, GUEST_HCR);
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
@@ -223,7 +224,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	regs->pstate = read_sysreg(spsr_el2);
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);
 	arm64_fp_save(&regs->v[0][0]);
-	arm64_vgic_save(&regs->vgic);
+	arm64_vgic_save(&regs->vgic, lrs);
 
 	/* ...and the host's back in every register. */
 	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)el2_vectors);
