@@ -199,8 +199,10 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
 		} else if (ti.kind == TRAP_SYSREG) {
-			sysreg_handle(v, &ti);
-			continue;
+			if (!virq_sgi_exit(&v->regs, &ti, res)) {
+				sysreg_handle(v, &ti);
+				continue;
+			}
 		} else if (ti.kind == TRAP_DABT || ti.kind == TRAP_IABT) {
 			vcpu_abort_exit(vm, v, &t, &ti, res);
 		} else if (ti.kind == TRAP_WFX) {

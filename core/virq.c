@@ -88,6 +88,25 @@ int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res)
 	return rc;
 }
 
+/* ICC_SGI1R_EL1, and its fields: Aff3, RS, IRM, Aff2, INTID, Aff1, TargetList. */
+#define VIRQ_SYSREG_ICC_SGI1R KC_SYSREG_ENC(3, 0, 12, 11, 5)
+#define VIRQ_SGI1R_FIELDS     0x00fff1ff0fffffffull
+
+bool virq_sgi_exit(struct kc_vcpu_regs *r, const struct trap_info *ti, uint64_t res[3])
+{
+	if (ti->sysreg != VIRQ_SYSREG_ICC_SGI1R || ti->sys_read)
+		return false; /* a read of it is RAZ, as any register kcore hides */
+	/*
+	 * The request as the guest wrote it, its defined fields only: which
+	 * SGI to which of its vCPUs is what the host needs to deliver it
+	 * (VCPU_INJECT_IRQ on each target), and the guest's to hand over.
+	 */
+	res[0] = KC_EXIT_SGI;
+	res[1] = (ti->rt == 31 ? 0 : r->x[ti->rt]) & VIRQ_SGI1R_FIELDS;
+	r->pc += ti->insn_len;
+	return true;
+}
+
 void virq_sync_timer(struct kc_vcpu_regs *r)
 {
 	uint64_t ctl = r->cntv_ctl;

@@ -8,7 +8,10 @@
 #define KCORE_VIRQ_H
 
 #include <kcore/platform.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "trap.h"
 
 /* ICH_LR<n>_EL2 (GICv3 12.5.9): vINTID [31:0], Priority [55:48], Group [60], HW [61], State [63:62]. */
 #define VIRQ_LR_INTID(lr)  ((lr) & 0xffffffffull)
@@ -45,6 +48,15 @@ static inline void virq_sync(struct kc_vcpu_regs *r)
 	if ((r->cntv_ctl & VIRQ_CNTV_ENABLE) || r->vgic.timer_irq)
 		virq_sync_timer(r);
 }
+
+/*
+ * A trapped system register access of the vCPU with registers `r`: if it
+ * is the guest sending an SGI (a write of ICC_SGI1R_EL1, which
+ * HCR_EL2.IMO traps), the exit that hands the request to the host (res:
+ * x1..x3 of VCPU_RUN; the guest goes on after the MSR) and true; else
+ * false, for core/sysreg.c.
+ */
+bool virq_sgi_exit(struct kc_vcpu_regs *r, const struct trap_info *ti, uint64_t res[3]);
 
 /*
  * What a WFI exit tells the host (docs/VCPU.md): when the guest's virtual

@@ -342,6 +342,7 @@ static const uint64_t fz_sysregs[] = {
 	HM_SYSREG(3, 0, 12, 12, 1), /* ICC_EOIR1_EL1: finishes it */
 	HM_SYSREG(3, 3, 14, 3, 1),  /* CNTV_CTL_EL0: the guest's timer */
 	HM_SYSREG(3, 3, 14, 3, 2),  /* CNTV_CVAL_EL0 (shown at a WFI exit when armed) */
+	HM_SYSREG(3, 0, 12, 11, 5), /* ICC_SGI1R_EL1: an SGI exit */
 };
 #define FZ_NSYSREGS (sizeof(fz_sysregs) / sizeof(fz_sysregs[0]))
 

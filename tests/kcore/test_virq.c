@@ -32,6 +32,7 @@
 #define ICC_EOIR1	  HM_SYSREG(3, 0, 12, 12, 1)
 #define CNTV_CTL	  HM_SYSREG(3, 3, 14, 3, 1)
 #define CNTV_CVAL	  HM_SYSREG(3, 3, 14, 3, 2)
+#define ICC_SGI1R	  HM_SYSREG(3, 0, 12, 11, 5)
 
 #define OP(o, r, s, a, v) ((struct hm_guest_op){ HM_GOP_##o, (r), (s), (a), (v) })
 #define SET(r, v)	  OP(SET, r, 0, 0, v)
@@ -314,6 +315,30 @@ static void test_timer_waits_for_slot(void **state)
 	no_guest_failures(f);
 }
 
+/*
+ * The guest sends an SGI: its write of ICC_SGI1R_EL1 is an exit that shows
+ * the request (its defined fields only), and the host delivers it with
+ * VCPU_INJECT_IRQ to the target; the guest goes on after its MSR.
+ * Control: a read of the register is no exit (RAZ) and neither is a write
+ * of another register kcore hides.
+ */
+static void test_sgi_exit(void **state)
+{
+	struct kf *f = *state;
+	uint64_t vm = vm_with(f, 2);
+	/* INTID 3 to vCPU 1 (TargetList bit 1), with RES0 bits [63:56] and [31:28] set. */
+	const uint64_t req = 0xff00000030000000ull | 3ull << 24 | 1u << 1;
+
+	PROG(f, vm, 0, IMG_BASE, MRS(4, ICC_SGI1R), EXPECT(4, 0),
+	     MSR(HM_SYSREG(3, 3, 9, 12, 0), 4), /* PMCR_EL0: hidden, WI, no exit */
+	     SET(4, req), MSR(ICC_SGI1R, 4), MSR(ICC_SGI1R, 31), WFI);
+	run_expect(f, vm, KC_EXIT_SGI, 3ull << 24 | 1u << 1, 0);
+	assert_int_equal(kf_vcpu_pc(vm, 0), IMG_BASE + 5 * 4); /* past the MSR */
+	run_expect(f, vm, KC_EXIT_SGI, 0, 0);		       /* xzr */
+	run_expect(f, vm, KC_EXIT_WFI, 0, 0);
+	no_guest_failures(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_irq_exit_shows_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_waits_for_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgi_exit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -692,7 +692,7 @@ static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_
 {
 	static const char *const kinds[] = { "?",      "FAULT",	  "CALL",    "POWEROFF",
 					     "WFI",    "YIELD",	  "UNKNOWN", "MMIO",
-					     "CPU_ON", "CPU_OFF", "IRQ" };
+					     "CPU_ON", "CPU_OFF", "IRQ",     "SGI" };
 	unsigned kind = KC_EXIT_KIND(x[1]);
 	rp_text(r, " exit=%s", kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : "?");
 	switch (kind) {
@@ -724,6 +724,9 @@ static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_
 		break;
 	case KC_EXIT_UNKNOWN:
 		rp_text(r, " ec=0x%" PRIx64, x[2]);
+		break;
+	case KC_EXIT_SGI:
+		rp_text(r, " sgi1r=0x%" PRIx64, x[2]);
 		break;
 	case KC_EXIT_WFI:
 		if (x[2])

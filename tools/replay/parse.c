@@ -102,6 +102,7 @@ static const struct rp_const rp_consts[] = {
 	{ "ICC_EOIR1_EL1", HM_SYSREG(3, 0, 12, 12, 1) },
 	{ "CNTV_CTL_EL0", HM_SYSREG(3, 3, 14, 3, 1) },
 	{ "CNTV_CVAL_EL0", HM_SYSREG(3, 3, 14, 3, 2) },
+	{ "ICC_SGI1R_EL1", HM_SYSREG(3, 0, 12, 11, 5) },
 	{ "RESUME", KC_RUN_RESUME },
 	{ "MMIO_DONE", KC_RUN_MMIO_DONE },
 	{ "CALL_DONE", KC_RUN_CALL_DONE },

@@ -154,6 +154,14 @@
  */
 #define KC_EXIT_IRQ	   10
 
+/*
+ * The guest sent an SGI (wrote ICC_SGI1R_EL1): x2 = what it wrote, its
+ * defined fields only (INTID [27:24], Aff3/RS/IRM/Aff2/Aff1, TargetList
+ * [15:0]; Aff0 = vCPU index).  The host delivers it with VCPU_INJECT_IRQ;
+ * the guest goes on after its MSR (RESUME).
+ */
+#define KC_EXIT_SGI	   11
+
 /* Status codes (x0 on return).  0 is success. */
 #define KC_OK		   0
 #define KC_ENOTSUP	   (-1) /* unknown call (SMCCC NOT_SUPPORTED) */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Interrupts on the real world switch (docs/VCPU.md, "Interrupts"): the
- * signed irq guest takes the SPI the host injects and the virtual timer
- * PPI kcore raises, through its GICv3 virtual CPU interface; the host's
+ * signed irq guest takes the SPI the host injects, the virtual timer PPI
+ * kcore raises, and an SGI it sends itself (an SGI exit the host turns
+ * into an injection), through its GICv3 virtual CPU interface; the host's
  * own interrupt while the guest runs is an IRQ exit that shows nothing of
  * the guest; what a virtual GICv3 cannot hold, and what would let the
  * host reach a physical interrupt (the HW bit), is refused.
@@ -125,7 +126,7 @@ void test_irq(void)
 	uint64_t vm = 0, idx = 0, left = 1, finish = KC_RUN_RESUME;
 	struct host_call c;
 	char out[64];
-	unsigned nout = 0, runs, injected = 0, wfis = 0, due = 0;
+	unsigned nout = 0, runs, injected = 0, wfis = 0, due = 0, sgis = 0;
 	bool off = false;
 
 	if (!HOST_GUEST_KEY_TRUSTED) {
@@ -194,6 +195,18 @@ void test_irq(void)
 			break;
 		case KC_EXIT_IRQ:
 			break;
+		case KC_EXIT_SGI:
+			/* The host's distributor work: each target of the request (Aff1-3 = 0). */
+			sgis++;
+			expect("irq: the guest's SGI request is INTID 1 to vCPU 0", (int64_t)c.x[2],
+			       1 << 24 | 1);
+			for (unsigned t = 0; t < 16; t++)
+				if (c.x[2] >> t & 1)
+					expect("irq: VCPU_INJECT_IRQ of the SGI",
+					       call(KC_HC_VCPU_INJECT_IRQ, vm, t,
+						    c.x[2] >> 24 & 0xf, 0xa0, 0, 0, NULL),
+					       KC_OK);
+			break;
 		default:
 			puts_("irq: unexpected exit ");
 			puthex(c.x[1]);
@@ -213,8 +226,9 @@ void test_irq(void)
 	puts_("irq: the guest wrote: ");
 	puts_(out);
 	result("irq: it powered off", off, "no POWEROFF exit");
-	result("irq: it took the SPI once, then its timer's PPI, and nothing else",
-	       strcmp(out, "irq 033\nirq 027\ndone\n") == 0, "wrong output");
+	result("irq: it took the SPI once, then its timer's PPI, then its own SGI, nothing else",
+	       strcmp(out, "irq 033\nirq 027\nirq 001\ndone\n") == 0, "wrong output");
+	expect("irq: one SGI exit", sgis, 1);
 	expect("irq: the host's timer fired only the once", host_irqs, 1);
 	result("irq: a WFI exit while the guest's timer was armed said when it is due", due > 0,
 	       "no deadline shown");

@@ -9,7 +9,9 @@
  *  3. arms its virtual timer 100 s ahead for one WFI (the host sees the
  *     deadline), then 1 ms ahead, and waits until it took a second
  *     interrupt: kcore raises the timer's PPI 27 itself;
- *  4. writes "done\n" and powers off.
+ *  4. sends itself SGI 1 (ICC_SGI1R_EL1: an exit, the host delivers it)
+ *     and waits until it took that too;
+ *  5. writes "done\n" and powers off.
  * The IRQ handler acknowledges (ICC_IAR1_EL1), writes "irq NNN\n" with the
  * INTID to the UART, disables the timer if it was the timer's, and EOIs
  * (ICC_EOIR1_EL1): the host reads exactly which interrupts the guest took,
@@ -26,6 +28,7 @@
 #define ICC_EOIR1_EL1	     S3_0_C12_C12_1
 #define ICC_SRE_EL1	     S3_0_C12_C12_5
 #define ICC_IGRPEN1_EL1	     S3_0_C12_C12_7
+#define ICC_SGI1R_EL1	     S3_0_C12_C11_5
 
 	.macro	movimm reg, val
 	movz	\reg, #((\val) & 0xffff)
@@ -96,7 +99,16 @@ _start:
 	cmp	x20, #2
 	b.lo	2b
 
-	/* 4. "done\n", off. */
+	/* 4. SGI 1 to itself (TargetList bit 0: vCPU 0): the host delivers it. */
+	movz	x0, #1
+	movk	x0, #0x100, lsl #16	/* INTID [27:24] = 1 */
+	msr	ICC_SGI1R_EL1, x0
+	isb
+5:	wfi
+	cmp	x20, #3
+	b.lo	5b
+
+	/* 5. "done\n", off. */
 	msr	daifset, #2
 	movimm	x10, IRQ_UART
 	putb	'd'
