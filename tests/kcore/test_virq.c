@@ -176,6 +176,10 @@ static void test_inject_refusals(void **state)
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 	for (unsigned i = 0; i < KC_VGIC_LRS; i++)
 		assert_int_equal(regs->vgic.lr[i] & LR_HW, 0);
+
+	/* A VM that is off runs nothing again: nothing to inject into. */
+	assert_int_equal(kf_call(f, KC_HC_VM_POWEROFF, vm, 0, 0, 0, NULL), KC_OK);
+	kf_call_refused(f, KC_ESTATE, KC_HC_VCPU_INJECT_IRQ, vm, 0, UART_SPI, PRIO);
 }
 
 /*
