@@ -71,6 +71,7 @@ HC_CALL(hc_vm_map_io, 4)
 HC_CALL(hc_vm_poweroff, 1)
 HC_CALL(hc_vm_reclaim, 2)
 HC_CALL(hc_vm_destroy, 1)
+HC_CALL(hc_vcpu_inject_irq, 4)
 
 /* Indexed by function number: the null call is a bounds check, a load and a jump. */
 static const hc_call hc_table[] = {
@@ -86,6 +87,7 @@ static const hc_call hc_table[] = {
 	[KC_FN_NUM(KC_HC_VM_POWEROFF)] = hc_vm_poweroff_call,
 	[KC_FN_NUM(KC_HC_VM_RECLAIM)] = hc_vm_reclaim_call,
 	[KC_FN_NUM(KC_HC_VM_DESTROY)] = hc_vm_destroy_call,
+	[KC_FN_NUM(KC_HC_VCPU_INJECT_IRQ)] = hc_vcpu_inject_irq_call,
 };
 
 /*

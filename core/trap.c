@@ -43,6 +43,11 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 	unsigned ec = ESR_EC(t->esr);
 	uint64_t iss = t->esr & 0x1ffffff;
 
+	/* An interrupt is no trap of the guest's: ESR_EL2 holds a stale syndrome, never read. */
+	if (t->kind == KC_TRAP_IRQ || t->kind == KC_TRAP_FIQ) {
+		*out = (struct trap_info){ .kind = TRAP_IRQ };
+		return;
+	}
 	*out = (struct trap_info){ .kind = TRAP_OTHER, .insn_len = (t->esr >> 25) & 1 ? 4 : 2 };
 	switch (ec) {
 	case ESR_EC_WFX:

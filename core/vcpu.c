@@ -21,6 +21,7 @@
 #include <kcore/mem.h>
 
 #include "vcpu.h"
+#include "virq.h"
 #include "vm.h"
 
 /* Traps kcore handles in a row (guest calls, system registers) before it lets the host run. */
@@ -208,8 +209,12 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 		struct kc_trap t;
 		struct trap_info ti;
 		plat_guest_run(&g, &v->regs, &t);
+		virq_sync(&v->regs);
 		trap_decode(&t, &ti);
-		if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
+		if (ti.kind == TRAP_IRQ) {
+			/* The host's interrupt: it takes it once VCPU_RUN returns. Nothing of the guest. */
+			res[0] = KC_EXIT_IRQ;
+		} else if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
 			/*
 			 * A guest's SMC never reaches the firmware (HCR_EL2.TSC): it is a
 			 * guest call like HVC (SMCCC allows either conduit; a device tree
@@ -220,14 +225,17 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
 		} else if (ti.kind == TRAP_SYSREG) {
-			sysreg_handle(v, &ti);
-			continue;
+			if (!virq_sgi_exit(&v->regs, &ti, res)) {
+				sysreg_handle(v, &ti);
+				continue;
+			}
 		} else if (ti.kind == TRAP_DABT || ti.kind == TRAP_IABT) {
 			vcpu_abort_exit(vm, v, &t, &ti, res);
 		} else if (ti.kind == TRAP_WFX) {
 			/* ELR points at the trapped WFI: step over it, the host did the wait. */
 			v->regs.pc += ti.insn_len;
 			res[0] = KC_EXIT_WFI;
+			res[1] = virq_wfi_deadline(&v->regs);
 		} else {
 			/* The class only: the rest of the syndrome is the guest's business. */
 			res[0] = KC_EXIT_UNKNOWN;

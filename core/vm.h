@@ -32,6 +32,7 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res);
 int hc_vm_map_io(const uint64_t *args, uint64_t *res);
 int hc_vm_reclaim(const uint64_t *args, uint64_t *res);
 int hc_vcpu_run(const uint64_t *args, uint64_t *res);
+int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res);
 
 /* Guest calls, from a running vCPU of `vm` (vm->lock not held). */
 int gc_share(struct kc_vm *vm, uint64_t gfn, uint64_t n);

@@ -77,6 +77,8 @@ enum fz_arg_kind {
 	FZ_GVAL,
 	FZ_FN,
 	FZ_PAGES,
+	FZ_INTID,
+	FZ_PRIO,
 };
 
 #define FZ_LITERAL 0xFF
@@ -163,6 +165,10 @@ static uint64_t fz_arg(struct fz_in *in, struct rp_exec *ex, const struct rp_mac
 		return s < 0xF0 ? (uint64_t)(1 + s % 4) << 12 : (uint64_t)s << 12;
 	case FZ_INDEX:
 		return s % 3;
+	case FZ_INTID: /* mostly ones a virtual GIC holds; special INTIDs and LPIs now and then */
+		return s < 0xE0 ? 16 + s % 48 : s < 0xF0 ? 1016 + s % 8 : 8192 + s;
+	case FZ_PRIO:
+		return s < 0xF0 ? (s & 0xf8u) : 0xf8u + s;
 	case FZ_FINISH:
 		return s < 0xC0	  ? KC_RUN_RESUME
 		       : s < 0xD8 ? KC_RUN_MMIO_DONE
@@ -293,13 +299,15 @@ enum {
 };
 
 /* The argument kinds of each host call, in order (x1..). */
-static const uint64_t fz_calls[12] = {
-	KC_HC_VERSION,	    KC_HC_VM_CREATE,	      KC_HC_VCPU_CREATE,
-	KC_HC_VM_SET_IMAGE, KC_HC_VM_LOAD_IMAGE_PAGE, KC_HC_VM_VERIFY,
-	KC_HC_VCPU_RUN,	    KC_HC_VM_MAP_FAULT,	      KC_HC_VM_MAP_IO,
-	KC_HC_VM_POWEROFF,  KC_HC_VM_RECLAIM,	      KC_HC_VM_DESTROY,
+#define FZ_NCALLS 13
+static const uint64_t fz_calls[FZ_NCALLS] = {
+	KC_HC_VERSION,	       KC_HC_VM_CREATE,		 KC_HC_VCPU_CREATE,
+	KC_HC_VM_SET_IMAGE,    KC_HC_VM_LOAD_IMAGE_PAGE, KC_HC_VM_VERIFY,
+	KC_HC_VCPU_RUN,	       KC_HC_VM_MAP_FAULT,	 KC_HC_VM_MAP_IO,
+	KC_HC_VM_POWEROFF,     KC_HC_VM_RECLAIM,	 KC_HC_VM_DESTROY,
+	KC_HC_VCPU_INJECT_IRQ,
 };
-static const enum fz_arg_kind fz_call_args[12][5] = {
+static const enum fz_arg_kind fz_call_args[FZ_NCALLS][5] = {
 	{ 0 },
 	{ 0 },
 	{ FZ_VM, FZ_VCPU },
@@ -312,8 +320,9 @@ static const enum fz_arg_kind fz_call_args[12][5] = {
 	{ FZ_VM },
 	{ FZ_VM, FZ_MAX },
 	{ FZ_VM },
+	{ FZ_VM, FZ_VCPU, FZ_INTID, FZ_PRIO },
 };
-static const unsigned fz_call_nargs[12] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2, 1 };
+static const unsigned fz_call_nargs[FZ_NCALLS] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2, 1, 4 };
 
 /* Guest ops the decoder folds a byte onto (enum hm_gop). */
 #define FZ_GOPS 11
@@ -321,14 +330,19 @@ _Static_assert(HM_GOP_SMC == FZ_GOPS - 1, "every guest op has a code");
 
 /* System registers guest MRS/MSR name: some the guest owns, some that trap. */
 static const uint64_t fz_sysregs[] = {
-	HM_SYSREG(3, 0, 13, 0, 4), /* TPIDR_EL1: the guest's */
-	HM_SYSREG(3, 0, 12, 0, 0), /* VBAR_EL1: the guest's */
-	HM_SYSREG(3, 0, 1, 0, 0),  /* SCTLR_EL1: the guest's */
-	HM_SYSREG(3, 0, 0, 4, 0),  /* ID_AA64PFR0_EL1: traps, a fixed value */
-	HM_SYSREG(3, 0, 0, 7, 0),  /* ID_AA64MMFR0_EL1: traps */
-	HM_SYSREG(3, 3, 9, 12, 0), /* PMCR_EL0: traps, RAZ/WI */
-	HM_SYSREG(2, 0, 0, 2, 2),  /* MDSCR_EL1: traps in the model */
-	HM_SYSREG(3, 0, 1, 0, 1),  /* ACTLR_EL1: traps */
+	HM_SYSREG(3, 0, 13, 0, 4),  /* TPIDR_EL1: the guest's */
+	HM_SYSREG(3, 0, 12, 0, 0),  /* VBAR_EL1: the guest's */
+	HM_SYSREG(3, 0, 1, 0, 0),   /* SCTLR_EL1: the guest's */
+	HM_SYSREG(3, 0, 0, 4, 0),   /* ID_AA64PFR0_EL1: traps, a fixed value */
+	HM_SYSREG(3, 0, 0, 7, 0),   /* ID_AA64MMFR0_EL1: traps */
+	HM_SYSREG(3, 3, 9, 12, 0),  /* PMCR_EL0: traps, RAZ/WI */
+	HM_SYSREG(2, 0, 0, 2, 2),   /* MDSCR_EL1: traps in the model */
+	HM_SYSREG(3, 0, 1, 0, 1),   /* ACTLR_EL1: traps */
+	HM_SYSREG(3, 0, 12, 12, 0), /* ICC_IAR1_EL1: takes an injected interrupt */
+	HM_SYSREG(3, 0, 12, 12, 1), /* ICC_EOIR1_EL1: finishes it */
+	HM_SYSREG(3, 3, 14, 3, 1),  /* CNTV_CTL_EL0: the guest's timer */
+	HM_SYSREG(3, 3, 14, 3, 2),  /* CNTV_CVAL_EL0 (shown at a WFI exit when armed) */
+	HM_SYSREG(3, 0, 12, 11, 5), /* ICC_SGI1R_EL1: an SGI exit */
 };
 #define FZ_NSYSREGS (sizeof(fz_sysregs) / sizeof(fz_sysregs[0]))
 
@@ -399,11 +413,12 @@ bool fz_decode_op(struct fz_in *in, struct rp_exec *ex, const struct rp_machine 
 	case 5:
 	case 15: {
 		op->kind = RP_CALL;
-		unsigned c = fz_u8(in) % 13;
-		unsigned nargs = c < 12 ? fz_call_nargs[c] : 6;
-		op->x[0] = c < 12 ? fz_calls[c] : fz_arg(in, ex, mc, FZ_FN);
+		unsigned c = fz_u8(in) % (FZ_NCALLS + 1);
+		unsigned nargs = c < FZ_NCALLS ? fz_call_nargs[c] : 6;
+		op->x[0] = c < FZ_NCALLS ? fz_calls[c] : fz_arg(in, ex, mc, FZ_FN);
 		for (unsigned i = 0; i < nargs; i++)
-			op->x[1 + i] = fz_arg(in, ex, mc, c < 12 ? fz_call_args[c][i] : FZ_VALUE);
+			op->x[1 + i] =
+				fz_arg(in, ex, mc, c < FZ_NCALLS ? fz_call_args[c][i] : FZ_VALUE);
 		uint8_t m = fz_u8(in);
 		if (m >= 0xF8 && nargs < 6) /* a must-be-zero register that is not */
 			op->x[1 + nargs + fz_u8(in) % (6 - nargs)] =
@@ -537,7 +552,7 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 	struct fz_out o = { out, size, *len, true };
 	switch (op->kind) {
 	case RP_CALL: {
-		int c = op->raw ? -1 : fz_index_of(op->x[0], fz_calls, 12);
+		int c = op->raw ? -1 : fz_index_of(op->x[0], fz_calls, FZ_NCALLS);
 		unsigned nargs = c >= 0 ? fz_call_nargs[c] : 0;
 		for (unsigned i = 1 + nargs; c >= 0 && i < 7; i++)
 			if (op->x[i])

@@ -24,6 +24,7 @@
 #include "arm64_check.h"
 #include "arm64_host.h"
 #include "arm64_percpu.h"
+#include "arm64_vgic.h"
 #include "sysreg.h"
 
 /*
@@ -225,7 +226,8 @@ static void guest_fp_switch_in(struct guest_host_ctx *h, const struct kc_vcpu_re
 
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
-	struct guest_host_ctx *h = &guest_host[plat_cpu_id()];
+	unsigned cpu = plat_cpu_id();
+	struct guest_host_ctx *h = &guest_host[cpu];
 	uint64_t reason;
 	bool fp_loaded = false;
 
@@ -237,6 +239,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 
 	/* The guest's, from its shadow context only (FP/SIMD when it first uses it). */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
+	unsigned lrs = arm64_vgic_load(&regs->vgic, cpu);
 	write_sysreg(hcr_el2, GUEST_HCR);
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
@@ -262,12 +265,13 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 		arm64_check_resume();
 
 	/* The syndrome, raw: core decodes it.  An interrupt has none. */
+	trap->kind = reason; /* GUEST_EXIT_* are enum kc_trap_kind's values */
 	if (reason == GUEST_EXIT_SYNC || reason == GUEST_EXIT_SERROR) {
 		trap->esr = read_sysreg(esr_el2);
 		trap->far = read_sysreg(far_el2);
 		trap->hpfar = read_sysreg(hpfar_el2);
 	} else {
-		trap->esr = 0; /* EC 0: core reports an unknown exit, the host takes the IRQ */
+		trap->esr = 0; /* core reports an IRQ exit, the host takes the interrupt */
 		trap->far = 0;
 		trap->hpfar = 0;
 	}
@@ -278,6 +282,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);
 	if (fp_loaded)
 		arm64_fp_save(&regs->v[0][0]);
+	arm64_vgic_save(&regs->vgic, lrs);
 
 	/* ...and the host's back in every register. */
 	write_sysreg(vbar_el2, (uint64_t)(uintptr_t)el2_vectors);

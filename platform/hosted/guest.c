@@ -138,6 +138,110 @@ static const struct {
 	{ HM_SYSREG(3, 3, 13, 0, 3), KC_SYS_TPIDRRO_EL0 },
 };
 
+/* The GICv3 virtual CPU interface and the virtual timer, as the guest reaches them. */
+#define SYSREG_ICC_IAR1	 HM_SYSREG(3, 0, 12, 12, 0)
+#define SYSREG_ICC_EOIR1 HM_SYSREG(3, 0, 12, 12, 1)
+#define SYSREG_CNTV_CTL	 HM_SYSREG(3, 3, 14, 3, 1)
+#define SYSREG_CNTV_CVAL HM_SYSREG(3, 3, 14, 3, 2)
+/* ICH_LR<n>_EL2 (GICv3 12.5.9), encoded here from the spec, not shared with core. */
+#define LR_INTID(lr)	 ((lr) & 0xffffffffull)
+#define LR_PRIO(lr)	 (((lr) >> 48) & 0xffu)
+#define LR_PENDING	 (1ull << 62)
+#define LR_ACTIVE	 (1ull << 63)
+#define INTID_SPURIOUS	 1023u
+#define CNTV_ENABLE	 1ull
+#define CNTV_ISTATUS	 4ull
+
+void hm_guest_irq(struct hm_machine *m, unsigned cpu)
+{
+	pthread_mutex_lock(&m->guest_lock);
+	m->guest_irq |= 1ull << (cpu % HM_MAX_CPUS);
+	pthread_mutex_unlock(&m->guest_lock);
+}
+
+/* Take CPU `cpu`'s physical IRQ if one waits. */
+static bool guest_irq_take(struct hm_machine *m, unsigned cpu)
+{
+	bool irq;
+
+	pthread_mutex_lock(&m->guest_lock);
+	irq = m->guest_irq >> cpu & 1;
+	m->guest_irq &= ~(1ull << cpu);
+	pthread_mutex_unlock(&m->guest_lock);
+	return irq;
+}
+
+/* ICC_IAR1_EL1: the pending interrupt of highest priority becomes active. */
+static uint64_t vgic_ack(struct kc_vgic *g)
+{
+	int best = -1;
+
+	for (int i = 0; i < KC_VGIC_LRS; i++)
+		if ((g->lr[i] & LR_PENDING) &&
+		    (best < 0 || LR_PRIO(g->lr[i]) < LR_PRIO(g->lr[best])))
+			best = i;
+	if (best < 0)
+		return INTID_SPURIOUS;
+	g->lr[best] = (g->lr[best] & ~LR_PENDING) | LR_ACTIVE;
+	return LR_INTID(g->lr[best]);
+}
+
+/* ICC_EOIR1_EL1: the active interrupt `intid` is done. */
+static void vgic_eoi(struct kc_vgic *g, uint64_t intid)
+{
+	for (int i = 0; i < KC_VGIC_LRS; i++)
+		if ((g->lr[i] & LR_ACTIVE) && LR_INTID(g->lr[i]) == (intid & 0xffffff)) {
+			g->lr[i] &= ~LR_ACTIVE;
+			return;
+		}
+}
+
+/* CNTV_CTL_EL0 as the guest reads it: ISTATUS computed (the counter reads 0). */
+static void timer_update(struct kc_vcpu_regs *regs)
+{
+	regs->cntv_ctl &= ~CNTV_ISTATUS;
+	if ((regs->cntv_ctl & CNTV_ENABLE) && regs->cntv_cval == 0)
+		regs->cntv_ctl |= CNTV_ISTATUS;
+}
+
+/* The interface and timer registers above; false if `o` names none of them. */
+static bool vgic_timer_op(const struct hm_guest_op *o, struct kc_vcpu_regs *regs)
+{
+	bool read = o->op == HM_GOP_MRS;
+	uint64_t in = o->reg == 31 ? 0 : regs->x[o->reg], out = 0;
+
+	switch (o->value) {
+	case SYSREG_ICC_IAR1:
+		if (!read)
+			return false;
+		out = vgic_ack(&regs->vgic);
+		break;
+	case SYSREG_ICC_EOIR1:
+		if (read)
+			return false;
+		vgic_eoi(&regs->vgic, in);
+		return true;
+	case SYSREG_CNTV_CTL:
+		if (!read)
+			regs->cntv_ctl = in & 3; /* ENABLE, IMASK; ISTATUS is read-only */
+		timer_update(regs);
+		out = regs->cntv_ctl;
+		break;
+	case SYSREG_CNTV_CVAL:
+		if (!read) {
+			regs->cntv_cval = in;
+			timer_update(regs);
+		}
+		out = regs->cntv_cval;
+		break;
+	default:
+		return false;
+	}
+	if (read && o->reg != 31)
+		regs->x[o->reg] = out;
+	return true;
+}
+
 /* The guest-owned register `enc` names, or -1 if it traps. */
 static int guest_sysreg(uint64_t enc)
 {
@@ -344,6 +448,7 @@ static void trap_abort(struct kc_trap *trap, unsigned ec, uint32_t iss, const st
 	bool hpfar_valid;
 
 	iss |= fault_syndrome(w, &hpfar_valid);
+	trap->kind = KC_TRAP_SYNC;
 	trap->esr = esr(ec, iss);
 	trap->far = addr;
 	trap->hpfar = hpfar_valid ? HPFAR_OF(addr) : 0;
@@ -351,6 +456,7 @@ static void trap_abort(struct kc_trap *trap, unsigned ec, uint32_t iss, const st
 
 static void trap_plain(struct kc_trap *trap, uint64_t esr_val)
 {
+	trap->kind = KC_TRAP_SYNC;
 	trap->esr = esr_val;
 	trap->far = 0;
 	trap->hpfar = 0;
@@ -413,6 +519,8 @@ static bool sysreg_op(const struct hm_guest_op *o, struct kc_vcpu_regs *regs, st
 	bool read = o->op == HM_GOP_MRS;
 	int idx = guest_sysreg(o->value);
 
+	if (vgic_timer_op(o, regs))
+		return true;
 	if (idx >= 0) {
 		if (read && o->reg != 31)
 			regs->x[o->reg] = regs->sys[idx];
@@ -443,6 +551,11 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 		uint64_t pc = regs->pc;
 		const struct hm_guest_op *o = NULL;
 		struct hm_walk w;
+
+		if (guest_irq_take(m, cpu)) {
+			*trap = (struct kc_trap){ .kind = KC_TRAP_IRQ };
+			break;
+		}
 
 		/* A PC the guest's EL1 would fault on first: it idles (guest.h). */
 		if ((pc & 3) == 0 && pc < GUEST_ADDR_LIMIT) {

@@ -74,6 +74,7 @@ struct hm_machine {
 	size_t nprogs, progs_cap;
 	unsigned guest_failures;
 	char guest_msg[200];
+	uint64_t guest_irq; /* bit c: a physical IRQ waits for CPU c (hm_guest_irq) */
 
 	/* cache.c: the dirty lines of the write-back data cache */
 	pthread_mutex_t cache_lock;

@@ -397,6 +397,12 @@ uint64_t kf_vcpu_pc(uint64_t vmid, unsigned vcpu)
 	return kf_vm(vmid)->vcpus[vcpu].regs.pc;
 }
 
+const struct kc_vcpu_regs *kf_vcpu_regs(uint64_t vmid, unsigned vcpu)
+{
+	assert_true(vcpu < KC_MAX_VCPUS);
+	return &kf_vm(vmid)->vcpus[vcpu].regs;
+}
+
 uint64_t kf_vm_nframes(uint64_t vmid)
 {
 	return kf_vm(vmid)->nframes;

@@ -154,6 +154,8 @@ int kf_vm_state(uint64_t vmid);
 int kf_vcpu_state(uint64_t vmid, unsigned vcpu);
 int kf_vcpu_pending(uint64_t vmid, unsigned vcpu);
 uint64_t kf_vcpu_pc(uint64_t vmid, unsigned vcpu);
+/* kcore's shadow context of a vCPU (its list registers, timer...), read-only. */
+const struct kc_vcpu_regs *kf_vcpu_regs(uint64_t vmid, unsigned vcpu);
 uint64_t kf_vm_nframes(uint64_t vmid);
 /* The PA a VM's stage 2 maps at `ipa`, or ~0 if nothing does. */
 uint64_t kf_vm_lookup(uint64_t vmid, uint64_t ipa);

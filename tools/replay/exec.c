@@ -690,8 +690,9 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_t x[7],
 			 struct rp_result *r)
 {
-	static const char *const kinds[] = { "?",     "FAULT",	 "CALL", "POWEROFF", "WFI",
-					     "YIELD", "UNKNOWN", "MMIO", "CPU_ON",   "CPU_OFF" };
+	static const char *const kinds[] = { "?",      "FAULT",	  "CALL",    "POWEROFF",
+					     "WFI",    "YIELD",	  "UNKNOWN", "MMIO",
+					     "CPU_ON", "CPU_OFF", "IRQ",     "SGI" };
 	unsigned kind = KC_EXIT_KIND(x[1]);
 	rp_text(r, " exit=%s", kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : "?");
 	switch (kind) {
@@ -723,6 +724,13 @@ static void rp_exit_text(struct rp_exec *ex, const uint64_t in[7], const uint64_
 		break;
 	case KC_EXIT_UNKNOWN:
 		rp_text(r, " ec=0x%" PRIx64, x[2]);
+		break;
+	case KC_EXIT_SGI:
+		rp_text(r, " sgi1r=0x%" PRIx64, x[2]);
+		break;
+	case KC_EXIT_WFI:
+		if (x[2])
+			rp_text(r, " timer=0x%" PRIx64, x[2]);
 		break;
 	default:
 		break;

@@ -39,6 +39,7 @@ static const struct rp_call_desc rp_calls[] = {
 	{ "VM_POWEROFF", KC_HC_VM_POWEROFF, { "vm", NULL } },
 	{ "VM_RECLAIM", KC_HC_VM_RECLAIM, { "vm", "max", NULL } },
 	{ "VM_DESTROY", KC_HC_VM_DESTROY, { "vm", NULL } },
+	{ "VCPU_INJECT_IRQ", KC_HC_VCPU_INJECT_IRQ, { "vm", "vcpu", "intid", "prio", NULL } },
 };
 #define RP_NCALLS (sizeof(rp_calls) / sizeof(rp_calls[0]))
 
@@ -97,6 +98,11 @@ static const struct rp_const rp_consts[] = {
 	{ "ID_AA64DFR0_EL1", HM_SYSREG(3, 0, 0, 5, 0) },
 	{ "PMCR_EL0", HM_SYSREG(3, 3, 9, 12, 0) },
 	{ "ACTLR_EL1", HM_SYSREG(3, 0, 1, 0, 1) },
+	{ "ICC_IAR1_EL1", HM_SYSREG(3, 0, 12, 12, 0) },
+	{ "ICC_EOIR1_EL1", HM_SYSREG(3, 0, 12, 12, 1) },
+	{ "CNTV_CTL_EL0", HM_SYSREG(3, 3, 14, 3, 1) },
+	{ "CNTV_CVAL_EL0", HM_SYSREG(3, 3, 14, 3, 2) },
+	{ "ICC_SGI1R_EL1", HM_SYSREG(3, 0, 12, 11, 5) },
 	{ "RESUME", KC_RUN_RESUME },
 	{ "MMIO_DONE", KC_RUN_MMIO_DONE },
 	{ "CALL_DONE", KC_RUN_CALL_DONE },

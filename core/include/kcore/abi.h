@@ -47,6 +47,17 @@
 #define KC_HC_VM_POWEROFF	 KC_FN(0x09)
 #define KC_HC_VM_RECLAIM	 KC_FN(0x0A)
 #define KC_HC_VM_DESTROY	 KC_FN(0x0B)
+#define KC_HC_VCPU_INJECT_IRQ	 KC_FN(0x0C) /* x1 vm, x2 vcpu, x3 INTID, x4 priority (docs/VCPU.md) */
+
+/*
+ * VCPU_INJECT_IRQ: the interrupts a virtual GICv3 CPU interface can hold:
+ * SGIs 0-15, PPIs 16-31, SPIs 32-1019; never a special INTID (1020-1023)
+ * or an LPI.  x3 holds the INTID only (no HW bit, no physical INTID, no
+ * state: kcore builds the list register).  The priority in x4 is one of
+ * the 32 levels every virtual interface implements: a multiple of 8.
+ */
+#define KC_IRQ_MAX_INTID	 1019u
+#define KC_IRQ_PRIO_MASK	 0xf8u
 
 /*
  * Guest calls (from a VM, `hvc #0`), docs/VCPU.md.  SMCCC: the function id
@@ -135,6 +146,21 @@
 #define KC_EXIT_F_FETCH	   (1u << 10) /* FAULT: an instruction fetch */
 #define KC_EXIT_F_RESET	   (1u << 11) /* POWEROFF: the guest asked for SYSTEM_RESET */
 #define KC_EXIT_F_SIZE(x1) (1u << (((x1) >> 12) & 3)) /* MMIO: bytes accessed */
+
+/*
+ * A physical IRQ or FIQ came while the guest ran (the host's: it takes it
+ * once VCPU_RUN returns).  x2 = x3 = 0: nothing of the guest.  A WFI exit's
+ * x2 is when the guest's virtual timer is due (docs/VCPU.md), 0 if never.
+ */
+#define KC_EXIT_IRQ	   10
+
+/*
+ * The guest sent an SGI (wrote ICC_SGI1R_EL1): x2 = what it wrote, its
+ * defined fields only (INTID [27:24], Aff3/RS/IRM/Aff2/Aff1, TargetList
+ * [15:0]; Aff0 = vCPU index).  The host delivers it with VCPU_INJECT_IRQ;
+ * the guest goes on after its MSR (RESUME).
+ */
+#define KC_EXIT_SGI	   11
 
 /* Status codes (x0 on return).  0 is success. */
 #define KC_OK		   0

@@ -157,6 +157,26 @@ enum kc_sysreg {
 };
 
 /*
+ * A vCPU's virtual GICv3 CPU interface (docs/VCPU.md, "Interrupts"):
+ * guest state like any register, kept here and never shown to the host.
+ * lr[] is the pending set: images of ICH_LR<n>_EL2 that core fills
+ * (core/virq.c) and the platform loads into the list registers on entry
+ * and stores back on exit, so an interrupt the guest has not taken yet
+ * survives the exit and one it has EOId comes back with state 0 (a free
+ * slot).  A platform with fewer list registers uses the first ones only.
+ * vmcr and the active-priority registers are the guest's PMR, BPR and
+ * group enables and its nesting of active priorities.  timer_irq: the
+ * virtual timer fired and its PPI is waiting for a free slot.
+ */
+#define KC_VGIC_LRS 4
+struct kc_vgic {
+	uint64_t lr[KC_VGIC_LRS];  /* ICH_LR<n>_EL2 */
+	uint64_t vmcr;		   /* ICH_VMCR_EL2 */
+	uint64_t ap0r[4], ap1r[4]; /* ICH_AP0R<n>_EL2, ICH_AP1R<n>_EL2 */
+	uint64_t timer_irq;
+};
+
+/*
  * A vCPU's register state, kept in kcore memory only (the shadow context):
  * never copied from the host, zeroed when the vCPU is created, reset from
  * a fixed template when it is (re)started, scrubbed with its VM.
@@ -171,6 +191,7 @@ struct kc_vcpu_regs {
 	uint64_t v[32][2]; /* V0..V31: [0] bits 63:0, [1] bits 127:64 */
 	uint64_t fpsr, fpcr;
 	uint64_t cntv_ctl, cntv_cval; /* the virtual timer (CNTVOFF is kcore's, never the host's) */
+	struct kc_vgic vgic;
 };
 
 /* What the guest runs on: its VMID and stage-2 root (VTTBR_EL2). */
@@ -180,8 +201,12 @@ struct kc_guest {
 	kc_paddr_t s2_root;
 };
 
+/* Which exception brought the guest to EL2 (the vector it came through). */
+enum kc_trap_kind { KC_TRAP_SYNC, KC_TRAP_IRQ, KC_TRAP_FIQ, KC_TRAP_SERROR };
+
 /* Why the guest stopped, as the hardware reports it to EL2. */
 struct kc_trap {
+	uint64_t kind;	/* enum kc_trap_kind; the registers below only for SYNC, SERROR */
 	uint64_t esr;	/* ESR_EL2 */
 	uint64_t far;	/* FAR_EL2 */
 	uint64_t hpfar; /* HPFAR_EL2 */

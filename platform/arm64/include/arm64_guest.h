@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+_Static_assert(GUEST_EXIT_SYNC == KC_TRAP_SYNC && GUEST_EXIT_IRQ == KC_TRAP_IRQ &&
+		       GUEST_EXIT_FIQ == KC_TRAP_FIQ && GUEST_EXIT_SERROR == KC_TRAP_SERROR,
+	       "the exit reason is the trap kind");
+
 /* switch.S walks kc_vcpu_regs by these offsets. */
 _Static_assert(offsetof(struct kc_vcpu_regs, x) == 0, "x0 first");
 _Static_assert(offsetof(struct kc_vcpu_regs, fpsr) == offsetof(struct kc_vcpu_regs, v) + 512,

@@ -12,6 +12,7 @@
  * next instruction; a branch: its return address).
  */
 static volatile bool abort_expected;
+bool (*volatile host_irq_hook)(void);
 volatile unsigned abort_count;
 volatile uint64_t abort_esr, abort_far, abort_elr, abort_spsr;
 
@@ -44,6 +45,8 @@ void host_exception(unsigned vector, struct host_frame *f)
 		__asm__ volatile("msr spsr_el1, %0" : : "r"(0x3c5ull)); /* back at EL1h */
 		return;
 	}
+	if (vector == 5 && host_irq_hook && host_irq_hook()) /* IRQ, current EL with SP_EL1 */
+		return;
 	if (abort_expected && vector == 4) {
 		unsigned ec = (unsigned)(esr >> 26) & 0x3f;
 

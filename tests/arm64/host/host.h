@@ -60,6 +60,8 @@ bool host_store(uint64_t addr, uint64_t val);
 bool host_exec(uint64_t addr);
 unsigned esr_ec(uint64_t esr);
 void expect_abort(const char *what, uint64_t addr, unsigned ec, bool write);
+/* An IRQ taken at EL1 goes here if set (true: handled). */
+extern bool (*volatile host_irq_hook)(void);
 
 /* ---- test_calls.c ---- */
 void test_el1(void);
@@ -118,6 +120,9 @@ void test_smp(const void *fdt);
 #define VMS_PAGE     0x4d002000ull
 #define VMS_BLOCK    0x4d200000ull
 void test_vm_smp(void);
+
+/* ---- test_irq.c ---- */
+void test_irq(void);
 
 /* ---- bench.c ---- */
 void run_bench(void);

@@ -31,6 +31,21 @@
  *                     instruction points at it, and the hypervisor steps
  *                     over it (KVM: kvm_incr_pc), so core must add 4
  *
+ *   physical IRQ      raised with hm_guest_irq for the CPU: the run stops
+ *                     before its next op, trap kind KC_TRAP_IRQ, no syndrome
+ *                     (ESR/FAR/HPFAR 0); pc unchanged
+ *
+ * Interrupts (the GICv3 virtual CPU interface, regs->vgic): MRS of
+ * ICC_IAR1_EL1 acknowledges the pending list register of highest priority
+ * (lowest value; the first on a tie), making it active, and reads its
+ * INTID (1023 if none is pending); MSR ICC_EOIR1_EL1 with an INTID
+ * finishes the active one (EOImode 0: priority drop and deactivation).
+ * The model checks no PMR, group enable or running priority: a test reads
+ * what kcore put in the list registers.  The virtual timer: CNTV_CTL_EL0
+ * and CNTV_CVAL_EL0 are the guest's (regs->cntv_*), and the model's
+ * virtual counter reads 0 forever, so an enabled timer fires (ISTATUS)
+ * exactly when its CVAL is 0.
+ *
  * A PC outside the program (or a vCPU with no program) executes WFI: a
  * guest with nothing left to do idles.  So does a PC that is misaligned or
  * at or above 2^48: on hardware that is a fault taken to the guest's own
@@ -115,6 +130,12 @@ struct hm_guest_op {
  */
 int hm_guest_program(struct hm_machine *m, uint16_t vmid, uint16_t vcpu, uint64_t base_pc,
 		     const struct hm_guest_op *ops, size_t n);
+
+/*
+ * A physical IRQ for CPU `cpu`: the next plat_guest_run there (or the one
+ * in progress, at its next op) stops with an IRQ exit, once.
+ */
+void hm_guest_irq(struct hm_machine *m, unsigned cpu);
 
 /*
  * EXPECT mismatches on `m` so far (all vCPUs); the last one's message is
