@@ -44,6 +44,10 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 	uint64_t iss = t->esr & 0x1ffffff;
 
 	*out = (struct trap_info){ .kind = TRAP_OTHER, .insn_len = (t->esr >> 25) & 1 ? 4 : 2 };
+	if (t->spurious) {
+		out->kind = TRAP_SPURIOUS;
+		return;
+	}
 	switch (ec) {
 	case ESR_EC_WFX:
 		out->kind = TRAP_WFX;

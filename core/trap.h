@@ -20,7 +20,16 @@
 #define ESR_EC_DABT_LOW 0x24u
 #define ESR_EC(esr)	((unsigned)((esr) >> 26) & 0x3fu)
 
-enum trap_kind { TRAP_DABT, TRAP_IABT, TRAP_HVC, TRAP_SMC, TRAP_WFX, TRAP_SYSREG, TRAP_OTHER };
+enum trap_kind {
+	TRAP_DABT,
+	TRAP_IABT,
+	TRAP_HVC,
+	TRAP_SMC,
+	TRAP_WFX,
+	TRAP_SYSREG,
+	TRAP_OTHER,
+	TRAP_SPURIOUS, /* kc_trap.spurious: the guest retries, nothing to handle */
+};
 
 /* Fault status (DFSC/IFSC[5:2]) groups. */
 enum trap_fsc {

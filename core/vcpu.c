@@ -191,11 +191,13 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 
 	res[0] = KC_EXIT_YIELD;
 	for (unsigned traps = 0; traps < VCPU_MAX_TRAPS_PER_RUN; traps++) {
-		struct kc_trap t;
+		struct kc_trap t = { 0 };
 		struct trap_info ti;
 		plat_guest_run(&g, &v->regs, &t);
 		trap_decode(&t, &ti);
-		if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
+		if (ti.kind == TRAP_SPURIOUS) {
+			continue; /* the platform lost the IPA: the guest retries the access */
+		} else if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
 			/*
 			 * A guest's SMC never reaches the firmware (HCR_EL2.TSC): it is a
 			 * guest call like HVC (SMCCC allows either conduit; a device tree

@@ -182,9 +182,23 @@ struct kc_guest {
 
 /* Why the guest stopped, as the hardware reports it to EL2. */
 struct kc_trap {
-	uint64_t esr;	/* ESR_EL2 */
-	uint64_t far;	/* FAR_EL2 */
-	uint64_t hpfar; /* HPFAR_EL2 */
+	uint64_t esr; /* ESR_EL2 */
+	uint64_t far; /* FAR_EL2 */
+	/*
+	 * HPFAR_EL2 — which the hardware makes valid only for a stage-2
+	 * translation or access-flag fault, or one on the guest's stage-1
+	 * walk (S1PTW).  For any other data or instruction abort the
+	 * platform puts here, in HPFAR's format, the IPA of FAR_EL2 as the
+	 * guest's stage 1 translates it (AT S1E1R while that stage 1 is still
+	 * loaded, as KVM does for erratum 834220); if that translation fails
+	 * (the guest changed its tables meanwhile), `spurious` instead.
+	 */
+	uint64_t hpfar;
+	/*
+	 * Nothing to report: the guest just runs again and retries the access.
+	 * core zeroes the whole trap before each plat_guest_run.
+	 */
+	bool spurious;
 };
 
 /*

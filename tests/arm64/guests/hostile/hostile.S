@@ -241,6 +241,8 @@ _start:
 	str	x22, [x9, #24]
 	movimm	x22, (HOSTILE_HOST | TBL)	/* a "table" in the host's memory */
 	str	x22, [x9, #32]
+	movimm	x22, BLK_NORMAL		/* VA 5 GiB: IPA 0 again, as Normal memory */
+	str	x22, [x9, #40]
 	dc	civac, x9		/* written with the MMU off: no stale line for the walker */
 	dsb	sy
 	msr	ttbr0_el1, x9
@@ -304,9 +306,20 @@ _start:
 	ldr	x23, [x9]
 	report
 
-	/* Done: the end mark, then off. */
+	begin	HA_DEV_ID
+	movimm	x9, (HOSTILE_WINDOW + 0xfe0)
+	ldr	w23, [x9]
+	report
+
+	/*
+	 * Done: the end mark, then a branch into its device window through
+	 * the Normal alias (stage 1 lets it through, stage 2 does not: a
+	 * permission fault the host sees; it powers the VM off).
+	 */
 	mov	x24, #HOSTILE_DONE
 	str	x24, [x19]
+	movimm	x9, (HOSTILE_VA_LOW_NORMAL + HOSTILE_WINDOW)
+	br	x9
 off:	movimm	x0, PSCI_SYSTEM_OFF
 	hvc	#0
 	b	off
