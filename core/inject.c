@@ -117,3 +117,8 @@ void inject_undef(struct kc_vcpu_regs *r, const struct trap_info *ti)
 	inject_enter(r,
 		     ((uint64_t)ESR_EC_UNKNOWN << ESR_EC_SHIFT) | (ti->insn_len == 4 ? ESR_IL : 0));
 }
+
+void inject_vserror(struct kc_vcpu_regs *r)
+{
+	r->vserror = 1;
+}

@@ -34,4 +34,11 @@ void inject_sea(struct kc_vcpu_regs *r, const struct trap_info *ti, uint64_t far
 /* The same for an UNDEFINED instruction (ESR_EL1.EC 0, Unknown reason) at the PC. */
 void inject_undef(struct kc_vcpu_regs *r, const struct trap_info *ti);
 
+/*
+ * A physical SError interrupted the guest: make a virtual SError pending for
+ * it (HCR_EL2.VSE), which it takes at its own SError vector once PSTATE.A
+ * is clear, as it would have taken the physical one.
+ */
+void inject_vserror(struct kc_vcpu_regs *r);
+
 #endif /* KCORE_INJECT_H */

@@ -71,6 +71,9 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 	case ESR_EC_DABT_LOW:
 		trap_decode_abort(ec, iss, t, out);
 		return;
+	case ESR_EC_SERROR:
+		out->kind = TRAP_SERROR; /* the rest (AET, IDS...) says nothing core acts on */
+		return;
 	default:
 		return;
 	}

@@ -207,6 +207,9 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 				v->regs.pc += ti.insn_len;
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
+		} else if (ti.kind == TRAP_SERROR) {
+			inject_vserror(&v->regs); /* the guest's own: back to it, as KVM does */
+			continue;
 		} else if (ti.kind == TRAP_SYSREG) {
 			sysreg_handle(v, &ti);
 			continue;

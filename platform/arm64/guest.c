@@ -40,6 +40,7 @@
  * no switching.  EnSCXT, ATA clear: SCXTNUM and MTE trap.
  */
 #define HCR_EL2_FMO    (1ull << 3)
+#define HCR_EL2_VSE    (1ull << 8)
 #define HCR_EL2_IMO    (1ull << 4)
 #define HCR_EL2_AMO    (1ull << 5)
 #define HCR_EL2_FB     (1ull << 9)
@@ -281,7 +282,8 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 
 	/* The guest's, from its shadow context only (FP/SIMD when it first uses it). */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
-	write_sysreg(hcr_el2, GUEST_HCR);
+	/* VSE: a virtual SError core made pending (kc_vcpu_regs.vserror). */
+	write_sysreg(hcr_el2, GUEST_HCR | (regs->vserror ? HCR_EL2_VSE : 0));
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
 	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2 | GUEST_CPTR_TRAPS | CPTR_EL2_TFP);
@@ -320,6 +322,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	}
 
 	/* Every guest register back into its shadow context... */
+	regs->vserror = (read_sysreg(hcr_el2) & HCR_EL2_VSE) != 0; /* cleared once taken */
 	regs->pc = read_sysreg(elr_el2);
 	regs->pstate = read_sysreg(spsr_el2);
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);

@@ -160,6 +160,18 @@ static void test_never_backed(void **state)
 	}
 }
 
+/* A virtual SError is only made pending: the guest takes it when PSTATE.A allows (HCR_EL2.VSE). */
+static void test_vserror(void **state)
+{
+	(void)state;
+	struct kc_vcpu_regs r = regs(0x3c5, SCTLR_SPAN), before = r;
+
+	inject_vserror(&r);
+	assert_int_equal(r.vserror, 1);
+	r.vserror = 0;
+	assert_memory_equal(&r, &before, sizeof(r)); /* nothing else changed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_syndrome_fields),
 		cmocka_unit_test(test_pstate),
 		cmocka_unit_test(test_never_backed),
+		cmocka_unit_test(test_vserror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,12 +137,27 @@ static void test_spurious(void **state)
 	assert_int_equal(ti.kind, TRAP_SPURIOUS);
 }
 
+/* A physical SError taken while the guest ran (EC 0x2f): its own kind, whatever its ISS. */
+static void test_serror(void **state)
+{
+	(void)state;
+	struct trap_info ti;
+
+	trap_decode(&(struct kc_trap){ .esr = EC(0x2f) | IL | (1ull << 24) | 0x1234 }, &ti);
+	assert_int_equal(ti.kind, TRAP_SERROR);
+	trap_decode(&(struct kc_trap){ .esr = EC(0x2f) | IL }, &ti);
+	assert_int_equal(ti.kind, TRAP_SERROR);
+	/* Control: EC 0 (an interrupt's exit) is not one. */
+	trap_decode(&(struct kc_trap){ .esr = 0 }, &ti);
+	assert_int_equal(ti.kind, TRAP_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_store),	  cmocka_unit_test(test_spurious),
 		cmocka_unit_test(test_load_fields),	  cmocka_unit_test(test_not_emulable),
-		cmocka_unit_test(test_sysreg_and_others),
+		cmocka_unit_test(test_sysreg_and_others), cmocka_unit_test(test_serror),
 	};
 	return cmocka_run_group_tests_name("trap", tests, NULL, NULL);
 }

@@ -171,6 +171,12 @@ struct kc_vcpu_regs {
 	uint64_t v[32][2]; /* V0..V31: [0] bits 63:0, [1] bits 127:64 */
 	uint64_t fpsr, fpcr;
 	uint64_t cntv_ctl, cntv_cval; /* the virtual timer (CNTVOFF is kcore's, never the host's) */
+	/*
+	 * A virtual SError is pending (Armv8 HCR_EL2.VSE): core sets it when a
+	 * physical SError interrupted the guest (docs/VCPU.md); the guest takes
+	 * it once PSTATE.A lets it, and the world switch keeps what is left.
+	 */
+	uint64_t vserror;
 };
 
 /* What the guest runs on: its VMID and stage-2 root (VTTBR_EL2). */
