@@ -17,6 +17,8 @@
  */
 #include "hostile.h"
 
+#define KC_GC_SHARE	      0xC6000080
+#define KC_GC_UNSHARE	      0xC6000081
 #define KC_GC_MMIO_GUARD_MAP  0xC6000082
 #define PSCI_VERSION	      0x84000000
 #define PSCI_MIGRATE	      0x84000005
@@ -169,6 +171,26 @@ _start:
 	call	HA_SMC_IMM, smc, 1, PSCI_VERSION
 	call	HA_HVC_VERSION, hvc, 0, PSCI_VERSION
 
+	/* kcore's own calls on frames that are not its: by frame number as a gfn. */
+	.irp	what, HA_SHARE_HOST, HA_UNSHARE_KCORE
+	begin	\what
+	.if	\what == HA_SHARE_HOST
+	movimm	x0, KC_GC_SHARE
+	movimm	x1, (HOSTILE_HOST >> 12)
+	.else
+	movimm	x0, KC_GC_UNSHARE
+	movimm	x1, (HOSTILE_KCORE >> 12)
+	.endif
+	mov	x2, #1
+	mov	x3, xzr
+	mov	x4, xzr
+	mov	x5, xzr
+	mov	x6, xzr
+	hvc	#0
+	mov	x23, x0
+	report
+	.endr
+
 	/* System registers kcore keeps from guests. */
 	sysbegin HA_MDSCR
 	mov	x9, #0xa000		/* MDE | KDE */
@@ -197,6 +219,18 @@ _start:
 	sysend
 	sysbegin HA_MMFR0
 	mrs	x9, id_aa64mmfr0_el1
+	sysend
+	sysbegin HA_ISAR0
+	mrs	x9, id_aa64isar0_el1
+	sysend
+	sysbegin HA_ISAR1
+	mrs	x9, id_aa64isar1_el1
+	sysend
+	sysbegin HA_MMFR1
+	mrs	x9, id_aa64mmfr1_el1
+	sysend
+	sysbegin HA_PFR1
+	mrs	x9, id_aa64pfr1_el1
 	sysend
 	sysbegin HA_PFR0_W
 	msr	s3_0_c0_c4_0, x9	/* ID_AA64PFR0_EL1 */

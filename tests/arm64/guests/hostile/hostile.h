@@ -113,6 +113,12 @@
 #define HA_ZVA_OWN	      0x4c /* control: DC ZVA of its own RAM, then a load: 0 */
 #define HA_VA_OWN	      0x4d /* control: a load of its own image through its stage 1 */
 #define HA_DEV_ID	      0x4e /* control: a load from the device the host mapped in its window */
+#define HA_SHARE_HOST	      0x4f /* SHARE the host's image page, by its frame number as a gfn */
+#define HA_UNSHARE_KCORE      0x50 /* UNSHARE kcore's, the same way */
+#define HA_ISAR0	      0x51 /* mrs ID_AA64ISAR0_EL1 */
+#define HA_ISAR1	      0x52 /* mrs ID_AA64ISAR1_EL1 (pointer authentication...) */
+#define HA_MMFR1	      0x53 /* mrs ID_AA64MMFR1_EL1 (VHE, PAN, LOR...) */
+#define HA_PFR1		      0x54 /* mrs ID_AA64PFR1_EL1 (MTE, SSBS, SME...) */
 #define HOSTILE_OWN_MAGIC     0x6c69747368 /* what HA_LD_OWN/HA_VA_OWN read: "hstil" */
 
 #endif
