@@ -49,6 +49,10 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 		return;
 	}
 	*out = (struct trap_info){ .kind = TRAP_OTHER, .insn_len = (t->esr >> 25) & 1 ? 4 : 2 };
+	if (t->spurious) {
+		out->kind = TRAP_SPURIOUS;
+		return;
+	}
 	switch (ec) {
 	case ESR_EC_WFX:
 		out->kind = TRAP_WFX;
@@ -71,6 +75,9 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 	case ESR_EC_IABT_LOW:
 	case ESR_EC_DABT_LOW:
 		trap_decode_abort(ec, iss, t, out);
+		return;
+	case ESR_EC_SERROR:
+		out->kind = TRAP_SERROR; /* the rest (AET, IDS...) says nothing core acts on */
 		return;
 	default:
 		return;

@@ -18,6 +18,7 @@
 #define ESR_EC_SYS64	0x18u
 #define ESR_EC_IABT_LOW 0x20u
 #define ESR_EC_DABT_LOW 0x24u
+#define ESR_EC_SERROR	0x2fu
 #define ESR_EC(esr)	((unsigned)((esr) >> 26) & 0x3fu)
 
 enum trap_kind {
@@ -28,7 +29,9 @@ enum trap_kind {
 	TRAP_WFX,
 	TRAP_SYSREG,
 	TRAP_IRQ, /* a physical IRQ or FIQ: no syndrome, nothing of the guest in it */
-	TRAP_OTHER
+	TRAP_OTHER,
+	TRAP_SPURIOUS, /* kc_trap.spurious: the guest retries, nothing to handle */
+	TRAP_SERROR, /* a physical SError while the guest ran (asynchronous: ELR is where it was) */
 };
 
 /* Fault status (DFSC/IFSC[5:2]) groups. */

@@ -20,6 +20,7 @@
 #include <kcore/abi.h>
 #include <kcore/mem.h>
 
+#include "inject.h"
 #include "vcpu.h"
 #include "virq.h"
 #include "vm.h"
@@ -113,13 +114,23 @@ static int vcpu_finish_locked(struct kc_vm *vm, struct kc_vcpu *v, uint64_t how,
 	}
 }
 
-/* A stage-2 abort: an MMIO exit if the guest guarded the page, else a bare fault. */
-static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc_trap *t,
+/*
+ * A stage-2 abort: an MMIO exit if the guest guarded the page, an external
+ * abort injected into the guest (no exit: returns true) if nothing can
+ * ever back the page (core/inject.c), else a bare fault.
+ */
+static bool vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc_trap *t,
 			    const struct trap_info *ti, uint64_t *res)
 {
 	lock_acquire(&vm->lock);
 	bool mmio = trap_is_emulable(ti) && mmio_guard_covers_locked(vm, ti->ipa);
+	bool sea = !mmio && inject_abort_wanted_locked(vm, ti);
 	lock_release(&vm->lock);
+
+	if (sea) {
+		inject_sea(&v->regs, ti, t->far);
+		return true;
+	}
 
 	v->fault_esr = t->esr;
 	if (mmio) {
@@ -132,7 +143,7 @@ static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc
 			/* The data the guest chose to send its device; xzr stores zero. */
 			res[2] = ti->srt == 31 ? 0 : v->regs.x[ti->srt] & size_mask(ti->size_log2);
 		}
-		return;
+		return false;
 	}
 	/*
 	 * Only a translation fault is something a new mapping fixes: any other
@@ -147,6 +158,7 @@ static void vcpu_abort_exit(struct kc_vm *vm, struct kc_vcpu *v, const struct kc
 	else if (ti->write)
 		res[0] |= KC_EXIT_F_WRITE;
 	res[1] = v->fault_ipa;
+	return false;
 }
 
 /*
@@ -206,12 +218,14 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 
 	res[0] = KC_EXIT_YIELD;
 	for (unsigned traps = 0; traps < VCPU_MAX_TRAPS_PER_RUN; traps++) {
-		struct kc_trap t;
+		struct kc_trap t = { 0 };
 		struct trap_info ti;
 		plat_guest_run(&g, &v->regs, &t);
 		virq_sync(&v->regs);
 		trap_decode(&t, &ti);
-		if (ti.kind == TRAP_IRQ) {
+		if (ti.kind == TRAP_SPURIOUS) {
+			continue; /* the platform lost the IPA: the guest retries the access */
+		} else if (ti.kind == TRAP_IRQ) {
 			/* The host's interrupt: it takes it once VCPU_RUN returns. Nothing of the guest. */
 			res[0] = KC_EXIT_IRQ;
 		} else if (ti.kind == TRAP_HVC || ti.kind == TRAP_SMC) {
@@ -224,13 +238,17 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 				v->regs.pc += ti.insn_len;
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
+		} else if (ti.kind == TRAP_SERROR) {
+			inject_vserror(&v->regs); /* the guest's own: back to it, as KVM does */
+			continue;
 		} else if (ti.kind == TRAP_SYSREG) {
 			if (!virq_sgi_exit(&v->regs, &ti, res)) {
 				sysreg_handle(v, &ti);
 				continue;
 			}
 		} else if (ti.kind == TRAP_DABT || ti.kind == TRAP_IABT) {
-			vcpu_abort_exit(vm, v, &t, &ti, res);
+			if (vcpu_abort_exit(vm, v, &t, &ti, res))
+				continue;
 		} else if (ti.kind == TRAP_WFX) {
 			/* ELR points at the trapped WFI: step over it, the host did the wait. */
 			v->regs.pc += ti.insn_len;

@@ -42,6 +42,7 @@
  * no switching.  EnSCXT, ATA clear: SCXTNUM and MTE trap.
  */
 #define HCR_EL2_FMO    (1ull << 3)
+#define HCR_EL2_VSE    (1ull << 8)
 #define HCR_EL2_IMO    (1ull << 4)
 #define HCR_EL2_AMO    (1ull << 5)
 #define HCR_EL2_FB     (1ull << 9)
@@ -224,6 +225,51 @@ static void guest_fp_switch_in(struct guest_host_ctx *h, const struct kc_vcpu_re
 	arm64_fp_load(&regs->v[0][0]);
 }
 
+/*
+ * Whether ESR_EL2 is a data or instruction abort whose HPFAR_EL2 the
+ * hardware does not promise: it is valid only for a stage-2 translation or
+ * access-flag fault, or one on the guest's stage-1 walk (S1PTW); for a
+ * permission fault, an external abort, an address size fault... it is
+ * UNKNOWN (and erratum 834220 makes it wrong even for some translation
+ * faults on Cortex-A57/A72: KVM then translates all of them; kcore runs on
+ * no such part yet).  The one piece of the syndrome the platform reads:
+ * only here, with the guest's stage 1 still loaded, can the IPA be found.
+ */
+#define ESR_EL2_FNV	    (1ull << 10)
+#define ESR_EL2_S1PTW	    (1ull << 7)
+#define ESR_EL2_FSC_TYPE(e) (((e) >> 2) & 0xfu) /* 1 translation, 2 access flag */
+#define PAR_EL1_F	    1ull
+#define PAR_EL1_PA	    0x000ffffffffff000ull /* PA[51:12] */
+
+static bool guest_hpfar_unknown(uint64_t esr)
+{
+	if (ESR_EL2_EC(esr) != 0x20 && ESR_EL2_EC(esr) != 0x24)
+		return false; /* not an abort from the guest */
+	if (esr & ESR_EL2_S1PTW)
+		return false;
+	return ESR_EL2_FSC_TYPE(esr) != 1 && ESR_EL2_FSC_TYPE(esr) != 2;
+}
+
+/*
+ * FAR_EL2 through the guest's stage 1 (AT S1E1R at EL2 walks the EL1&0
+ * regime with the guest's registers and stage 2), in HPFAR_EL2's format —
+ * KVM's __translate_far_to_hpfar.  PAR_EL1 is the guest's: kept.  False if
+ * it does not translate: the guest changed its tables since the abort.
+ */
+static bool guest_far_to_hpfar(uint64_t far, uint64_t *hpfar)
+{
+	uint64_t guest_par = read_sysreg(par_el1), par;
+
+	__asm__ volatile("at s1e1r, %0" : : "r"(far) : "memory");
+	isb();
+	par = read_sysreg(par_el1);
+	write_sysreg(par_el1, guest_par);
+	if (par & PAR_EL1_F)
+		return false;
+	*hpfar = ((par & PAR_EL1_PA) >> 12) << 4;
+	return true;
+}
+
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
 	unsigned cpu = plat_cpu_id();
@@ -240,7 +286,8 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	/* The guest's, from its shadow context only (FP/SIMD when it first uses it). */
 	guest_el1_load(regs->sys, regs->sp_el0, regs->sp_el1, regs->cntv_ctl, regs->cntv_cval);
 	unsigned lrs = arm64_vgic_load(&regs->vgic, cpu);
-	write_sysreg(hcr_el2, GUEST_HCR);
+	/* VSE: a virtual SError core made pending (kc_vcpu_regs.vserror). */
+	write_sysreg(hcr_el2, GUEST_HCR | (regs->vserror ? HCR_EL2_VSE : 0));
 	write_sysreg(vttbr_el2, g->s2_root | ((uint64_t)g->vmid << VTTBR_VMID_SHIFT));
 	write_sysreg(mdcr_el2, (h->mdcr & 0x1f) | GUEST_MDCR_TRAPS);
 	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2 | GUEST_CPTR_TRAPS | CPTR_EL2_TFP);
@@ -270,6 +317,13 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 		trap->esr = read_sysreg(esr_el2);
 		trap->far = read_sysreg(far_el2);
 		trap->hpfar = read_sysreg(hpfar_el2);
+		if (reason == GUEST_EXIT_SYNC && guest_hpfar_unknown(trap->esr)) {
+			/* Before the host's EL1 registers come back: the guest's stage 1 is live. */
+			if (trap->esr & ESR_EL2_FNV)
+				trap->hpfar = 0; /* no address at all: core sees IPA 0 */
+			else
+				trap->spurious = !guest_far_to_hpfar(trap->far, &trap->hpfar);
+		}
 	} else {
 		trap->esr = 0; /* core reports an IRQ exit, the host takes the interrupt */
 		trap->far = 0;
@@ -277,6 +331,7 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
 	}
 
 	/* Every guest register back into its shadow context... */
+	regs->vserror = (read_sysreg(hcr_el2) & HCR_EL2_VSE) != 0; /* cleared once taken */
 	regs->pc = read_sysreg(elr_el2);
 	regs->pstate = read_sysreg(spsr_el2);
 	guest_el1_save(regs->sys, &regs->sp_el0, &regs->sp_el1, &regs->cntv_ctl, &regs->cntv_cval);

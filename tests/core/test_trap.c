@@ -118,13 +118,46 @@ static void test_sysreg_and_others(void **state)
 	assert_int_equal(ESR_EC(EC(0x07) | IL | 0x1ffffff), 0x07);
 }
 
+/*
+ * An abort whose IPA the platform could not find again (HPFAR_EL2 not
+ * valid, and the AT of FAR_EL2 failed): spurious whatever the syndrome
+ * says, so core re-runs the guest rather than act on a stale HPFAR.
+ * Control: the same syndrome without the flag is a data abort.
+ */
+static void test_spurious(void **state)
+{
+	(void)state;
+	struct kc_trap t = { .esr = EC(0x24) | IL | WNR | 0xfu, .far = 0x1234, .hpfar = 0x8880 };
+	struct trap_info ti;
+
+	trap_decode(&t, &ti);
+	assert_int_equal(ti.kind, TRAP_DABT);
+	t.spurious = true;
+	trap_decode(&t, &ti);
+	assert_int_equal(ti.kind, TRAP_SPURIOUS);
+}
+
+/* A physical SError taken while the guest ran (EC 0x2f): its own kind, whatever its ISS. */
+static void test_serror(void **state)
+{
+	(void)state;
+	struct trap_info ti;
+
+	trap_decode(&(struct kc_trap){ .esr = EC(0x2f) | IL | (1ull << 24) | 0x1234 }, &ti);
+	assert_int_equal(ti.kind, TRAP_SERROR);
+	trap_decode(&(struct kc_trap){ .esr = EC(0x2f) | IL }, &ti);
+	assert_int_equal(ti.kind, TRAP_SERROR);
+	/* Control: EC 0 (an interrupt's exit) is not one. */
+	trap_decode(&(struct kc_trap){ .esr = 0 }, &ti);
+	assert_int_equal(ti.kind, TRAP_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_store),
-		cmocka_unit_test(test_load_fields),
-		cmocka_unit_test(test_not_emulable),
-		cmocka_unit_test(test_sysreg_and_others),
+		cmocka_unit_test(test_plain_store),	  cmocka_unit_test(test_spurious),
+		cmocka_unit_test(test_load_fields),	  cmocka_unit_test(test_not_emulable),
+		cmocka_unit_test(test_sysreg_and_others), cmocka_unit_test(test_serror),
 	};
 	return cmocka_run_group_tests_name("trap", tests, NULL, NULL);
 }

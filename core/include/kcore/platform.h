@@ -192,6 +192,12 @@ struct kc_vcpu_regs {
 	uint64_t fpsr, fpcr;
 	uint64_t cntv_ctl, cntv_cval; /* the virtual timer (CNTVOFF is kcore's, never the host's) */
 	struct kc_vgic vgic;
+	/*
+	 * A virtual SError is pending (Armv8 HCR_EL2.VSE): core sets it when a
+	 * physical SError interrupted the guest (docs/VCPU.md); the guest takes
+	 * it once PSTATE.A lets it, and the world switch keeps what is left.
+	 */
+	uint64_t vserror;
 };
 
 /* What the guest runs on: its VMID and stage-2 root (VTTBR_EL2). */
@@ -206,10 +212,24 @@ enum kc_trap_kind { KC_TRAP_SYNC, KC_TRAP_IRQ, KC_TRAP_FIQ, KC_TRAP_SERROR };
 
 /* Why the guest stopped, as the hardware reports it to EL2. */
 struct kc_trap {
-	uint64_t kind;	/* enum kc_trap_kind; the registers below only for SYNC, SERROR */
-	uint64_t esr;	/* ESR_EL2 */
-	uint64_t far;	/* FAR_EL2 */
-	uint64_t hpfar; /* HPFAR_EL2 */
+	uint64_t kind; /* enum kc_trap_kind; the registers below only for SYNC, SERROR */
+	uint64_t esr;  /* ESR_EL2 */
+	uint64_t far;  /* FAR_EL2 */
+	/*
+	 * HPFAR_EL2 — which the hardware makes valid only for a stage-2
+	 * translation or access-flag fault, or one on the guest's stage-1
+	 * walk (S1PTW).  For any other data or instruction abort the
+	 * platform puts here, in HPFAR's format, the IPA of FAR_EL2 as the
+	 * guest's stage 1 translates it (AT S1E1R while that stage 1 is still
+	 * loaded, as KVM does for erratum 834220); if that translation fails
+	 * (the guest changed its tables meanwhile), `spurious` instead.
+	 */
+	uint64_t hpfar;
+	/*
+	 * Nothing to report: the guest just runs again and retries the access.
+	 * core zeroes the whole trap before each plat_guest_run.
+	 */
+	bool spurious;
 };
 
 /*

@@ -97,6 +97,9 @@ void host_fill_page(uint64_t pa, const uint8_t *src, size_t len);
 uint64_t test_guest_hello(void);
 void test_guest_vmid_reuse(uint64_t first);
 
+/* ---- test_hostile.c ---- */
+void test_hostile(void);
+
 /* ---- test_smp.c ---- */
 #define HOST_MAX_CPUS 8
 /* The CPUs the DTB lists (read_cpus), by index: the context id CPU_ON passes. */

@@ -44,6 +44,7 @@ void host_main(uint64_t dtb)
 	test_vm_frame();
 	test_guest_vmid_reuse(test_guest_hello());
 	test_irq();
+	test_hostile();
 	test_smp((const void *)(uintptr_t)dtb);
 	test_vm_smp();
 	putdec(passed);

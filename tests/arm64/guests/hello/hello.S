@@ -112,8 +112,8 @@ _start:
 	 * What kcore keeps from guests traps and kcore answers, with no exit
 	 * (core/sysreg.c): ID_AA64PFR0_EL1 is its fixed value (EL0/EL1
 	 * AArch64, FP, AdvSIMD), ID_AA64ISAR1_EL1 (pointer auth...) and the
-	 * PMU and debug registers read as zero, and a write to MDSCR_EL1 is
-	 * ignored.
+	 * debug registers read as zero, and a write to MDSCR_EL1 is ignored.
+	 * (The PMU is UNDEFINED: the hostile guest tries it.)
 	 */
 	mov	w9, #'i'
 	mrs	x10, id_aa64pfr0_el1
@@ -122,7 +122,7 @@ _start:
 	mrs	x10, id_aa64isar1_el1
 	cbnz	x10, fail
 	mov	w9, #'p'
-	mrs	x10, pmcr_el0
+	mrs	x10, dbgbvr0_el1
 	cbnz	x10, fail
 	mov	w9, #'d'
 	mov	x10, #(1 << 15)		/* MDSCR_EL1.MDE */
