@@ -333,11 +333,12 @@ static void test_sgi_exit(void **state)
 	/* INTID 3 to vCPU 1 (TargetList bit 1), with RES0 bits [63:56] and [31:28] set. */
 	const uint64_t req = 0xff00000030000000ull | 3ull << 24 | 1u << 1;
 
-	PROG(f, vm, 0, IMG_BASE, MRS(4, ICC_SGI1R), EXPECT(4, 0),
-	     MSR(HM_SYSREG(3, 3, 9, 12, 0), 4), /* PMCR_EL0: hidden, WI, no exit */
+	/* (No read of ICC_SGI1R_EL1: it is write-only, a read is UNDEFINED: core/sysreg.c.) */
+	PROG(f, vm, 0, IMG_BASE,
+	     MSR(HM_SYSREG(2, 0, 0, 0, 4), 4), /* DBGBVR0_EL1: hidden, WI, no exit */
 	     SET(4, req), MSR(ICC_SGI1R, 4), MSR(ICC_SGI1R, 31), WFI);
 	run_expect(f, vm, KC_EXIT_SGI, 3ull << 24 | 1u << 1, 0);
-	assert_int_equal(kf_vcpu_pc(vm, 0), IMG_BASE + 5 * 4); /* past the MSR */
+	assert_int_equal(kf_vcpu_pc(vm, 0), IMG_BASE + 3 * 4); /* past the MSR */
 	run_expect(f, vm, KC_EXIT_SGI, 0, 0);		       /* xzr */
 	run_expect(f, vm, KC_EXIT_WFI, 0, 0);
 	no_guest_failures(f);
