@@ -242,7 +242,8 @@ static bool host_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	}
 	const frame_t *f = frame_peek(pa);
 	if (!f) {
-		if (!frame_is_io(pa) || !(prot & PGT_PROT_DEVICE))
+		if (!(frame_is_io(pa) || frame_is_host_shared_device(pa)) ||
+		    !(prot & PGT_PROT_DEVICE))
 			return fail(c, 3, "host maps 0x%llx, neither RAM nor IO it may use",
 				    ull(pa));
 		return true;

@@ -40,6 +40,9 @@ static bool layout_valid(const struct kc_boot_layout *l)
 {
 	if (l->nram < 1 || l->nram > KC_MAX_RAM_REGIONS || l->ndevices > KC_MAX_DEVICES)
 		return false;
+	/* Only listed devices can be shared (ndevices <= 8: the shift is defined). */
+	if (l->devices_host_shared >> l->ndevices)
+		return false;
 	for (unsigned i = 0; i < l->nram; i++) {
 		if (!region_ok(&l->ram[i]))
 			return false;

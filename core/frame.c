@@ -50,9 +50,19 @@ bool frame_is_io(kc_paddr_t pa)
 	for (unsigned i = 0; i < kc.layout.ndevices; i++) {
 		const struct kc_region *d = &kc.layout.devices[i];
 		if (pa >= d->base && pa - d->base < d->size)
-			return false; /* kcore's own console: nobody else's */
+			return false; /* kcore's own: no VM's, the host's only if shared */
 	}
 	return true;
+}
+
+bool frame_is_host_shared_device(kc_paddr_t pa)
+{
+	for (unsigned i = 0; i < kc.layout.ndevices && i < KC_MAX_DEVICES; i++) {
+		const struct kc_region *d = &kc.layout.devices[i];
+		if (pa >= d->base && pa - d->base < d->size)
+			return (kc.layout.devices_host_shared >> i) & 1;
+	}
+	return false;
 }
 
 void frame_scrub(kc_paddr_t pa, uint64_t n)

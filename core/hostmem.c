@@ -3,7 +3,8 @@
  * The host's stage 2: an identity map built lazily on host faults
  * (DESIGN.md §3).  A frame is mapped only if the frame table says the host
  * may touch it — IO space no VM holds alone (device attributes), a host
- * frame, or a VM frame the VM shared (count > 0).  Anything else is refused
+ * frame, a VM frame the VM shared (count > 0), or a kcore device the boot
+ * layout shares with the host (the console).  Anything else is refused
  * before anything is mapped: never map first and complain later (SeKVM's W2).
  *
  * The largest leaf that fits one owner: a fault on a host frame whose
@@ -55,8 +56,14 @@ int kcore_host_fault(uint64_t ipa, bool write)
 	lock_acquire(&kc.frames_lock);
 	const frame_t *f = frame_of_locked(pa);
 	if (!f) {
-		/* kcore's own device, or one a VM holds alone (VM_MAP_IO). */
-		if (!frame_is_io(pa) || ioclaim_host_denied_locked(pa)) {
+		/*
+		 * IO no VM holds alone (VM_MAP_IO), or a kcore device the layout
+		 * shares with the host (the console); every other kcore device is
+		 * refused.  Either way a device: never executable.
+		 */
+		bool ok = frame_is_io(pa) ? !ioclaim_host_denied_locked(pa)
+					  : frame_is_host_shared_device(pa);
+		if (!ok) {
 			lock_release(&kc.frames_lock);
 			return KC_EPERM;
 		}

@@ -212,6 +212,12 @@ static inline frame_t *frame_run_locked(kc_paddr_t pa, uint64_t n)
 const frame_t *frame_peek(kc_paddr_t pa);
 /* Device space a host or VM may map: not RAM, not kcore's own devices. */
 bool frame_is_io(kc_paddr_t pa);
+/*
+ * One of kcore's own devices that the layout shares with the host
+ * (kc_boot_layout.devices_host_shared: the console): the host may map it
+ * as a device, no VM may claim it (it is not IO).
+ */
+bool frame_is_host_shared_device(kc_paddr_t pa);
 /* Zero n frames from pa (one region) before they change hands, out of the caches too. */
 void frame_scrub(kc_paddr_t pa, uint64_t n);
 /* The PA of frame index `i` (0 <= i < kc.total_frames). */

@@ -90,6 +90,12 @@ static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
 	l->devices[0].base = uart;
 	l->devices[0].size = uart_end - uart;
 	l->ndevices = 1;
+	/*
+	 * The console is shared with the host (a Linux host needs its UART):
+	 * the host may map it as a device, kcore keeps printing to it (its
+	 * messages are public) with bounded waits (pl011.c).
+	 */
+	l->devices_host_shared = 1u << 0;
 	l->image.base = arm64_addr(__image_start);
 	l->image.size = arm64_addr(__image_end) - arm64_addr(__image_start);
 	l->text.base = arm64_addr(__text_start);

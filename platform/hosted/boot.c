@@ -36,11 +36,24 @@ static struct kc_boot_layout hm_layout(const struct hm_config *mc)
 	return l;
 }
 
-int hm_kcore_boot(struct hm_machine *m, const struct kc_config *cfg_in)
+int hm_kcore_boot(struct hm_machine *m, const struct kc_config *cfg)
+{
+	return hm_kcore_boot_devices(m, cfg, NULL, 0, 0);
+}
+
+int hm_kcore_boot_devices(struct hm_machine *m, const struct kc_config *cfg_in,
+			  const struct kc_region *devices, unsigned ndevices, uint32_t host_shared)
 {
 	const struct hm_config *mc = hm_machine_config(m);
 	struct kc_config cfg = *cfg_in;
 	struct kc_boot_layout l = hm_layout(mc);
+
+	if (ndevices > KC_MAX_DEVICES)
+		return KC_EINVAL;
+	for (unsigned i = 0; i < ndevices; i++)
+		l.devices[i] = devices[i];
+	l.ndevices = ndevices;
+	l.devices_host_shared = host_shared;
 
 	if (!cfg.ncpus)
 		cfg.ncpus = mc->ncpus;

@@ -31,6 +31,14 @@ struct kc_boot_layout {
 	unsigned nram;
 	struct kc_region devices[KC_MAX_DEVICES]; /* MMIO kcore itself uses (console) */
 	unsigned ndevices;
+	/*
+	 * Bit i: devices[i] is shared with the host, which may map it (as
+	 * device memory, never executable); kcore keeps using it.  The console
+	 * is the one such device: kcore's messages are public, and a host such
+	 * as Linux needs the same UART.  Every other kcore device stays out of
+	 * the host's and the VMs' reach.  Bits at or above ndevices: EINVAL.
+	 */
+	uint32_t devices_host_shared;
 	struct kc_region image; /* kcore's whole image: text..bss, stacks */
 	struct kc_region text;	/* inside image: the only executable range */
 	struct kc_region pool;	/* frames for kcore's own tables (CORE) */

@@ -28,6 +28,14 @@
  */
 int hm_kcore_boot(struct hm_machine *m, const struct kc_config *cfg);
 
+/*
+ * The same, with `ndevices` of the machine's device ranges listed as
+ * kcore's own (kc_boot_layout.devices), bit i of `host_shared` sharing
+ * devices[i] with the host as the arm64 image shares its console.
+ */
+int hm_kcore_boot_devices(struct hm_machine *m, const struct kc_config *cfg,
+			  const struct kc_region *devices, unsigned ndevices, uint32_t host_shared);
+
 /* Where kcore's pool sits after hm_kcore_boot (for tests that aim at it). */
 struct kc_region hm_kcore_pool(struct hm_machine *m);
 
