@@ -118,6 +118,15 @@ void arm64_psci_host_smc(struct arm64_host_regs *r)
 		r->x[0] = arm64_psci_fw_call(fn, 0, 0, 0);
 		return;
 	case KC_PSCI_FEATURES:
+		/*
+		 * SMCCC_VERSION is kcore's own answer (1.1, arm64_host_call): a
+		 * caller that asks PSCI first (Linux does) must learn it is there,
+		 * or it assumes SMCCC 1.0 and never probes anything else.
+		 */
+		if ((uint32_t)a1 == KC_SMCCC_VERSION) {
+			psci_ret(r, KC_PSCI_SUCCESS);
+			return;
+		}
 		if (!kcore_psci_known((uint32_t)a1)) { /* the relayed set: core's list */
 			psci_ret(r, KC_PSCI_NOT_SUPPORTED);
 			return;

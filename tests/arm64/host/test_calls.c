@@ -120,6 +120,10 @@ void test_smc(void)
 	expect("smc: SiP service call -> NOT_SUPPORTED", (int64_t)smc(0xc2000001u, 0, 0, 0),
 	       KC_PSCI_NOT_SUPPORTED);
 	/* SMCCC discovery by SMC (Linux's conduit when PSCI is SMC) is answered by kcore. */
+	expect("smc: PSCI_FEATURES(SMCCC_VERSION) -> SUCCESS: the version call exists",
+	       (int64_t)smc(KC_PSCI_FEATURES, KC_SMCCC_VERSION, 0, 0), KC_PSCI_SUCCESS);
+	expect("smc: PSCI_FEATURES(an unknown function) -> NOT_SUPPORTED (control)",
+	       (int64_t)smc(KC_PSCI_FEATURES, 0x8400001fu, 0, 0), KC_PSCI_NOT_SUPPORTED);
 	expect("smc: SMCCC_VERSION -> 1.1", (int64_t)smc(KC_SMCCC_VERSION, 0, 0, 0),
 	       KC_SMCCC_VERSION_1_1);
 	expect("smc: vendor hypervisor UID word 0 is kcore's",
