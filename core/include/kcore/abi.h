@@ -20,9 +20,14 @@
 
 #include <stdint.h>
 
-/* ABI version returned by KC_HC_VERSION: major in bits [31:16], minor [15:0]. */
+/*
+ * ABI version returned by KC_HC_VERSION: major in bits [31:16], minor [15:0].
+ * 0.2: the vCPU boundary (exits that show only what the guest chose, MMIO
+ * guard, PSCI in kcore, manifest v2).  0.3: VCPU_INJECT_IRQ, the IRQ and
+ * SGI exits, WFI's x2 = the virtual timer's deadline.
+ */
 #define KC_ABI_VERSION_MAJOR	 0
-#define KC_ABI_VERSION_MINOR	 2
+#define KC_ABI_VERSION_MINOR	 3
 #define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
 
 /*
