@@ -141,15 +141,19 @@ GUEST_SYSREGS(GUEST_SYSREG_ADJACENT1, GUEST_SYSREG_ADJACENT2)
  */
 #define write_el1_sysreg(reg, val) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(val)))
 
-/* One CPU's host context while a guest runs on it. */
+/*
+ * One CPU's host context while a guest runs on it.  The registers moved on
+ * every run come first: stp/ldp reach only 504 bytes from their base, so
+ * the FP/SIMD block (528 bytes, moved only when the guest uses it) is last.
+ */
 struct guest_host_ctx {
-	uint64_t fp[66] __attribute__((aligned(16))); /* V0..V31, FPSR, FPCR */
 	uint64_t sys[KC_SYS_COUNT];
 	uint64_t sp_el0, sp_el1;
 	uint64_t cntv_ctl, cntv_cval;
 	/* Where its VCPU_RUN call returns, and its MDCR_EL2 (HPMN). */
 	uint64_t elr_el2, spsr_el2;
 	uint64_t mdcr;
+	uint64_t fp[66] __attribute__((aligned(16))); /* V0..V31, FPSR, FPCR */
 };
 
 static struct guest_host_ctx guest_host[ARM64_MAX_CPUS];
@@ -272,7 +276,7 @@ static bool guest_far_to_hpfar(uint64_t far, uint64_t *hpfar)
 
 void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct kc_trap *trap)
 {
-	unsigned cpu = plat_cpu_id();
+	unsigned cpu = arm64_cpu_index();
 	struct guest_host_ctx *h = &guest_host[cpu];
 	uint64_t reason;
 	bool fp_loaded = false;

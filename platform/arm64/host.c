@@ -39,8 +39,6 @@
 
 /* ICC_SRE_EL2: SRE | DFB | DIB | Enable (EL1 may use the GIC system registers). */
 #define ICC_SRE_EL2_VALUE 0xfull
-/* CNTHCTL_EL2 (E2H = 0): EL1PCTEN | EL1PCEN, EL1 reads the counter and uses its timer. */
-#define CNTHCTL_EL2_VALUE 0x3ull
 /* SCTLR_EL1 with its RES1 bits only: MMU and caches off, little-endian. */
 #define SCTLR_EL1_VALUE	  0x30d00800ull
 /* SPSR_EL2 for the entry: EL1h, D, A, I, F masked (booting.rst). */
@@ -76,9 +74,8 @@
 /* HPFAR_EL2.FIPA [43:4] (48-bit IPAs) = IPA[47:12] */
 #define HPFAR_FIPA_MASK	  0x00000fffffffff0ull
 
-static uint64_t host_hcr = HOST_HCR;
-/* VTTBR_EL2 for the host: core's host stage 2, VMID 0 (the same on every CPU). */
-static uint64_t host_vttbr;
+uint64_t arm64_host_hcr = HOST_HCR;
+uint64_t arm64_host_vttbr;
 
 static unsigned host_field(uint64_t reg, unsigned shift)
 {
@@ -109,11 +106,11 @@ static void host_el2_setup(void)
 	unsigned pmuver = host_field(dfr0, 8);
 	uint64_t mdcr = 0;
 
-	write_sysreg(hcr_el2, host_hcr);
+	write_sysreg(hcr_el2, arm64_host_hcr);
 	/* EL1 reads MPIDR/MIDR through these: the real values. */
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
-	write_sysreg(cnthctl_el2, CNTHCTL_EL2_VALUE);
+	write_sysreg(cnthctl_el2, ARM64_HOST_CNTHCTL_EL2);
 	write_sysreg(cntvoff_el2, 0);
 	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2);
 	write_sysreg(hstr_el2, 0);
@@ -141,8 +138,8 @@ static void host_el2_setup(void)
 		write_sysreg_s(HCRX_EL2, 0);
 	/* The host's stage 2 (VMID 0), with nothing cached from before. */
 	write_sysreg(vtcr_el2, VTCR_EL2_HOST);
-	host_vttbr = kcore_host_s2_root();
-	write_sysreg(vttbr_el2, host_vttbr);
+	arm64_host_vttbr = kcore_host_s2_root();
+	write_sysreg(vttbr_el2, arm64_host_vttbr);
 	isb();
 	__asm__ volatile("tlbi vmalls12e1\n\tdsb nsh" : : : "memory");
 	write_sysreg(sctlr_el1, SCTLR_EL1_VALUE);
@@ -155,18 +152,9 @@ bool arm64_host_stage2_ok(void)
 	return MMFR0_PARANGE(read_sysreg(id_aa64mmfr0_el1)) >= PARANGE_48;
 }
 
-void arm64_host_el2_resume(void)
-{
-	write_sysreg(hcr_el2, host_hcr);
-	write_sysreg(vttbr_el2, host_vttbr);
-	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2);
-	write_sysreg(cnthctl_el2, CNTHCTL_EL2_VALUE);
-	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
-}
-
 _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top)
 {
-	host_hcr = HOST_HCR | HCR_EL2_VM;
+	arm64_host_hcr = HOST_HCR | HCR_EL2_VM;
 	host_el2_setup();
 	write_sysreg(elr_el2, entry);
 	write_sysreg(spsr_el2, SPSR_EL1H_DAIF);

@@ -9,6 +9,7 @@
  */
 #include <kcore/platform.h>
 
+#include "arm64_percpu.h"
 #include "arm64_plat.h"
 #include "sysreg.h"
 
@@ -197,6 +198,5 @@ void plat_barrier_full(void)
 
 unsigned plat_cpu_id(void)
 {
-	/* start.S puts the dense id in TPIDR_EL2 (0: one CPU until PSCI bring-up). */
-	return (unsigned)read_sysreg(tpidr_el2);
+	return arm64_cpu_index();
 }

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sysreg.h"
+
 struct arm64_host_regs {
 	uint64_t x[19];
 	uint64_t x30;
@@ -53,14 +55,30 @@ _Noreturn void arm64_host_enter(uint64_t entry, uint64_t x0, uint64_t stack_top)
  * else, so TFP, TZ, TSM, TTA, TAM, TCPAC are 0: no FP/SIMD, SVE or SME trap.
  * A guest's is this with its traps on top (guest.c).
  */
-#define ARM64_HOST_CPTR_EL2 ((1ull << 13) | (1ull << 9) | 0xffull)
+#define ARM64_HOST_CPTR_EL2    ((1ull << 13) | (1ull << 9) | 0xffull)
+
+/* CNTHCTL_EL2 (E2H = 0) for the host: EL1PCTEN | EL1PCEN, EL1 reads the counter and uses its timer. */
+#define ARM64_HOST_CNTHCTL_EL2 0x3ull
 
 /*
- * After a guest ran on this CPU: HCR_EL2, VTTBR_EL2 (the host's stage 2,
- * VMID 0), CPTR_EL2, CNTHCTL_EL2 and VMPIDR_EL2 back to what
- * arm64_host_enter set, from kcore's own values (nothing is read back).
+ * HCR_EL2 and VTTBR_EL2 (core's host stage 2, VMID 0) as arm64_host_enter
+ * set them: the same on every CPU once the first one entered the host.
  */
-void arm64_host_el2_resume(void);
+extern uint64_t arm64_host_hcr, arm64_host_vttbr;
+
+/*
+ * After a guest ran on this CPU: HCR_EL2, VTTBR_EL2, CPTR_EL2, CNTHCTL_EL2
+ * and VMPIDR_EL2 back to what arm64_host_enter set, from kcore's own values
+ * (nothing is read back).  Inline: it is on every guest exit.
+ */
+static inline void arm64_host_el2_resume(void)
+{
+	write_sysreg(hcr_el2, arm64_host_hcr);
+	write_sysreg(vttbr_el2, arm64_host_vttbr);
+	write_sysreg(cptr_el2, ARM64_HOST_CPTR_EL2);
+	write_sysreg(cnthctl_el2, ARM64_HOST_CNTHCTL_EL2);
+	write_sysreg(vmpidr_el2, read_sysreg(mpidr_el1));
+}
 
 /*
  * One host call through core (kcore_host_call): x0..x6 in, x0..x3 out.  For

@@ -18,6 +18,16 @@
 #include <stdint.h>
 
 #include "arm64_fdt.h"
+#include "sysreg.h"
+
+/*
+ * This CPU's dense index (plat_cpu_id), inline for the world switch:
+ * start.S puts it in TPIDR_EL2 (0: one CPU until PSCI bring-up).
+ */
+static inline unsigned arm64_cpu_index(void)
+{
+	return (unsigned)read_sysreg(tpidr_el2);
+}
 
 enum arm64_cpu_state {
 	ARM64_CPU_OFF,
