@@ -130,4 +130,7 @@ void test_irq(void);
 /* ---- bench.c ---- */
 void run_bench(void);
 
+/* ---- demo.c: ci/demo's narrated VM life (bootarg kcore-host.demo) ---- */
+void run_demo(void);
+
 #endif

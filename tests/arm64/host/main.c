@@ -12,11 +12,11 @@
 
 #include "host.h"
 
-static bool bench_mode(const void *fdt)
+/* Is `want` in the DTB's /chosen bootargs (QEMU -append)? */
+static bool host_bootarg(const void *fdt, const char *want)
 {
 	int chosen = fdt_path_offset(fdt, "/chosen"), len;
 	const char *args = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", &len) : NULL;
-	const char *want = "kcore-host.bench";
 
 	if (!args || len <= 0 || args[len - 1] != '\0')
 		return false;
@@ -31,8 +31,12 @@ void host_main(uint64_t dtb)
 	puts_("host: stand-in host at EL1, DTB at ");
 	puthex(dtb);
 	putc_('\n');
-	if (bench_mode((const void *)(uintptr_t)dtb)) {
+	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.bench")) {
 		run_bench();
+		power_off();
+	}
+	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.demo")) {
+		run_demo();
 		power_off();
 	}
 	test_el1();
