@@ -22,9 +22,13 @@
 #include "inject.h"
 #include "vcpu.h"
 
-/* ID_AA64PFR0_EL1: EL0 and EL1 AArch64 only, FP and AdvSIMD implemented (fields 0). */
+/*
+ * ID_AA64PFR0_EL1: EL0 and EL1 AArch64 only, FP and AdvSIMD implemented
+ * (fields 0), GIC = 1: the GICv3 CPU interface's system registers (the
+ * virtual one, platform/arm64/vgic.c; a GICv3 driver needs to be told).
+ */
 #define SYSREG_ID_AA64PFR0_EL1	KC_SYSREG_ENC(3, 0, 0, 4, 0)
-#define ID_AA64PFR0_VALUE	0x11ull
+#define ID_AA64PFR0_VALUE	0x01000011ull
 /* ID_AA64MMFR0_EL1: 48-bit PA, 16-bit ASIDs, 4 KiB granule only (TGran16/64 not implemented). */
 #define SYSREG_ID_AA64MMFR0_EL1 KC_SYSREG_ENC(3, 0, 0, 7, 0)
 #define ID_AA64MMFR0_VALUE	((0xfull << 24) | (0x0ull << 20) | (0x2ull << 4) | 0x5ull)

@@ -223,7 +223,7 @@ static void test_hidden_sysregs_are_undefined(void **state)
 	const struct hm_guest_op main[] = {
 		SET(1, 0x77),
 		MRS(1, SYS_ID_AA64PFR0),
-		EXPECT(1, 0x11),
+		EXPECT(1, 0x01000011),
 		SET(1, 0x77),
 		MRS(1, SYS_DBGBVR0_EL1),
 		EXPECT(1, 0),

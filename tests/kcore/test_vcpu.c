@@ -340,7 +340,7 @@ static void test_exit_decoding(void **state)
 	     EXPECT(1, 0xffffffffffffff80ull), OP(LOADSW, 2, 2, MMIO_IPA, 0),
 	     EXPECT(2, 0xffff8000ull), OP(LOAD, 3, 4, MMIO_IPA, 0), EXPECT(3, 0x80000000ull),
 	     OP(LOADS, 4, 4, MMIO_IPA, 0), EXPECT(4, 0x7fffffffull), SET(5, SECRET),
-	     OP(MRS, 5, 0, 0, HM_SYSREG(3, 0, 0, 4, 0)), EXPECT(5, 0x11),
+	     OP(MRS, 5, 0, 0, HM_SYSREG(3, 0, 0, 4, 0)), EXPECT(5, 0x01000011),
 	     OP(MRS, 6, 0, 0, HM_SYSREG(2, 0, 0, 0, 4)), EXPECT(6, 0),
 	     OP(MSR, 5, 0, 0, HM_SYSREG(2, 0, 0, 0, 4)),
 	     OP(MRS, 31, 0, 0, HM_SYSREG(3, 0, 0, 4, 0)), WFI);

@@ -97,7 +97,7 @@ static const struct attempt {
 	{ HA_PMCR, "mrs PMCR_EL0: UNDEF", W_UNDEF, 0 },
 	{ HA_PMCCNTR, "mrs PMCCNTR_EL0: UNDEF", W_UNDEF, 0 },
 	{ HA_PMCR_W, "msr PMCR_EL0: UNDEF", W_UNDEF, 0 },
-	{ HA_PFR0, "ID_AA64PFR0_EL1: kcore's 0x11", W_VALUE, 0x11 },
+	{ HA_PFR0, "ID_AA64PFR0_EL1: kcore's 0x01000011", W_VALUE, 0x01000011 },
 	{ HA_DFR0, "ID_AA64DFR0_EL1: 0", W_VALUE, 0 },
 	{ HA_MMFR0, "ID_AA64MMFR0_EL1: kcore's value", W_VALUE, 0x0f000025 },
 	{ HA_ISAR0, "ID_AA64ISAR0_EL1: 0", W_VALUE, 0 },

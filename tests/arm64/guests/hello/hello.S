@@ -111,13 +111,14 @@ _start:
 	/*
 	 * What kcore keeps from guests traps and kcore answers, with no exit
 	 * (core/sysreg.c): ID_AA64PFR0_EL1 is its fixed value (EL0/EL1
-	 * AArch64, FP, AdvSIMD), ID_AA64ISAR1_EL1 (pointer auth...) and the
+	 * AArch64, FP, AdvSIMD, GICv3 system registers), ID_AA64ISAR1_EL1 (pointer auth...) and the
 	 * debug registers read as zero, and a write to MDSCR_EL1 is ignored.
 	 * (The PMU is UNDEFINED: the hostile guest tries it.)
 	 */
 	mov	w9, #'i'
 	mrs	x10, id_aa64pfr0_el1
-	cmp	x10, #0x11
+	movimm	x11, 0x01000011
+	cmp	x10, x11
 	b.ne	fail
 	mrs	x10, id_aa64isar1_el1
 	cbnz	x10, fail
