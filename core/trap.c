@@ -79,6 +79,16 @@ void trap_decode(const struct kc_trap *t, struct trap_info *out)
 	case ESR_EC_SERROR:
 		out->kind = TRAP_SERROR; /* the rest (AET, IDS...) says nothing core acts on */
 		return;
+	case ESR_EC_PAUTH:
+	case ESR_EC_SVE:
+	case ESR_EC_SME:
+		/*
+		 * Its ID registers say there is no pointer auth, SVE or SME
+		 * (core/sysreg.c): on such a CPU these instructions are UNDEFINED.
+		 * An exit would leave the host nothing to do but loop.
+		 */
+		out->kind = TRAP_UNDEF;
+		return;
 	default:
 		return;
 	}

@@ -19,6 +19,10 @@
 #define ESR_EC_IABT_LOW 0x20u
 #define ESR_EC_DABT_LOW 0x24u
 #define ESR_EC_SERROR	0x2fu
+/* Instructions of features a guest is told it does not have, trapped by kcore's settings. */
+#define ESR_EC_PAUTH	0x09u /* pointer authentication (HCR_EL2.API clear) */
+#define ESR_EC_SVE	0x19u /* SVE (CPTR_EL2.TZ) */
+#define ESR_EC_SME	0x1du /* SME (CPTR_EL2.TSM) */
 #define ESR_EC(esr)	((unsigned)((esr) >> 26) & 0x3fu)
 
 enum trap_kind {
@@ -32,6 +36,7 @@ enum trap_kind {
 	TRAP_OTHER,
 	TRAP_SPURIOUS, /* kc_trap.spurious: the guest retries, nothing to handle */
 	TRAP_SERROR, /* a physical SError while the guest ran (asynchronous: ELR is where it was) */
+	TRAP_UNDEF,  /* an instruction of a feature the guest is told is absent: it is UNDEFINED */
 };
 
 /* Fault status (DFSC/IFSC[5:2]) groups. */

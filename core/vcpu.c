@@ -238,6 +238,9 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 				v->regs.pc += ti.insn_len;
 			if (gcall_handle(vm, (unsigned)vcpu_id, ti.imm, res))
 				continue;
+		} else if (ti.kind == TRAP_UNDEF) {
+			inject_undef(&v->regs, &ti);
+			continue;
 		} else if (ti.kind == TRAP_SERROR) {
 			inject_vserror(&v->regs); /* the guest's own: back to it, as KVM does */
 			continue;

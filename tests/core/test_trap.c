@@ -152,12 +152,30 @@ static void test_serror(void **state)
 	assert_int_equal(ti.kind, TRAP_OTHER);
 }
 
+/* Pointer auth, SVE, SME: features the guest is told it lacks, so UNDEFINED for it. */
+static void test_denied_features(void **state)
+{
+	(void)state;
+	struct trap_info ti;
+	const unsigned ecs[] = { 0x09, 0x19, 0x1d };
+
+	for (unsigned i = 0; i < sizeof(ecs) / sizeof(ecs[0]); i++) {
+		trap_decode(&(struct kc_trap){ .esr = EC(ecs[i]) | IL }, &ti);
+		assert_int_equal(ti.kind, TRAP_UNDEF);
+		assert_int_equal(ti.insn_len, 4);
+	}
+	/* Control: the FP/SIMD access trap (0x07) is the platform's lazy switch, not an UNDEF. */
+	trap_decode(&(struct kc_trap){ .esr = EC(0x07) | IL }, &ti);
+	assert_int_equal(ti.kind, TRAP_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_store),	  cmocka_unit_test(test_spurious),
 		cmocka_unit_test(test_load_fields),	  cmocka_unit_test(test_not_emulable),
 		cmocka_unit_test(test_sysreg_and_others), cmocka_unit_test(test_serror),
+		cmocka_unit_test(test_denied_features),
 	};
 	return cmocka_run_group_tests_name("trap", tests, NULL, NULL);
 }

@@ -104,6 +104,8 @@ static const struct attempt {
 	{ HA_ISAR1, "ID_AA64ISAR1_EL1: 0 (no pointer authentication)", W_VALUE, 0 },
 	{ HA_MMFR1, "ID_AA64MMFR1_EL1: 0 (no VHE, PAN, LOR)", W_VALUE, 0 },
 	{ HA_PFR1, "ID_AA64PFR1_EL1: 0 (no MTE, SSBS, SME)", W_VALUE, 0 },
+	{ HA_SVE, "rdvl (SVE, which PFR0 denies): UNDEF", W_UNDEF, 0 },
+	{ HA_PACGA, "pacga (pointer auth, which ISAR1 denies): UNDEF", W_UNDEF, 0 },
 	{ HA_PFR0_W, "msr ID_AA64PFR0_EL1: UNDEF", W_UNDEF, 0 },
 	{ HA_IMPDEF, "IMPLEMENTATION DEFINED S3_0_C15_C0_0: UNDEF", W_UNDEF, 0 },
 	{ HA_ICH_VTR, "ICH_VTR_EL2: UNDEF", W_UNDEF, 0 },

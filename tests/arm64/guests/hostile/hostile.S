@@ -232,6 +232,22 @@ _start:
 	sysbegin HA_PFR1
 	mrs	x9, id_aa64pfr1_el1
 	sysend
+	sysbegin HA_SVE
+	/*
+	 * SVE and FP/SIMD on at its own EL1 (CPACR_EL1.ZEN, FPEN), so the
+	 * trap is EL2's (CPTR_EL2.TZ; kcore's lazy FP/SIMD switch first).
+	 */
+	mrs	x9, cpacr_el1
+	orr	x9, x9, #(3 << 16)
+	orr	x9, x9, #(3 << 20)
+	msr	cpacr_el1, x9
+	isb
+	movz	x9, #0x77
+	.inst	0x04bf5029		/* rdvl x9, #1 */
+	sysend
+	sysbegin HA_PACGA
+	.inst	0x9ac93129		/* pacga x9, x9, x9 */
+	sysend
 	sysbegin HA_PFR0_W
 	msr	s3_0_c0_c4_0, x9	/* ID_AA64PFR0_EL1 */
 	sysend

@@ -119,6 +119,8 @@
 #define HA_ISAR1	      0x52 /* mrs ID_AA64ISAR1_EL1 (pointer authentication...) */
 #define HA_MMFR1	      0x53 /* mrs ID_AA64MMFR1_EL1 (VHE, PAN, LOR...) */
 #define HA_PFR1		      0x54 /* mrs ID_AA64PFR1_EL1 (MTE, SSBS, SME...) */
+#define HA_SVE		      0x55 /* rdvl: an SVE instruction (CPTR_EL2.TZ traps it) */
+#define HA_PACGA	      0x56 /* pacga: a pointer-auth instruction (HCR_EL2.API clear) */
 #define HOSTILE_OWN_MAGIC     0x6c69747368 /* what HA_LD_OWN/HA_VA_OWN read: "hstil" */
 
 #endif
