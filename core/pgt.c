@@ -562,8 +562,15 @@ int pgt_split_block(struct pgt *pgt, uint64_t va)
 		return KC_ENOMEM;
 	kc_paddr_t next = pool_alloc(pgt->pool);
 	uint64_t *t = pgt_table(next), sub = pgt_level_size(level + 1);
+	/*
+	 * Every entry is the first with its output address moved on by i
+	 * sub-blocks: the address field is the descriptor's bits [47:n] and
+	 * the attributes are the same for all 512, so one encode does (a
+	 * split is on the path of a VM's first page in a host 2 MiB block).
+	 */
+	uint64_t first = pgt_encode_leaf(pgt->fmt, pa, level + 1, prot);
 	for (unsigned i = 0; i < PGT_ENTRIES; i++)
-		desc_write(&t[i], pgt_encode_leaf(pgt->fmt, pa + i * sub, level + 1, prot));
+		desc_write(&t[i], first + i * sub);
 	/*
 	 * Break before make: the TLBI makes the table's entries visible to the
 	 * walkers first (platform.h), drops the block, and completes before the
