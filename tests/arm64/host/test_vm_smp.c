@@ -196,6 +196,14 @@ static void attack_run_twice(uint64_t vm)
 	}
 	expect("vm-smp: VCPU_RUN of vCPU 1 while CPU B runs it -> EBUSY", rc, KC_EBUSY);
 	expect("vm-smp: ... and never anything but ESTATE before it ran", other, 0);
+	/*
+	 * Nor can its interrupt state change under it: vCPU 1 waits in guest
+	 * memory for vCPU 0, which runs only after this, so it is still
+	 * running.  (The control, an injection into a vCPU that is not
+	 * running, is test_irq.c's, in the same run.)
+	 */
+	expect("vm-smp: VCPU_INJECT_IRQ into vCPU 1 while CPU B runs it -> EBUSY",
+	       call(KC_HC_VCPU_INJECT_IRQ, vm, 1, 33, 0xa0, 0, 0, NULL), KC_EBUSY);
 }
 
 void test_vm_smp(void)
