@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Debian's Linux under kcore measured against the same kernel bare and under pKVM.
 
-usage: bench/linux.py --kcore KCORE.BIN [--json FILE] [--smp N] [--memory SIZE]
+usage: bench/linux.py [--kcore KCORE.BIN] [--json FILE] [--smp N] [--memory SIZE]
+       bench/linux.py --kcore-boot   where kcore's own boot goes (exact)
+       bench/linux.py --check        ./ci/test's check: one boot, the module's calls
 
 ci/bench calls run() (bench/run.py); alone, this prints the figures.  All
 runs are in the same QEMU (virt, GICv3, -cpu max) under -icount shift=0,
@@ -219,39 +221,39 @@ def qemu_cmd(kind, kcore_bin, cache, initrd, smp, memory, kbench):
             '-initrd', initrd, '-append', append] + boot
 
 
-def run_qemu(cmd, timeout, on_marker=None, at_host=None):
+def run_qemu(cmd, timeout, on_marker=None, breaks=()):
     """Run QEMU to its exit (or, with on_marker, to the marker); its output.
 
     on_marker(qmp) is called as soon as the marker is seen; QEMU is then
-    killed.  With at_host, QEMU starts stopped, a breakpoint at the host's
-    entry (HOST_ADDR) stops it again when kcore hands over, and
-    at_host(qmp) is called there.  Returns (output text, what on_marker
-    returned, what at_host returned)."""
+    killed.  With breaks (addresses the boot CPU reaches in that order),
+    QEMU starts stopped and a breakpoint through its gdbstub stops it at
+    each in turn, exactly, for QEMU's instruction count there.  Returns
+    (output text, what on_marker returned, the counts at the breaks)."""
     with tempfile.TemporaryDirectory(prefix='kcore-lbench-') as tmp:
         sock = os.path.join(tmp, 'qmp')
         full = cmd + ['-qmp', 'unix:%s,server=on,wait=off' % sock]
-        if at_host:
+        if breaks:
             full += ['-S', '-gdb', 'unix:%s,server=on,wait=off' % os.path.join(tmp, 'gdb')]
         t0 = time.monotonic()
         p = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
         try:
-            qmp = Qmp(sock, t0 + 10) if on_marker or at_host else None
-            host = None
-            if at_host:
-                # A breakpoint on the Image's first instruction: the moment
-                # kcore's own boot ends, exactly.
+            qmp = Qmp(sock, t0 + 10) if on_marker or breaks else None
+            counts = []
+            if breaks:
                 gdb = Gdb(os.path.join(tmp, 'gdb'), t0 + 10)
-                bp = b'%x,4' % HOST_ADDR
+            for addr in breaks:
+                bp = b'%x,4' % addr
                 if gdb.cmd(b'Z1,' + bp) != b'OK':
-                    raise RuntimeError('gdbstub: no breakpoint at the host entry')
+                    raise RuntimeError('gdbstub: no breakpoint at %#x' % addr)
                 gdb.send(b'c')
                 stop = gdb.reply()
                 if not stop.startswith((b'T', b'S')):
                     raise RuntimeError('gdbstub: %r, not a stop' % stop)
-                host = at_host(qmp)
+                counts.append(_icount(qmp))
                 if gdb.cmd(b'z1,' + bp) != b'OK':
-                    raise RuntimeError('gdbstub: cannot remove the breakpoint')
+                    raise RuntimeError('gdbstub: cannot remove the breakpoint at %#x' % addr)
+            if breaks:
                 gdb.send(b'c')
             out, result = bytearray(), None
             os.set_blocking(p.stdout.fileno(), False)
@@ -273,7 +275,7 @@ def run_qemu(cmd, timeout, on_marker=None, at_host=None):
             if p.poll() is None:
                 p.kill()
             p.wait()
-        return out.decode('utf-8', 'replace').replace('\r\n', '\n'), result, host
+        return out.decode('utf-8', 'replace').replace('\r\n', '\n'), result, counts
 
 
 def _icount(qmp):
@@ -290,8 +292,10 @@ def boot_instructions(kind, kcore_bin, cache, initrd, smp, memory):
     up to the host's first instruction: None without kcore)."""
     cmd = qemu_cmd(kind, kcore_bin, cache, initrd, smp, memory, 'boot')
     t0 = time.monotonic()
-    out, icount, own = run_qemu(cmd, 300, _icount_at_marker,
-                                _icount if kind == 'kcore' else None)
+    # kcore's own boot ends exactly where the Image's first instruction runs.
+    out, icount, counts = run_qemu(cmd, 300, _icount_at_marker,
+                                   [HOST_ADDR] if kind == 'kcore' else [])
+    own = counts[0] if counts else None
     if icount is None:
         raise RuntimeError('%s boot: no marker:\n%s' % (kind, out))
     if kind == 'kcore' and 'All CPU(s) started at EL1' not in out:
@@ -302,6 +306,40 @@ def boot_instructions(kind, kcore_bin, cache, initrd, smp, memory):
         (kind, icount, ', %d of them kcore\'s own boot' % own if own else '',
          time.monotonic() - t0))
     return icount, own
+
+
+# Where kcore's own boot goes: functions the boot CPU enters once, in this
+# order (platform/arm64/main.c), each with what runs up to it from the
+# previous one; the last stop is the host's first instruction.
+BOOT_STEPS = [
+    ('kcore_init', 'reset to kcore_init: .bss cleared, DTB parsed, console, layout, config'),
+    ('el2_mmu_enable', 'kcore_init: frame table, pools, core map'),
+    ('crypto_selftest', 'EL2 MMU on, MMU and maintenance checks, entropy'),
+    ('kat_p256_verify', 'SHA-256, HMAC, HKDF, ChaCha20-Poly1305 known-answer tests'),
+    ('arm64_host_boot', 'ECDSA P-256 verify known-answer test'),
+    (None, "the host's DTB (kcore's memory no-map), its clean, the entry at EL1"),
+]
+
+
+def kcore_boot_breakdown(kcore_bin, cache, initrd, smp, memory):
+    """[(what, instructions)] of kcore's own boot, exact: a gdbstub
+    breakpoint at each BOOT_STEPS function of kcore.elf (beside kcore.bin)."""
+    elf = os.path.splitext(kcore_bin)[0] + '.elf'
+    nm = shutil.which('aarch64-linux-gnu-nm') or shutil.which('llvm-nm-19') or 'nm'
+    syms = {}
+    for line in subprocess.run([nm, elf], check=True, stdout=subprocess.PIPE,
+                               text=True).stdout.splitlines():
+        f = line.split()
+        if len(f) == 3:
+            syms[f[2]] = int(f[0], 16)
+    addrs = [syms[name] if name else HOST_ADDR for name, _ in BOOT_STEPS]
+    cmd = qemu_cmd('kcore', kcore_bin, cache, initrd, smp, memory, 'boot')
+    _, _, counts = run_qemu(cmd, 300, _icount_at_marker, addrs)
+    prev, steps = 0, []
+    for (_, what), n in zip(BOOT_STEPS, counts):
+        steps.append((what, n - prev))
+        prev = n
+    return steps
 
 
 def hostcall_instructions(kind, kcore_bin, cache, initrd, memory):
@@ -382,10 +420,22 @@ def main():
     ap.add_argument('--smp', type=int, default=4)
     ap.add_argument('--memory', default='1G')
     ap.add_argument('--json', metavar='FILE')
+    ap.add_argument('--kcore-boot', action='store_true',
+                    help="where kcore's own boot goes, in instructions (exact)")
     ap.add_argument('--check', action='store_true',
                     help="./ci/test's check: the module builds against Debian's headers, "
                     "loads under kcore and kcore answers its calls (one boot)")
     a = ap.parse_args()
+    if a.kcore_boot:
+        ready = prepare()
+        if ready is None:
+            return 1
+        steps = kcore_boot_breakdown(a.kcore, ready[0], ready[1], a.smp, a.memory)
+        for what, n in steps:
+            print('%12d  %s' % (n, what))
+        print('%12d  kcore\'s own boot, reset to the host\'s first instruction' %
+              sum(n for _, n in steps))
+        return 0
     if a.check:
         ready = prepare()
         if ready is None:
