@@ -199,6 +199,22 @@ def build_rows(f):
             'first touch to retried access, all ELs; EL2 alone: %s' %
             fmt(g('arm64_guest_fault4k_el2_instr')), '<= 2000',
             g('arm64_guest_fault4k_instr') <= 2000)
+    if 'linux_boot_ratio' in f:
+        row('10. Linux under kcore: instructions from reset to /init',
+            fmt(g('linux_boot_instr') / 1e6, 'M'),
+            'bare EL1 %sM; pKVM %.4fx' % (fmt(g('linux_boot_bare_instr') / 1e6),
+                                         g('pkvm_boot_ratio')),
+            '%.4fx bare' % g('linux_boot_ratio'), '<= 1.01x',
+            g('linux_boot_ratio') <= 1.01)
+        row("    kcore's own boot, reset to the host's first instruction",
+            fmt(g('linux_boot_kcore_own_instr') / 1e6, 'M'), '',
+            'Linux alone under kcore: %.4fx bare' % g('linux_boot_ratio_from_handoff'), '',
+            None)
+        row('    null host call from a Linux module (KC_HC_VERSION)',
+            fmt(g('linux_hostcall_instr'), ' instr'),
+            'pKVM %s (__vgic_v3_read_vmcr)' % fmt(g('pkvm_hostcall_instr')),
+            fmt(g('linux_hostcall_vs_pkvm'), 'x pKVM'), '<= 0.6x',
+            g('linux_hostcall_vs_pkvm') <= 0.6)
     return rows
 
 
@@ -244,6 +260,8 @@ def main():
     ap.add_argument('--reps', type=int, default=11)
     ap.add_argument('--no-callgrind', action='store_true')
     ap.add_argument('--arm64', metavar='BUILD', help='arm64 build with kcore.bin and host.bin')
+    ap.add_argument('--no-linux', action='store_true',
+                    help="skip the Linux figures (Debian's kernel under kcore, bare, pKVM)")
     a = ap.parse_args()
 
     exe = os.path.join(a.build, 'bench', 'kcore-bench')
@@ -262,6 +280,20 @@ def main():
         figures.update(run_arm64(shutil.which('qemu-system-aarch64'),
                                  os.path.join(a.arm64, 'platform', 'arm64', 'kcore.bin'),
                                  os.path.join(a.arm64, 'tests', 'arm64', 'host', 'host.bin')))
+    if a.arm64 and a.no_linux:
+        sys.stderr.write('ci/bench: --no-linux: the Linux figures are skipped\n')
+    elif a.arm64:
+        # bench/linux.py, beside this file: Debian's kernel under kcore, bare
+        # and under pKVM (docs/BENCHMARKS.md "Linux"); None when the kernel
+        # cannot be fetched, and then the table says so by their absence.
+        import linux
+        sys.stderr.write('ci/bench: Linux figures (Debian\'s kernel, QEMU -icount shift=0)\n')
+        lf = linux.run(os.path.join(a.arm64, 'platform', 'arm64', 'kcore.bin'))
+        if lf is None:
+            sys.stderr.write('ci/bench: no Linux figures: Debian\'s kernel could not be '
+                             'fetched (see above)\n')
+        else:
+            figures.update(lf)
     rows = build_rows(figures)
     print_table(rows)
     if a.json:
