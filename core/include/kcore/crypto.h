@@ -62,4 +62,19 @@ bool crypto_equal(const void *a, const void *b, size_t len);
  */
 unsigned crypto_selftest(void);
 
+/*
+ * The same but for ECDSA P-256 verify, whose test (four verifications, the
+ * dearest ~2% of a Linux host's boot under kcore) is then left to
+ * crypto_p256_kat_once: a self-test before the algorithm's first use, as
+ * FIPS 140-3 allows for conditional algorithm self-tests.
+ */
+unsigned crypto_selftest_deferring_p256(void);
+
+/*
+ * The ECDSA P-256 known-answer test, run (and printed) the first time it is
+ * asked for, or not at all if crypto_selftest ran it: true if it passed.
+ * Callers verify no signature before it has.
+ */
+bool crypto_p256_kat_once(void);
+
 #endif /* KCORE_CRYPTO_H */
