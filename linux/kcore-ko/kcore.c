@@ -27,10 +27,14 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "kcore_uapi.h"
+
+/* Image slots per VM: KC_MANIFEST_MAX_IMAGES (kcore/manifest.h, not kernel-clean). */
+#define KCORE_MAX_IMAGES 8
 #include <kcore/abi.h>
 
 static bool test_hooks;
@@ -112,6 +116,7 @@ struct kcore_frame {
 	struct list_head link;
 	struct page *page;
 	unsigned int order;
+	u64 ipa; /* where the VM has it (the test hook's KCORE_MMAP_GUEST) */
 };
 
 /* One open /dev/kcore: at most one VM. */
@@ -122,7 +127,9 @@ struct kcore_file {
 	u64 vm;
 	struct list_head frames; /* in the order the VM got them */
 	u64 nframes;
-	struct page *manifest; /* the host's own: kcore copies it */
+	struct page *manifest;		    /* the host's own: kcore copies it */
+	u64 image_base[KCORE_MAX_IMAGES];   /* per VM_SET_IMAGE slot */
+	u64 image_loaded[KCORE_MAX_IMAGES]; /* pages loaded into it */
 };
 
 static void kcore_frames_free(struct kcore_file *f)
@@ -229,6 +236,8 @@ static long kcore_load_image_page(struct kcore_file *f, void __user *arg)
 
 	if (copy_from_user(&ip, arg, sizeof(ip)))
 		return -EFAULT;
+	if (ip.index >= KCORE_MAX_IMAGES)
+		return -EINVAL;
 	rc = kcore_vm_of(f, &vm);
 	if (rc)
 		return rc;
@@ -243,15 +252,24 @@ static long kcore_load_image_page(struct kcore_file *f, void __user *arg)
 	if (copy_from_user(page_address(fr->page), u64_to_user_ptr(ip.data), PAGE_SIZE)) {
 		rc = -EFAULT;
 	} else {
+		/* Under the lock: kcore's order of the slot's pages is the list's. */
+		mutex_lock(&f->lock);
 		rc = kcore_call(KC_HC_VM_LOAD_IMAGE_PAGE, vm, ip.index, page_to_pfn(fr->page), 0,
 				NULL);
+		if (!rc) {
+			fr->ipa = f->image_base[ip.index] +
+				  (f->image_loaded[ip.index]++ << PAGE_SHIFT);
+			list_add_tail(&fr->link, &f->frames);
+			f->nframes++;
+			f->all_back = false;
+		}
+		mutex_unlock(&f->lock);
 	}
 	if (rc) {
 		__free_page(fr->page);
 		kfree(fr);
-		return rc;
 	}
-	return kcore_frame_add(f, fr);
+	return rc;
 }
 
 static long kcore_verify(struct kcore_file *f, void __user *arg)
@@ -299,6 +317,7 @@ static int kcore_back_fault(struct kcore_file *f, u64 vm, u32 vcpu, u64 ipa)
 	if (!fr)
 		return -ENOMEM;
 	fr->order = 9;
+	fr->ipa = ipa & ~(u64)(SZ_2M - 1);
 	fr->page = alloc_pages(gfp | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN, 9);
 	if (fr->page) {
 		/* A buddy block of order 9 is 2 MiB aligned, as kcore requires. */
@@ -307,6 +326,7 @@ static int kcore_back_fault(struct kcore_file *f, u64 vm, u32 vcpu, u64 ipa)
 		__free_pages(fr->page, 9);
 	}
 	fr->order = 0;
+	fr->ipa = ipa & PAGE_MASK;
 	fr->page = alloc_page(gfp);
 	if (!fr->page) {
 		kfree(fr);
@@ -431,6 +451,12 @@ static long kcore_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		if (copy_from_user(&im, arg, sizeof(im)))
 			return -EFAULT;
 		rc = kcore_call(KC_HC_VM_SET_IMAGE, vm, im.guest_base, im.size, 0, &im.index);
+		if (!rc && im.index < KCORE_MAX_IMAGES) {
+			mutex_lock(&f->lock);
+			f->image_base[im.index] = im.guest_base;
+			f->image_loaded[im.index] = 0;
+			mutex_unlock(&f->lock);
+		}
 		if (!rc && copy_to_user(arg, &im, sizeof(im)))
 			return -EFAULT;
 		return rc;
@@ -481,41 +507,54 @@ static long kcore_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 }
 
 /*
- * TEST HOOK (test_hooks=1 only, kcore_uapi.h): map one page read-only,
- * page 0 = the manifest frame (the host's), page 1 + i = the VM's i-th
- * frame.  A load from a VM's frame must abort (kcore's host stage 2): the
- * test sees SIGBUS; the manifest page is the control.  The frames stay
- * allocated while the mapping lives: they are freed only at release, which
- * a mapping's file reference holds off.
+ * TEST HOOKS (test_hooks=1 only, kcore_uapi.h).  Below KCORE_MMAP_GUEST:
+ * one page read-only, page 0 = the manifest frame (the host's), page 1 + i
+ * = the VM's i-th frame; a load from a VM's frame must abort (kcore's host
+ * stage 2): the test sees SIGBUS, the manifest page is the control.  At
+ * KCORE_MMAP_GUEST + IPA: the VM's page at that IPA, read-write, which
+ * works while the guest shares it.  The frames stay allocated while a
+ * mapping lives: they are freed only at release, which a mapping's file
+ * reference holds off.
  */
 static int kcore_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kcore_file *f = file->private_data;
+	const unsigned long guest = KCORE_MMAP_GUEST >> PAGE_SHIFT;
 	struct kcore_frame *fr;
-	struct page *page = NULL;
-	unsigned long n = vma->vm_pgoff;
+	unsigned long n = vma->vm_pgoff, pfn = 0;
 	int rc;
 
 	if (!test_hooks)
 		return -EPERM;
-	if (vma->vm_end - vma->vm_start != PAGE_SIZE || (vma->vm_flags & (VM_WRITE | VM_EXEC)))
+	if (vma->vm_end - vma->vm_start != PAGE_SIZE || (vma->vm_flags & VM_EXEC) ||
+	    (n < guest && (vma->vm_flags & VM_WRITE)))
 		return -EINVAL;
-	vma->vm_flags &= ~(VM_MAYWRITE | VM_MAYEXEC);
+	vma->vm_flags &= ~VM_MAYEXEC;
+	if (n < guest)
+		vma->vm_flags &= ~VM_MAYWRITE;
 	mutex_lock(&f->lock);
-	if (n == 0) {
-		page = f->manifest;
+	if (n >= guest) {
+		u64 ipa = (u64)(n - guest) << PAGE_SHIFT;
+
+		list_for_each_entry(fr, &f->frames, link)
+		{
+			if (ipa >= fr->ipa && ipa - fr->ipa < (PAGE_SIZE << fr->order)) {
+				pfn = page_to_pfn(fr->page) + ((ipa - fr->ipa) >> PAGE_SHIFT);
+				break;
+			}
+		}
+	} else if (n == 0) {
+		pfn = f->manifest ? page_to_pfn(f->manifest) : 0;
 	} else {
 		list_for_each_entry(fr, &f->frames, link)
 		{
 			if (--n == 0) {
-				page = fr->page;
+				pfn = page_to_pfn(fr->page);
 				break;
 			}
 		}
 	}
-	rc = page ? remap_pfn_range(vma, vma->vm_start, page_to_pfn(page), PAGE_SIZE,
-				    vma->vm_page_prot)
-		  : -ENOENT;
+	rc = pfn ? remap_pfn_range(vma, vma->vm_start, pfn, PAGE_SIZE, vma->vm_page_prot) : -ENOENT;
 	mutex_unlock(&f->lock);
 	return rc;
 }

@@ -95,6 +95,17 @@ struct kcore_reclaim {
  * it exists so a test can show that a VM's frame aborts a Linux process's
  * load (SIGBUS) while the host's own frame reads.
  */
+/*
+ * TEST HOOK too (test_hooks=1): mmap() at KCORE_MMAP_GUEST + IPA maps, read-write,
+ * the page of the caller's VM at that guest physical address, if the module
+ * backed it (an image page or a fault).  A load or store succeeds only
+ * while the guest shares the page (KC_GC_SHARE): else SIGBUS.  Test-only
+ * because the kernel itself must never touch such a mapping (a write(2)
+ * from it while the page is the VM's would be an external abort in kernel
+ * mode, an oops): a real VMM interface needs the module to know which
+ * pages are shared, or Linux to recover from that abort in its uaccess.
+ */
+#define KCORE_MMAP_GUEST	 (1ull << 40)
 #define KCORE_TEST_FRAMES	 _IOR(KCORE_IOC, 0x40, __u64) /* out: how many VM frames */
 
 #endif

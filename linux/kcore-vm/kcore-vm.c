@@ -3,7 +3,7 @@
  * kcore-vm — run a signed guest as a protected VM from Linux userspace,
  * through kcore.ko's /dev/kcore (docs/LINUX.md).
  *
- *   kcore-vm run [--vcpus N] GUEST.IMG GUEST.MANIFEST
+ *   kcore-vm run [--vcpus N] [--test-life] GUEST.IMG GUEST.MANIFEST
  *   kcore-vm attack-read GUEST.IMG GUEST.MANIFEST   (needs kcore.ko test_hooks=1)
  *
  * run: creates the VM with N vCPUs (default 2), loads the image where the
@@ -13,6 +13,11 @@
  * byte stored at offset 0 goes to stdout; loads read 0), answers forwarded
  * calls with NOT_SUPPORTED, sleeps through WFI, delivers the guest's SGIs,
  * and on the guest's power-off (or SIGINT/SIGTERM) tears the VM down.
+ *
+ * --test-life (a test; kcore.ko test_hooks=1): the host's side of the
+ * calls of tests/arm64/guests/life (life.h): when it shares its page, read
+ * its magic there and write the answer; when it took the page back, a
+ * read must be refused (SIGBUS).
  *
  * attack-read: sets the VM up the same way, then, through the module's
  * test hook, reads the host's manifest frame (the control: it reads) and
@@ -40,11 +45,13 @@
 #include <unistd.h>
 
 #include "kcore_uapi.h"
+#include "life.h"
 
 #define MAX_VCPUS 8
 
 static int kfd = -1;
 static unsigned nvcpus = 2;
+static int test_life;
 static volatile sig_atomic_t stop, powered_off, failed, signalled;
 
 static struct {
@@ -215,6 +222,96 @@ static int vm_teardown(void)
 	return 0;
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/*
+ * Load (store if `store`) the word at p in the guest's or the module's
+ * page, cleaning and invalidating its cache line around it: the guest may
+ * run with its MMU off (non-cacheable).  0 if it worked, else SIGBUS.
+ */
+static int guarded(volatile uint64_t *p, uint64_t *v, int store)
+{
+	struct sigaction sa, old_bus, old_segv;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_bus;
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	if (sigsetjmp(bus_jmp, 1) == 0) {
+		__asm__ volatile("dc civac, %0\n\tdsb sy" : : "r"(p) : "memory");
+		if (store)
+			*p = *v;
+		else
+			*v = *p;
+		__asm__ volatile("dc civac, %0\n\tdsb sy" : : "r"(p) : "memory");
+		sig = 0;
+	} else {
+		sig = SIGBUS;
+	}
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	return sig;
+}
+
+/* Map one page of the module's test hooks at `off` (kcore_uapi.h). */
+static volatile uint64_t *hook_map(uint64_t off, int prot)
+{
+	void *p = mmap(NULL, KCORE_PAGE_SIZE, prot, MAP_SHARED, kfd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		die("test hook mmap at %#llx: %s (kcore.ko needs test_hooks=1)",
+		    (unsigned long long)off, strerror(errno));
+	return p;
+}
+
+/* Read the first word of test-hook page `n`; 0 if it read, else the signal. */
+static int try_read(unsigned n, uint64_t *v)
+{
+	volatile uint64_t *p = hook_map((uint64_t)n * KCORE_PAGE_SIZE, PROT_READ);
+	int sig = guarded(p, v, 0);
+
+	munmap((void *)p, KCORE_PAGE_SIZE);
+	return sig;
+}
+
+/* --test-life: the host's side of the life guest's two calls (life.h). */
+static void life_call(uint64_t id)
+{
+	static volatile uint64_t *page;
+	uint64_t v = 0;
+
+	if (!page)
+		page = hook_map(KCORE_MMAP_GUEST + LIFE_PAGE, PROT_READ | PROT_WRITE);
+	if (id == LIFE_CALL_SHARED) {
+		if (guarded(&page[0], &v, 0) || v != LIFE_PAGE_MAGIC) {
+			printf("kcore-vm: life: the shared page did not read its magic (%#llx)\n",
+			       (unsigned long long)v);
+			failed = 1;
+			return;
+		}
+		v = LIFE_HOST_REPLY;
+		if (guarded(&page[1], &v, 1)) {
+			printf("kcore-vm: life: the store of the answer into the shared page failed\n");
+			failed = 1;
+			return;
+		}
+		printf("kcore-vm: life: the shared page read its magic; the answer written\n");
+	} else if (guarded(&page[0], &v, 0) == 0) {
+		printf("kcore-vm: life: the page taken back READ (%#llx): not protected\n",
+		       (unsigned long long)v);
+		failed = 1;
+	} else {
+		printf("kcore-vm: life: the page taken back: the read is refused (SIGBUS)\n");
+	}
+}
+
 static void *vcpu_main(void *arg);
 
 /* Start a thread for vCPU n unless one runs it. */
@@ -283,8 +380,12 @@ static void *vcpu_main(void *arg)
 			break;
 		case KC_EXIT_CALL:
 			r.finish = KC_RUN_CALL_DONE;
-			r.value =
-				(uint64_t)(int64_t)KC_PSCI_NOT_SUPPORTED; /* SMCCC NOT_SUPPORTED */
+			/* SMCCC NOT_SUPPORTED */
+			r.value = (uint64_t)(int64_t)KC_PSCI_NOT_SUPPORTED;
+			if (test_life && (r.x2 == LIFE_CALL_SHARED || r.x2 == LIFE_CALL_UNSHARED)) {
+				life_call(r.x2);
+				r.value = 0;
+			}
 			break;
 		case KC_EXIT_WFI: {
 			struct timespec ts = { 0, 1000000 };
@@ -386,6 +487,11 @@ static int cmd_run(const char *img, const char *man)
 		fprintf(stderr, "kcore-vm: vCPU %u: %lu exits, ran on CPU %s\n", v, vcpus[v].exits,
 			cpus);
 	}
+	uint64_t nframes;
+	/* With the test hooks on: how many frames (a 2 MiB run counts one) the module gave. */
+	if (ioctl(kfd, KCORE_TEST_FRAMES, &nframes) == 0)
+		fprintf(stderr, "kcore-vm: the VM held %llu host frames (4 KiB or 2 MiB each)\n",
+			(unsigned long long)nframes);
 	if (vm_teardown())
 		return 1;
 	if (failed)
@@ -396,41 +502,6 @@ static int cmd_run(const char *img, const char *man)
 	}
 	fprintf(stderr, "kcore-vm: the VM is torn down (VM_RECLAIM, VM_DESTROY)\n");
 	return 0;
-}
-
-static sigjmp_buf bus_jmp;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Read the first word of test-hook page `n`; 0 if it read, else the signal. */
-static int try_read(unsigned n, uint64_t *v)
-{
-	volatile uint64_t *p =
-		mmap(NULL, KCORE_PAGE_SIZE, PROT_READ, MAP_SHARED, kfd, (off_t)n * KCORE_PAGE_SIZE);
-	struct sigaction sa;
-	int sig;
-
-	if (p == MAP_FAILED)
-		die("test hook mmap of page %u: %s (kcore.ko needs test_hooks=1)", n,
-		    strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_bus;
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	if ((sig = sigsetjmp(bus_jmp, 1)) == 0) {
-		*v = p[0];
-		sig = 0;
-	} else {
-		sig = SIGBUS;
-	}
-	signal(SIGBUS, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	munmap((void *)p, KCORE_PAGE_SIZE);
-	return sig;
 }
 
 static int cmd_attack_read(const char *img, const char *man)
@@ -466,7 +537,7 @@ static int cmd_attack_read(const char *img, const char *man)
 
 static void usage(void)
 {
-	fputs("usage: kcore-vm run [--vcpus N] GUEST.IMG GUEST.MANIFEST\n"
+	fputs("usage: kcore-vm run [--vcpus N] [--test-life] GUEST.IMG GUEST.MANIFEST\n"
 	      "       kcore-vm attack-read GUEST.IMG GUEST.MANIFEST  (test: kcore.ko test_hooks=1)\n",
 	      stderr);
 	exit(2);
@@ -478,11 +549,16 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
-	if (argc > 3 && strcmp(argv[2], "--vcpus") == 0) {
-		nvcpus = (unsigned)strtoul(argv[3], NULL, 0);
-		if (nvcpus < 1 || nvcpus > MAX_VCPUS)
-			die("--vcpus: 1 to %d", MAX_VCPUS);
-		i = 4;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--vcpus") == 0 && i + 1 < argc) {
+			nvcpus = (unsigned)strtoul(argv[++i], NULL, 0);
+			if (nvcpus < 1 || nvcpus > MAX_VCPUS)
+				die("--vcpus: 1 to %d", MAX_VCPUS);
+		} else if (strcmp(argv[i], "--test-life") == 0) {
+			test_life = 1;
+		} else {
+			usage();
+		}
 	}
 	if (argc != i + 2)
 		usage();
