@@ -18,6 +18,7 @@
 #include <asm/cpufeature.h>
 #include <asm/neon.h>
 #include <asm/sysreg.h>
+#include <asm/virt.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/list.h>
@@ -577,7 +578,8 @@ static struct miscdevice kcore_dev = {
 
 /*
  * Is this kcore?  An hvc with no EL2 is UNDEFINED, so first EL2 must exist
- * (ID_AA64PFR0_EL1.EL2); then SMCCC 1.1, kcore's UID through the vendor
+ * (ID_AA64PFR0_EL1.EL2) and Linux must not be running there itself (its
+ * hvc would trap to Linux); then SMCCC 1.1, kcore's UID through the vendor
  * hypervisor service's CALL_UID, and an ABI whose major version is ours.
  */
 static int kcore_probe(void)
@@ -587,6 +589,10 @@ static int kcore_probe(void)
 
 	if (!((pfr0 >> 8) & 0xf)) {
 		pr_info("kcore: no EL2: not under kcore\n");
+		return -ENODEV;
+	}
+	if (is_kernel_in_hyp_mode()) {
+		pr_info("kcore: Linux runs at EL2 itself: not under kcore\n");
 		return -ENODEV;
 	}
 	kcore_hvc(KC_SMCCC_VERSION, 0, 0, 0, 0, &r);
