@@ -3,7 +3,7 @@
  * kcore-vm — run a signed guest as a protected VM from Linux userspace,
  * through kcore.ko's /dev/kcore (docs/LINUX.md).
  *
- *   kcore-vm run [--vcpus N] [--test-life] GUEST.IMG GUEST.MANIFEST
+ *   kcore-vm run [--vcpus N] [--test-life | --test-irq] GUEST.IMG GUEST.MANIFEST
  *   kcore-vm attack-read GUEST.IMG GUEST.MANIFEST   (needs kcore.ko test_hooks=1)
  *
  * run: creates the VM with N vCPUs (default 2), loads the image where the
@@ -11,13 +11,17 @@
  * thread (and vCPU n on another when the guest starts it with PSCI
  * CPU_ON).  It emulates a UART in every page the guest guards for MMIO (a
  * byte stored at offset 0 goes to stdout; loads read 0), answers forwarded
- * calls with NOT_SUPPORTED, sleeps through WFI, delivers the guest's SGIs,
+ * calls with NOT_SUPPORTED, lets a WFI sleep until the guest's timer is due
+ * (kcore raises the timer's interrupt itself), delivers the guest's SGIs,
  * and on the guest's power-off (or SIGINT/SIGTERM) tears the VM down.
  *
  * --test-life (a test; kcore.ko test_hooks=1): the host's side of the
  * calls of tests/arm64/guests/life (life.h): when it shares its page, read
  * its magic there and write the answer; when it took the page back, a
  * read must be refused (SIGBUS).
+ *
+ * --test-irq (a test): the host's side of tests/arm64/guests/irq: at the
+ * guest's first WFI, inject its UART's SPI (irq.h).
  *
  * attack-read: sets the VM up the same way, then, through the module's
  * test hook, reads the host's manifest frame (the control: it reads) and
@@ -44,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "irq.h"
 #include "kcore_uapi.h"
 #include "life.h"
 
@@ -51,7 +56,7 @@
 
 static int kfd = -1;
 static unsigned nvcpus = 2;
-static int test_life;
+static int test_life, test_irq;
 static volatile sig_atomic_t stop, powered_off, failed, signalled;
 
 static struct {
@@ -312,6 +317,30 @@ static void life_call(uint64_t id)
 	}
 }
 
+/*
+ * A WFI: sleep until the guest's virtual timer is due (x2 of the exit, in
+ * the guest's virtual counter, which is the physical count: kcore keeps
+ * CNTVOFF 0 for guests, and Linux gives its EL0 the same count), at most
+ * 20 ms so that a stop or another vCPU's SGI is not kept waiting; 1 ms
+ * when no timer is armed.
+ */
+static void wfi_sleep(uint64_t due)
+{
+	uint64_t now, freq, ns = 1000000;
+
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(now));
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+	if (due && freq) {
+		ns = due > now ? (due - now) * 1000000000ull / freq : 0;
+		if ((due > now && due - now > freq) || ns > 20000000)
+			ns = 20000000;
+	}
+	if (ns) {
+		struct timespec ts = { 0, (long)ns };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *vcpu_main(void *arg);
 
 /* Start a thread for vCPU n unless one runs it. */
@@ -387,11 +416,21 @@ static void *vcpu_main(void *arg)
 				r.value = 0;
 			}
 			break;
-		case KC_EXIT_WFI: {
-			struct timespec ts = { 0, 1000000 };
-			nanosleep(&ts, NULL);
+		case KC_EXIT_WFI:
+			if (test_irq == 1) {
+				struct kcore_irq irq = { .vcpu = n,
+							 .intid = IRQ_UART_SPI,
+							 .priority = 0xa0 };
+				if (ioctl(kfd, KCORE_VCPU_INJECT_IRQ, &irq)) {
+					fprintf(stderr, "kcore-vm: INJECT_IRQ %u: %s\n",
+						IRQ_UART_SPI, kc_name(errno));
+					failed = 1;
+				}
+				test_irq = 2;
+				break;
+			}
+			wfi_sleep(r.x2);
 			break;
-		}
 		case KC_EXIT_POWEROFF:
 			fprintf(stderr, "kcore-vm: the guest powered off (PSCI %s)\n",
 				(r.exit & KC_EXIT_F_RESET) ? "SYSTEM_RESET" : "SYSTEM_OFF");
@@ -537,7 +576,8 @@ static int cmd_attack_read(const char *img, const char *man)
 
 static void usage(void)
 {
-	fputs("usage: kcore-vm run [--vcpus N] [--test-life] GUEST.IMG GUEST.MANIFEST\n"
+	fputs("usage: kcore-vm run [--vcpus N] [--test-life | --test-irq] GUEST.IMG "
+	      "GUEST.MANIFEST\n"
 	      "       kcore-vm attack-read GUEST.IMG GUEST.MANIFEST  (test: kcore.ko test_hooks=1)\n",
 	      stderr);
 	exit(2);
@@ -556,6 +596,8 @@ int main(int argc, char **argv)
 				die("--vcpus: 1 to %d", MAX_VCPUS);
 		} else if (strcmp(argv[i], "--test-life") == 0) {
 			test_life = 1;
+		} else if (strcmp(argv[i], "--test-irq") == 0) {
+			test_irq = 1;
 		} else {
 			usage();
 		}
