@@ -31,6 +31,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "kcore_uapi.h"
 
@@ -131,6 +132,7 @@ struct kcore_file {
 	struct page *manifest;		    /* the host's own: kcore copies it */
 	u64 image_base[KCORE_MAX_IMAGES];   /* per VM_SET_IMAGE slot */
 	u64 image_loaded[KCORE_MAX_IMAGES]; /* pages loaded into it */
+	struct xarray small;		    /* 2 MiB regions (IPA >> 21) with a 4 KiB page */
 };
 
 static void kcore_frames_free(struct kcore_file *f)
@@ -164,6 +166,7 @@ static int kcore_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&f->lock);
 	INIT_LIST_HEAD(&f->frames);
+	xa_init(&f->small);
 	file->private_data = f;
 	return 0;
 }
@@ -210,6 +213,7 @@ static int kcore_release(struct inode *inode, struct file *file)
 		pr_err("kcore: %llu frames kcore may still hold are leaked\n", f->nframes);
 	if (f->manifest)
 		__free_page(f->manifest);
+	xa_destroy(&f->small);
 	mutex_unlock(&f->lock);
 	kfree(f);
 	return 0;
@@ -309,6 +313,29 @@ out:
  * (free RAM of the VM, 2 MiB aligned, no mapping in it yet), else a page.
  * The pages are zeroed: nothing of Linux reaches the guest.
  */
+/*
+ * Is a 2 MiB block worth trying for the region `ipa` lies in?  Not where a
+ * loaded image lies, nor where a 4 KiB page was mapped already: kcore maps
+ * a block only over nothing, and the attempt (2 MiB allocated and zeroed,
+ * then refused) would cost every 4 KiB fault there.
+ */
+static bool kcore_block_worth(struct kcore_file *f, u64 ipa)
+{
+	u64 region = ipa >> 21;
+	bool worth = !xa_load(&f->small, region);
+	unsigned int i;
+
+	mutex_lock(&f->lock);
+	for (i = 0; i < KCORE_MAX_IMAGES && worth; i++) {
+		u64 base = f->image_base[i], end = base + (f->image_loaded[i] << PAGE_SHIFT);
+
+		if (end > base && base >> 21 <= region && (end - 1) >> 21 >= region)
+			worth = false;
+	}
+	mutex_unlock(&f->lock);
+	return worth;
+}
+
 static int kcore_back_fault(struct kcore_file *f, u64 vm, u32 vcpu, u64 ipa)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO;
@@ -319,7 +346,9 @@ static int kcore_back_fault(struct kcore_file *f, u64 vm, u32 vcpu, u64 ipa)
 		return -ENOMEM;
 	fr->order = 9;
 	fr->ipa = ipa & ~(u64)(SZ_2M - 1);
-	fr->page = alloc_pages(gfp | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN, 9);
+	fr->page = NULL;
+	if (kcore_block_worth(f, ipa))
+		fr->page = alloc_pages(gfp | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN, 9);
 	if (fr->page) {
 		/* A buddy block of order 9 is 2 MiB aligned, as kcore requires. */
 		if (!kcore_call(KC_HC_VM_MAP_FAULT, vm, vcpu, page_to_pfn(fr->page), 2, NULL))
@@ -340,6 +369,8 @@ static int kcore_back_fault(struct kcore_file *f, u64 vm, u32 vcpu, u64 ipa)
 		kfree(fr);
 		return rc;
 	}
+	/* No block here from now on (a failure to note it only costs time). */
+	xa_store(&f->small, ipa >> 21, xa_mk_value(1), GFP_KERNEL);
 	return kcore_frame_add(f, fr);
 }
 
