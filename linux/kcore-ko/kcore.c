@@ -422,7 +422,10 @@ static long kcore_run(struct kcore_file *f, void __user *arg)
 			continue;
 		}
 		if (kind == KC_EXIT_IRQ || kind == KC_EXIT_YIELD) {
-			/* Linux took its interrupt on the way out of kernel_neon_end. */
+			/*
+			 * Linux took its interrupt as kcore returned (IRQs are
+			 * not masked here), its softirqs at kernel_neon_end.
+			 */
 			cond_resched();
 			continue;
 		}
