@@ -31,6 +31,13 @@ where QEMU is deterministic and the PMU's INST_RETIRED is exact
                        instructions per page; -smp 1, rounds an interrupt
                        hit dropped, the median of the rest.
   linux_vm_fault4k_el2_instr  of that, what ran at EL2 (kcore's share).
+  pkvm_vm_fault4k_instr  NOT WORKING YET, only with --pkvm-fault, not in
+                       run(): the same first touch in a KVM guest under
+                       kvm-arm.mode=protected: linux/kvm-fault (a minimal
+                       VMM) reads counter 0 through kcore_bench.ko
+                       target=counter around KVM_RUN; first touch of 32
+                       pages minus a second touch of them, over 32.  Its
+                       first KVM_RUN does not come back (BENCHMARKS.md).
 
 The kernel, busybox and headers come from ci/linux-fetch --headers; when
 that fails (no network, no Debian archive) run() returns None and says why.
@@ -74,6 +81,11 @@ if [ "$kbench" = fault ]; then
     mount -t devtmpfs devtmpfs /dev
     insmod /kcore/kcore.ko test_hooks=1 && \
         /kcore/kcore-vm bench-fault /guests/touch.img /guests/touch.manifest
+    poweroff -f
+fi
+if [ "$kbench" = pkvmfault ]; then
+    mount -t devtmpfs devtmpfs /dev
+    insmod /kcore_bench.ko target=counter && /kvm-fault
     poweroff -f
 fi
 insmod /kcore_bench.ko target="$kbench" 2>/dev/null
@@ -125,6 +137,15 @@ def build_module(cache, out):
     return ko
 
 
+def build_kvm_fault(out):
+    """linux/kvm-fault, static arm64: the VMM for pkvm_vm_fault4k_instr."""
+    exe = os.path.join(out, 'kvm-fault')
+    subprocess.run(['aarch64-linux-gnu-gcc', '-static', '-O2', '-std=gnu11', '-Wall', '-Wextra',
+                    '-Werror', '-o', exe, os.path.join(TOP, 'linux', 'kvm-fault', 'kvm-fault.c')],
+                   check=True)
+    return exe
+
+
 def build_initramfs(cache, ko, path, extra=()):
     cpio = _linux_run().cpio_newc
     busybox = open(os.path.join(cache, 'root', 'bin', 'busybox'), 'rb').read()
@@ -138,7 +159,7 @@ def build_initramfs(cache, ko, path, extra=()):
         ('kcore_bench.ko', stat.S_IFREG | 0o644, open(ko, 'rb').read()),
     ]
     # kcore.ko, kcore-vm and the signed guests (ci/linux-run's vm_files).
-    dirs = sorted({os.path.dirname(n) for n, _ in extra})
+    dirs = sorted({os.path.dirname(n) for n, _ in extra} - {''})
     entries += [(n, d, b'') for n in dirs]
     entries += [(n, stat.S_IFREG | 0o755, open(f, 'rb').read()) for n, f in extra]
     with open(path, 'wb') as f:
@@ -399,7 +420,23 @@ def fault_instructions(kcore_bin, cache, initrd, memory):
     return int(m.group(1)), int(el2.group(1))
 
 
-def prepare(workdir=None, kcore_bin=None):
+def pkvm_fault_instructions(kcore_bin, cache, initrd, memory):
+    """pkvm_vm_fault4k_instr: linux/kvm-fault under pKVM, one CPU."""
+    cmd = qemu_cmd('pkvm', kcore_bin, cache, initrd, 1, memory, 'pkvmfault')
+    t0 = time.monotonic()
+    out, _, _ = run_qemu(cmd, 120)
+    if 'Protected nVHE mode initialized' not in out:
+        raise RuntimeError('pKVM did not initialise:\n' + out)
+    m = re.search(r'kvm-fault: pkvm_vm_fault4k_instr (\d+)\s*$', out, re.MULTILINE)
+    if not m:
+        raise RuntimeError('kvm-fault gave no count:\n' + out)
+    for line in re.findall(r'kvm-fault: .*', out):
+        log('pkvm  %s' % line)
+    log('pkvm  4 KiB first touch: %s instructions (%.1f s)' % (m.group(1), time.monotonic() - t0))
+    return int(m.group(1))
+
+
+def prepare(workdir=None, kcore_bin=None, kvm_fault=False):
     """(cache, initramfs) with the module built, or None (and why, on
     stderr) when Debian's kernel cannot be had.  With kcore_bin, the
     initramfs also holds kcore.ko, kcore-vm and the signed guests built
@@ -415,7 +452,8 @@ def prepare(workdir=None, kcore_bin=None):
     os.makedirs(workdir, exist_ok=True)
     ko = build_module(cache, os.path.join(workdir, 'ko'))
     initrd = os.path.join(workdir, 'initramfs.cpio')
-    extra = _linux_run().vm_files(kcore_bin) if kcore_bin else ()
+    extra = [('kvm-fault', build_kvm_fault(workdir))] if kvm_fault else []
+    extra += _linux_run().vm_files(kcore_bin) if kcore_bin else []
     build_initramfs(cache, ko, initrd, extra)
     return cache, initrd
 
@@ -465,6 +503,8 @@ def main():
                     help="where kcore's own boot goes, in instructions (exact)")
     ap.add_argument('--fault', action='store_true',
                     help='only linux_vm_fault4k_instr (one boot under kcore)')
+    ap.add_argument('--pkvm-fault', action='store_true',
+                    help='NOT WORKING YET: pkvm_vm_fault4k_instr (linux/kvm-fault under pKVM)')
     ap.add_argument('--check', action='store_true',
                     help="./ci/test's check: the module builds against Debian's headers, "
                     "loads under kcore and kcore answers its calls (one boot)")
@@ -485,6 +525,13 @@ def main():
             return 1
         print('linux_vm_fault4k_instr %d\nlinux_vm_fault4k_el2_instr %d' %
               fault_instructions(a.kcore, ready[0], ready[1], a.memory))
+        return 0
+    if a.pkvm_fault:
+        ready = prepare(kvm_fault=True)
+        if ready is None:
+            return 1
+        print('pkvm_vm_fault4k_instr %d' %
+              pkvm_fault_instructions(a.kcore, ready[0], ready[1], a.memory))
         return 0
     if a.check:
         ready = prepare()
