@@ -23,6 +23,21 @@ where QEMU is deterministic and the PMU's INST_RETIRED is exact
                        instructions per call, PMU INST_RETIRED EL1+EL2.
   pkvm_hostcall_instr  the same module in the same kernel booted at EL2 with
                        kvm-arm.mode=protected, timing __vgic_v3_read_vmcr.
+  linux_vm_fault4k_instr  a guest's first touch of a 4 KiB page, through
+                       kcore, kcore.ko and back: `kcore-vm bench-fault` runs
+                       the touch guest, kcore.ko (test_hooks=1) counts
+                       rounds of 32 fault round trips with the PMU
+                       (KCORE_TEST_FAULT_BENCH), minus the guest's own 3
+                       instructions per page; -smp 1, rounds an interrupt
+                       hit dropped, the median of the rest.
+  linux_vm_fault4k_el2_instr  of that, what ran at EL2 (kcore's share).
+  pkvm_vm_fault4k_instr  NOT WORKING YET, only with --pkvm-fault, not in
+                       run(): the same first touch in a KVM guest under
+                       kvm-arm.mode=protected: linux/kvm-fault (a minimal
+                       VMM) reads counter 0 through kcore_bench.ko
+                       target=counter around KVM_RUN; first touch of 32
+                       pages minus a second touch of them, over 32.  Its
+                       first KVM_RUN does not come back (BENCHMARKS.md).
 
 The kernel, busybox and headers come from ci/linux-fetch --headers; when
 that fails (no network, no Debian archive) run() returns None and says why.
@@ -62,6 +77,17 @@ fi
 export PATH=/bin
 mount -t proc proc /proc
 echo "kcore-bench: init reached"
+if [ "$kbench" = fault ]; then
+    mount -t devtmpfs devtmpfs /dev
+    insmod /kcore/kcore.ko test_hooks=1 && \
+        /kcore/kcore-vm bench-fault /guests/touch.img /guests/touch.manifest
+    poweroff -f
+fi
+if [ "$kbench" = pkvmfault ]; then
+    mount -t devtmpfs devtmpfs /dev
+    insmod /kcore_bench.ko target=counter && /kvm-fault
+    poweroff -f
+fi
 insmod /kcore_bench.ko target="$kbench" 2>/dev/null
 dmesg | grep 'kcore-bench:'
 poweroff -f
@@ -111,7 +137,16 @@ def build_module(cache, out):
     return ko
 
 
-def build_initramfs(cache, ko, path):
+def build_kvm_fault(out):
+    """linux/kvm-fault, static arm64: the VMM for pkvm_vm_fault4k_instr."""
+    exe = os.path.join(out, 'kvm-fault')
+    subprocess.run(['aarch64-linux-gnu-gcc', '-static', '-O2', '-std=gnu11', '-Wall', '-Wextra',
+                    '-Werror', '-o', exe, os.path.join(TOP, 'linux', 'kvm-fault', 'kvm-fault.c')],
+                   check=True)
+    return exe
+
+
+def build_initramfs(cache, ko, path, extra=()):
     cpio = _linux_run().cpio_newc
     busybox = open(os.path.join(cache, 'root', 'bin', 'busybox'), 'rb').read()
     d = stat.S_IFDIR | 0o755
@@ -123,6 +158,10 @@ def build_initramfs(cache, ko, path):
         ('init', stat.S_IFREG | 0o755, INIT.encode()),
         ('kcore_bench.ko', stat.S_IFREG | 0o644, open(ko, 'rb').read()),
     ]
+    # kcore.ko, kcore-vm and the signed guests (ci/linux-run's vm_files).
+    dirs = sorted({os.path.dirname(n) for n, _ in extra} - {''})
+    entries += [(n, d, b'') for n in dirs]
+    entries += [(n, stat.S_IFREG | 0o755, open(f, 'rb').read()) for n, f in extra]
     with open(path, 'wb') as f:
         f.write(cpio(entries))
 
@@ -363,9 +402,45 @@ def hostcall_instructions(kind, kcore_bin, cache, initrd, memory):
     return int(m.group(1))
 
 
-def prepare(workdir=None):
+def fault_instructions(kcore_bin, cache, initrd, memory):
+    """(linux_vm_fault4k_instr, linux_vm_fault4k_el2_instr): kcore-vm
+    bench-fault under kcore, one CPU (QEMU's INST_RETIRED is the global
+    icount)."""
+    cmd = qemu_cmd('kcore', kcore_bin, cache, initrd, 1, memory, 'fault')
+    t0 = time.monotonic()
+    out, _, _ = run_qemu(cmd, 300)
+    m = re.search(r'kcore-vm: bench-fault: linux_vm_fault4k_instr (\d+)\s*$', out, re.MULTILINE)
+    if not m:
+        raise RuntimeError('kcore-vm bench-fault gave no count:\n' + out)
+    for line in re.findall(r'kcore-vm: bench-fault: .*', out):
+        log('kcore %s' % line)
+    log('kcore 4 KiB first touch: %s instructions (%.1f s)' % (m.group(1), time.monotonic() - t0))
+    el2 = re.search(r'kcore-vm: bench-fault: linux_vm_fault4k_el2_instr (\d+)\s*$', out,
+                    re.MULTILINE)
+    return int(m.group(1)), int(el2.group(1))
+
+
+def pkvm_fault_instructions(kcore_bin, cache, initrd, memory):
+    """pkvm_vm_fault4k_instr: linux/kvm-fault under pKVM, one CPU."""
+    cmd = qemu_cmd('pkvm', kcore_bin, cache, initrd, 1, memory, 'pkvmfault')
+    t0 = time.monotonic()
+    out, _, _ = run_qemu(cmd, 120)
+    if 'Protected nVHE mode initialized' not in out:
+        raise RuntimeError('pKVM did not initialise:\n' + out)
+    m = re.search(r'kvm-fault: pkvm_vm_fault4k_instr (\d+)\s*$', out, re.MULTILINE)
+    if not m:
+        raise RuntimeError('kvm-fault gave no count:\n' + out)
+    for line in re.findall(r'kvm-fault: .*', out):
+        log('pkvm  %s' % line)
+    log('pkvm  4 KiB first touch: %s instructions (%.1f s)' % (m.group(1), time.monotonic() - t0))
+    return int(m.group(1))
+
+
+def prepare(workdir=None, kcore_bin=None, kvm_fault=False):
     """(cache, initramfs) with the module built, or None (and why, on
-    stderr) when Debian's kernel cannot be had."""
+    stderr) when Debian's kernel cannot be had.  With kcore_bin, the
+    initramfs also holds kcore.ko, kcore-vm and the signed guests built
+    beside that kcore image."""
     if not shutil.which('qemu-system-aarch64') or not shutil.which('aarch64-linux-gnu-gcc'):
         log('qemu-system-aarch64 or aarch64-linux-gnu-gcc missing: skipped')
         return None
@@ -377,14 +452,16 @@ def prepare(workdir=None):
     os.makedirs(workdir, exist_ok=True)
     ko = build_module(cache, os.path.join(workdir, 'ko'))
     initrd = os.path.join(workdir, 'initramfs.cpio')
-    build_initramfs(cache, ko, initrd)
+    extra = [('kvm-fault', build_kvm_fault(workdir))] if kvm_fault else []
+    extra += _linux_run().vm_files(kcore_bin) if kcore_bin else []
+    build_initramfs(cache, ko, initrd, extra)
     return cache, initrd
 
 
 def run(kcore_bin, smp=4, memory='1G', workdir=None):
     """The Linux figures as a dict, or None (and why, on stderr) when Debian's
     kernel cannot be had."""
-    ready = prepare(workdir)
+    ready = prepare(workdir, kcore_bin)
     if ready is None:
         return None
     cache, initrd = ready
@@ -410,6 +487,8 @@ def run(kcore_bin, smp=4, memory='1G', workdir=None):
     f['linux_hostcall_instr'] = hostcall_instructions('kcore', kcore_bin, cache, initrd, memory)
     f['pkvm_hostcall_instr'] = hostcall_instructions('pkvm', kcore_bin, cache, initrd, memory)
     f['linux_hostcall_vs_pkvm'] = f['linux_hostcall_instr'] / f['pkvm_hostcall_instr']
+    f['linux_vm_fault4k_instr'], f['linux_vm_fault4k_el2_instr'] = fault_instructions(
+        kcore_bin, cache, initrd, memory)
     return f
 
 
@@ -422,6 +501,10 @@ def main():
     ap.add_argument('--json', metavar='FILE')
     ap.add_argument('--kcore-boot', action='store_true',
                     help="where kcore's own boot goes, in instructions (exact)")
+    ap.add_argument('--fault', action='store_true',
+                    help='only linux_vm_fault4k_instr (one boot under kcore)')
+    ap.add_argument('--pkvm-fault', action='store_true',
+                    help='NOT WORKING YET: pkvm_vm_fault4k_instr (linux/kvm-fault under pKVM)')
     ap.add_argument('--check', action='store_true',
                     help="./ci/test's check: the module builds against Debian's headers, "
                     "loads under kcore and kcore answers its calls (one boot)")
@@ -435,6 +518,20 @@ def main():
             print('%12d  %s' % (n, what))
         print('%12d  kcore\'s own boot, reset to the host\'s first instruction' %
               sum(n for _, n in steps))
+        return 0
+    if a.fault:
+        ready = prepare(kcore_bin=a.kcore)
+        if ready is None:
+            return 1
+        print('linux_vm_fault4k_instr %d\nlinux_vm_fault4k_el2_instr %d' %
+              fault_instructions(a.kcore, ready[0], ready[1], a.memory))
+        return 0
+    if a.pkvm_fault:
+        ready = prepare(kvm_fault=True)
+        if ready is None:
+            return 1
+        print('pkvm_vm_fault4k_instr %d' %
+              pkvm_fault_instructions(a.kcore, ready[0], ready[1], a.memory))
         return 0
     if a.check:
         ready = prepare()

@@ -215,6 +215,10 @@ def build_rows(f):
             'pKVM %s (__vgic_v3_read_vmcr)' % fmt(g('pkvm_hostcall_instr')),
             fmt(g('linux_hostcall_vs_pkvm'), 'x pKVM'), '<= 0.6x',
             g('linux_hostcall_vs_pkvm') <= 0.6)
+        row("    a guest's 4 KiB first touch from Linux (kcore.ko backs it)",
+            fmt(g('linux_vm_fault4k_instr'), ' instr'), 'pKVM: not measured yet',
+            'guest insn to guest insn, all ELs; EL2 alone: %s' %
+            fmt(g('linux_vm_fault4k_el2_instr')), '', None)
     return rows
 
 

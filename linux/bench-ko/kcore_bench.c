@@ -14,14 +14,23 @@
  * interrupts are off around each loop so nothing else is counted.
  * Results go to the kernel log; the module then refuses to stay loaded
  * (it has nothing to offer after its init).
+ *
+ * With target=counter it stays loaded instead: counter 0 programmed the
+ * same way and left running, a read() of /dev/kcore_bench_pmu gives its
+ * value (8 bytes).  linux/kvm-fault, a VMM on KVM's ioctls, reads it around
+ * KVM_RUN for pkvm_vm_fault4k_instr: EL0 cannot read the PMU across
+ * KVM_RUN itself (nVHE KVM zeroes PMUSERENR_EL0 at every guest exit).
  */
 #include <asm/kvm_asm.h>
 #include <kcore/abi.h>
+#include <linux/fs.h>
 #include <linux/irqflags.h>
 #include <linux/kernel.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #define BENCH_EVTYPE_INST_EL1_EL2 0x48000008ul /* U (no EL0), NSH (EL2), INST_RETIRED */
 #define BENCH_N			  1000
@@ -29,7 +38,8 @@
 
 static char *target = "kcore";
 module_param(target, charp, 0444);
-MODULE_PARM_DESC(target, "kcore (KC_HC_VERSION) or pkvm (__vgic_v3_read_vmcr)");
+MODULE_PARM_DESC(target, "kcore (KC_HC_VERSION), pkvm (__vgic_v3_read_vmcr) or counter "
+			 "(/dev/kcore_bench_pmu)");
 
 static void bench_pmu_start(void)
 {
@@ -81,6 +91,32 @@ static u32 bench_loop(u64 id, bool with_hvc, u64 *status)
 	return (u32)(b - a);
 }
 
+static ssize_t bench_counter_read(struct file *file, char __user *buf, size_t len, loff_t *pos)
+{
+	u64 v = bench_pmu_read();
+
+	if (len < sizeof(v))
+		return -EINVAL;
+	if (copy_to_user(buf, &v, sizeof(v)))
+		return -EFAULT;
+	return sizeof(v);
+}
+
+static const struct file_operations bench_counter_fops = {
+	.owner = THIS_MODULE,
+	.read = bench_counter_read,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice bench_counter_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "kcore_bench_pmu",
+	.fops = &bench_counter_fops,
+	.mode = 0400,
+};
+
+static bool bench_counter;
+
 static int __init bench_init(void)
 {
 	const char *name;
@@ -89,6 +125,12 @@ static int __init bench_init(void)
 	u64 id, status = 0;
 	int i;
 
+	if (!strcmp(target, "counter")) {
+		bench_pmu_start();
+		bench_counter = true;
+		pr_info("kcore-bench: PMU counter 0 (INST_RETIRED, EL1+EL2) at /dev/kcore_bench_pmu\n");
+		return misc_register(&bench_counter_dev);
+	}
 	if (!strcmp(target, "kcore")) {
 		id = KC_HC_VERSION;
 		name = "linux_hostcall_instr";
@@ -129,6 +171,13 @@ static int __init bench_init(void)
 	return -EAGAIN;
 }
 
+static void __exit bench_exit(void)
+{
+	if (bench_counter)
+		misc_deregister(&bench_counter_dev);
+}
+
 module_init(bench_init);
+module_exit(bench_exit);
 MODULE_LICENSE("Dual BSD/GPL");
 MODULE_DESCRIPTION("kcore: host hypercall instruction counts (kcore vs pKVM)");

@@ -21,6 +21,7 @@
 #include <asm/virt.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/kernel_stat.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -439,6 +440,106 @@ static long kcore_run(struct kcore_file *f, void __user *arg)
 	return 0;
 }
 
+/*
+ * TEST HOOK (test_hooks=1): KCORE_TEST_FAULT_BENCH, ./ci/bench's
+ * linux_vm_fault4k_instr (docs/BENCHMARKS.md "Linux").  Each round trip is
+ * what kcore_run does for a FAULT exit, guest instruction to guest
+ * instruction: kcore_back_fault (allocation, frame list, VM_MAP_FAULT at
+ * EL2), then the next VCPU_RUN inside kernel_neon_begin/end, the guest's
+ * retried load and its next first touch, kcore's FAULT exit back here.  The
+ * ioctl's entry and exit are outside the count.  PMU event counter 0
+ * counts INST_RETIRED at EL1 and (NSH) EL2, not EL0, as linux/bench-ko
+ * does, counter 1 at EL2 alone (kcore's share); the guest runs at EL1, so its own three instructions per page are
+ * counted too (ci/bench subtracts them).  Interrupts stay on (the
+ * allocation may sleep, kernel_neon_begin needs them): a round during
+ * which this CPU took one, or kcore returned anything but a FAULT, is
+ * reported as such and the caller drops it.
+ */
+#define KCORE_BENCH_EVTYPE     0x48000008ul /* U (no EL0), NSH (EL2), INST_RETIRED */
+#define KCORE_BENCH_EVTYPE_EL2 0xc8000008ul /* and P (no EL1): kcore's own share */
+#define KCORE_BENCH_MAX	       512	    /* faults in all: the touch guest has 2 MiB */
+
+static void kcore_bench_pmu(u64 *all, u64 *el2)
+{
+	asm volatile("isb\n\tmrs %0, pmevcntr0_el0\n\tmrs %1, pmevcntr1_el0"
+		     : "=r"(*all), "=r"(*el2)
+		     :
+		     : "memory");
+}
+
+static int kcore_bench_resume(u64 vm, u32 vcpu, u64 finish, struct kcore_res *res)
+{
+	int rc;
+
+	kernel_neon_begin();
+	kcore_hvc(KC_HC_VCPU_RUN, vm, vcpu, finish, 0, res);
+	kernel_neon_end();
+	rc = kcore_errno(res->x[0]);
+	if (rc)
+		return rc;
+	return KC_EXIT_KIND(res->x[1]) == KC_EXIT_FAULT ? 0 : 1;
+}
+
+static long kcore_fault_bench(struct kcore_file *f, void __user *arg)
+{
+	struct kcore_fault_bench b;
+	u64 __user *out;
+	struct kcore_res res;
+	unsigned int cpu, i, k;
+	u64 vm;
+	int rc;
+
+	if (copy_from_user(&b, arg, sizeof(b)))
+		return -EFAULT;
+	if (b.pad || !b.faults || !b.rounds || (u64)b.faults * b.rounds >= KCORE_BENCH_MAX)
+		return -EINVAL;
+	out = u64_to_user_ptr(b.out);
+	rc = kcore_vm_of(f, &vm);
+	if (rc)
+		return rc;
+	/* To the first fault, uncounted (interrupt exits just go on). */
+	for (i = 0; (rc = kcore_bench_resume(vm, b.vcpu, KC_RUN_RESUME, &res)) == 1; i++)
+		if (i > 1000 || KC_EXIT_KIND(res.x[1]) != KC_EXIT_IRQ)
+			return -EPROTO;
+	if (rc)
+		return rc;
+	asm volatile("msr pmevtyper0_el0, %0" : : "r"(KCORE_BENCH_EVTYPE));
+	asm volatile("msr pmevtyper1_el0, %0" : : "r"(KCORE_BENCH_EVTYPE_EL2));
+	asm volatile("msr pmcntenset_el0, %0" : : "r"(3ul));
+	asm volatile("mrs x0, pmcr_el0\n\torr x0, x0, #1\n\tmsr pmcr_el0, x0\n\tisb" : : : "x0");
+	for (i = 0; i < b.rounds; i++) {
+		u64 other = 0, irqs, a, a2, z, z2;
+
+		cpu = get_cpu();
+		put_cpu();
+		irqs = kstat_cpu_irqs_sum(cpu);
+		kcore_bench_pmu(&a, &a2);
+		for (k = 0; k < b.faults; k++) {
+			rc = kcore_back_fault(f, vm, b.vcpu, res.x[2]);
+			if (rc)
+				return rc;
+			/* An interrupt exit: on to the fault, the round marked. */
+			while ((rc = kcore_bench_resume(vm, b.vcpu, KC_RUN_RESUME, &res)) == 1) {
+				if (KC_EXIT_KIND(res.x[1]) != KC_EXIT_IRQ)
+					return -EPROTO;
+				other++;
+			}
+			if (rc)
+				return rc;
+		}
+		kcore_bench_pmu(&z, &z2);
+		/* Moved to another CPU: its interrupts were not watched. */
+		if (raw_smp_processor_id() != cpu)
+			other++;
+		other += kstat_cpu_irqs_sum(cpu) - irqs;
+		/* The counter is 32 bits wide without FEAT_PMUv3p5. */
+		if (put_user((u32)(z - a), out + 3 * i) ||
+		    put_user((u32)(z2 - a2), out + 3 * i + 1) || put_user(other, out + 3 * i + 2))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 static long kcore_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
 	struct kcore_file *f = file->private_data;
@@ -537,6 +638,10 @@ static long kcore_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 		r1 = f->nframes;
 		mutex_unlock(&f->lock);
 		return put_user(r1, (u64 __user *)arg);
+	case KCORE_TEST_FAULT_BENCH:
+		if (!test_hooks)
+			return -EPERM;
+		return kcore_fault_bench(f, arg);
 	}
 	return -ENOTTY;
 }

@@ -108,4 +108,24 @@ struct kcore_reclaim {
 #define KCORE_MMAP_GUEST	 (1ull << 40)
 #define KCORE_TEST_FRAMES	 _IOR(KCORE_IOC, 0x40, __u64) /* out: how many VM frames */
 
+/*
+ * TEST HOOK too (test_hooks=1), for ./ci/bench's linux_vm_fault4k_instr
+ * (docs/BENCHMARKS.md): runs `vcpu` of the caller's VM (the `touch` guest,
+ * which faults on page after page) to its first FAULT exit, then `rounds`
+ * times `faults` round trips {back the fault as VCPU_RUN does; VCPU_RUN to
+ * the next FAULT exit}, each round counted with PMU event counter 0
+ * (INST_RETIRED at EL1 and EL2, not EL0) and counter 1 (at EL2 alone: kcore's
+ * share).  `out` points at rounds x 3 u64s: the round's two counts, and how many interrupts (or non-FAULT exits) it saw:
+ * a round with one is not exact.  Exact only on one CPU under -icount.
+ */
+struct kcore_fault_bench {
+	__u32 vcpu;
+	__u32 faults; /* per round */
+	__u32 rounds;
+	__u32 pad;
+	__u64 out; /* user pointer: __u64[rounds][3] */
+};
+
+#define KCORE_TEST_FAULT_BENCH _IOW(KCORE_IOC, 0x41, struct kcore_fault_bench)
+
 #endif

@@ -574,11 +574,70 @@ static int cmd_attack_read(const char *img, const char *man)
 	return bad;
 }
 
+/*
+ * bench-fault (test: kcore.ko test_hooks=1): the `touch` guest's first
+ * touches of 4 KiB pages, counted by kcore.ko (KCORE_TEST_FAULT_BENCH,
+ * kcore_uapi.h).  Prints each round and, over the rounds no interrupt
+ * disturbed, the median per fault minus the guest's own three
+ * instructions (ldr, add, b): linux_vm_fault4k_instr (bench/linux.py); and
+ * the median at EL2 alone, kcore's share: linux_vm_fault4k_el2_instr.
+ */
+#define BENCH_FAULTS 32
+#define BENCH_ROUNDS 12
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_bench_fault(const char *img, const char *man)
+{
+	uint64_t res[BENCH_ROUNDS][3], clean[BENCH_ROUNDS], el2[BENCH_ROUNDS];
+	unsigned n = 0;
+
+	vm_setup(img, man);
+	struct kcore_fault_bench b = {
+		.vcpu = 0, .faults = BENCH_FAULTS, .rounds = BENCH_ROUNDS, .out = (uintptr_t)res
+	};
+	if (ioctl(kfd, KCORE_TEST_FAULT_BENCH, &b))
+		die("KCORE_TEST_FAULT_BENCH: %s (kcore.ko needs test_hooks=1)", strerror(errno));
+	for (unsigned i = 0; i < BENCH_ROUNDS; i++) {
+		printf("kcore-vm: bench-fault: round %u: %llu instructions for %u faults, %llu "
+		       "at EL2%s\n",
+		       i, (unsigned long long)res[i][0], BENCH_FAULTS,
+		       (unsigned long long)res[i][1], res[i][2] ? " (interrupted: dropped)" : "");
+		if (!res[i][2]) {
+			el2[n] = res[i][1];
+			clean[n++] = res[i][0];
+		}
+	}
+	if (vm_teardown())
+		return 1;
+	if (n == 0 || clean[0] == 0) {
+		printf("kcore-vm: bench-fault: linux_vm_fault4k_instr unavailable\n");
+		return 1;
+	}
+	qsort(clean, n, sizeof(clean[0]), cmp_u64);
+	qsort(el2, n, sizeof(el2[0]), cmp_u64);
+	printf("kcore-vm: bench-fault: %u undisturbed rounds, %llu to %llu per fault\n", n,
+	       (unsigned long long)(clean[0] / BENCH_FAULTS),
+	       (unsigned long long)(clean[n - 1] / BENCH_FAULTS));
+	/* kcore's share: VM_MAP_FAULT, VCPU_RUN's entry, the fault's exit. */
+	printf("kcore-vm: bench-fault: linux_vm_fault4k_el2_instr %llu\n",
+	       (unsigned long long)(el2[n / 2] / BENCH_FAULTS));
+	printf("kcore-vm: bench-fault: linux_vm_fault4k_instr %llu\n",
+	       (unsigned long long)(clean[n / 2] / BENCH_FAULTS - 3));
+	return 0;
+}
+
 static void usage(void)
 {
 	fputs("usage: kcore-vm run [--vcpus N] [--test-life | --test-irq] GUEST.IMG "
 	      "GUEST.MANIFEST\n"
-	      "       kcore-vm attack-read GUEST.IMG GUEST.MANIFEST  (test: kcore.ko test_hooks=1)\n",
+	      "       kcore-vm attack-read GUEST.IMG GUEST.MANIFEST  (test: kcore.ko test_hooks=1)\n"
+	      "       kcore-vm bench-fault TOUCH.IMG TOUCH.MANIFEST  (bench: kcore.ko test_hooks=1)\n",
 	      stderr);
 	exit(2);
 }
@@ -609,6 +668,8 @@ int main(int argc, char **argv)
 		return cmd_run(argv[i], argv[i + 1]);
 	if (strcmp(argv[1], "attack-read") == 0)
 		return cmd_attack_read(argv[i], argv[i + 1]);
+	if (strcmp(argv[1], "bench-fault") == 0)
+		return cmd_bench_fault(argv[i], argv[i + 1]);
 	usage();
 	return 2;
 }
