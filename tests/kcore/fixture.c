@@ -270,6 +270,19 @@ void kf_layout(struct kc_manifest_layout *l, bool shared)
 						shared ? KC_MANIFEST_WIN_SHARED : 0 };
 }
 
+uint64_t kf_vm_with_vcpus(struct kf *f, uint64_t base, unsigned vcpus)
+{
+	const struct kf_image img = { base, 1, 0x20 };
+	uint64_t vm = kf_vm_loaded(f, &img, 1);
+
+	for (unsigned i = 1; i < vcpus; i++)
+		assert_int_equal(kf_call(f, KC_HC_VCPU_CREATE, vm, i, 0, 0, NULL), KC_OK);
+	assert_int_equal(
+		kf_call(f, KC_HC_VM_VERIFY, vm, kf_manifest(f, &img, 1, base, false), 0, 0, NULL),
+		KC_OK);
+	return vm;
+}
+
 uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n)
 {
 	uint64_t r[3];

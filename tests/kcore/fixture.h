@@ -103,6 +103,11 @@ uint64_t kf_frame_with(struct kf *f, const void *buf, size_t len);
 uint64_t kf_vm_loaded(struct kf *f, const struct kf_image *images, unsigned n);
 /* ... and verified with a good manifest (entry = first image base). */
 uint64_t kf_vm_verified(struct kf *f, const struct kf_image *images, unsigned n);
+/*
+ * A verified VM with a one-page image at `base` (its entry) and `vcpus`
+ * vCPUs: vCPU 0 on, the others created but never started.
+ */
+uint64_t kf_vm_with_vcpus(struct kf *f, uint64_t base, unsigned vcpus);
 /* ... the same with a v2 manifest declaring `layout`. */
 uint64_t kf_vm_verified_v2(struct kf *f, const struct kf_image *images, unsigned n,
 			   const struct kc_manifest_layout *layout);

@@ -18,39 +18,32 @@
 #include <cmocka.h>
 
 #include "../../core/state.h"
-#include "fixture.h"
+#include "guestprog.h"
 
-#define IMG_BASE	  0x80000000ull
-#define VBAR		  (IMG_BASE + 0x800) /* the guest's vector table */
-#define HANDLER		  (VBAR + 0x200)     /* synchronous, current EL with SP_EL1 */
-#define DATA_IPA	  0x90000000ull	     /* in its RAM, not backed */
-#define OUTSIDE		  0x00001000ull	     /* below every range */
-#define ABOVE		  0xC0000000ull	     /* above RAM and the window */
-#define NOPS		  (4096 / 4)	     /* one image page of ops */
+#define IMG_BASE	 0x80000000ull
+#define VBAR		 (IMG_BASE + 0x800) /* the guest's vector table */
+#define HANDLER		 (VBAR + 0x200)	    /* synchronous, current EL with SP_EL1 */
+#define DATA_IPA	 0x90000000ull	    /* in its RAM, not backed */
+#define OUTSIDE		 0x00001000ull	    /* below every range */
+#define ABOVE		 0xC0000000ull	    /* above RAM and the window */
+#define NOPS		 (4096 / 4)	    /* one image page of ops */
 
-#define ESR_IL		  (1ull << 25)
-#define ESR_EC(ec)	  ((uint64_t)(ec) << 26)
-#define ESR_WNR		  (1ull << 6)
-#define ESR_SEA		  0x10ull
-#define PSTATE_EL1H_DAIF  0x3c5ull
+#define ESR_IL		 (1ull << 25)
+#define ESR_EC(ec)	 ((uint64_t)(ec) << 26)
+#define ESR_WNR		 (1ull << 6)
+#define ESR_SEA		 0x10ull
+#define PSTATE_EL1H_DAIF 0x3c5ull
 
-#define OP(o, r, s, a, v) ((struct hm_guest_op){ HM_GOP_##o, (r), (s), (a), (v) })
-#define SET(r, v)	  OP(SET, r, 0, 0, v)
-#define EXPECT(r, v)	  OP(EXPECT, r, 0, 0, v)
-#define MRS(r, sr)	  OP(MRS, r, 0, 0, sr)
-#define MSR(sr, r)	  OP(MSR, r, 0, 0, sr)
-#define WFI		  OP(WFI, 0, 0, 0, 0)
-
-#define SYS_VBAR_EL1	  HM_SYSREG(3, 0, 12, 0, 0)
-#define SYS_ESR_EL1	  HM_SYSREG(3, 0, 5, 2, 0)
-#define SYS_FAR_EL1	  HM_SYSREG(3, 0, 6, 0, 0)
-#define SYS_ELR_EL1	  HM_SYSREG(3, 0, 4, 0, 1)
-#define SYS_SPSR_EL1	  HM_SYSREG(3, 0, 4, 0, 0)
-#define SYS_PMCR_EL0	  HM_SYSREG(3, 3, 9, 12, 0)
-#define SYS_IMPDEF	  HM_SYSREG(3, 0, 15, 0, 0)
-#define SYS_ID_AA64PFR0	  HM_SYSREG(3, 0, 0, 4, 0)
-#define SYS_DBGBVR0_EL1	  HM_SYSREG(2, 0, 0, 0, 4)
-#define SYS_CNTP_CTL_EL0  HM_SYSREG(3, 3, 14, 2, 1)
+#define SYS_VBAR_EL1	 HM_SYSREG(3, 0, 12, 0, 0)
+#define SYS_ESR_EL1	 HM_SYSREG(3, 0, 5, 2, 0)
+#define SYS_FAR_EL1	 HM_SYSREG(3, 0, 6, 0, 0)
+#define SYS_ELR_EL1	 HM_SYSREG(3, 0, 4, 0, 1)
+#define SYS_SPSR_EL1	 HM_SYSREG(3, 0, 4, 0, 0)
+#define SYS_PMCR_EL0	 HM_SYSREG(3, 3, 9, 12, 0)
+#define SYS_IMPDEF	 HM_SYSREG(3, 0, 15, 0, 0)
+#define SYS_ID_AA64PFR0	 HM_SYSREG(3, 0, 0, 4, 0)
+#define SYS_DBGBVR0_EL1	 HM_SYSREG(2, 0, 0, 0, 4)
+#define SYS_CNTP_CTL_EL0 HM_SYSREG(3, 3, 14, 2, 1)
 
 static struct kf the_kf;
 

@@ -16,27 +16,14 @@
 #include <cmocka.h>
 
 #include "../../core/state.h"
-#include "fixture.h"
+#include "guestprog.h"
 
-#define IMG_BASE	  0x80000000ull
-#define V1_ENTRY	  (IMG_BASE + 0x800) /* where vCPU 0 starts vCPU 1 */
-#define DATA_IPA	  0x90000000ull
-#define MMIO_IPA	  0xA0000000ull
-#define SECRET		  0x5ec2e75ec2e70042ull /* a value only the guest knows */
-#define CTX_ID		  0x1234abcdull
-
-#define OP(o, r, s, a, v) ((struct hm_guest_op){ HM_GOP_##o, (r), (s), (a), (v) })
-#define SET(r, v)	  OP(SET, r, 0, 0, v)
-#define EXPECT(r, v)	  OP(EXPECT, r, 0, 0, v)
-#define HVC		  OP(HVC, 0, 0, 0, 0)
-#define WFI		  OP(WFI, 0, 0, 0, 0)
-#define PROG(f, vm, vcpu, at, ...)                                                                 \
-	do {                                                                                       \
-		const struct hm_guest_op p_[] = { __VA_ARGS__ };                                   \
-		assert_int_equal(hm_guest_program((f)->m, (uint16_t)(vm), (vcpu), (at), p_,        \
-						  sizeof(p_) / sizeof(p_[0])),                     \
-				 0);                                                               \
-	} while (0)
+#define IMG_BASE 0x80000000ull
+#define V1_ENTRY (IMG_BASE + 0x800) /* where vCPU 0 starts vCPU 1 */
+#define DATA_IPA 0x90000000ull
+#define MMIO_IPA 0xA0000000ull
+#define SECRET	 0x5ec2e75ec2e70042ull /* a value only the guest knows */
+#define CTX_ID	 0x1234abcdull
 
 static struct kf the_kf;
 
@@ -51,20 +38,6 @@ static int teardown(void **state)
 {
 	kf_teardown(*state);
 	return 0;
-}
-
-/* A verified VM with a one-page image, vCPU 0 and (if `vcpus` > 1) more, never started. */
-static uint64_t vm_with(struct kf *f, unsigned vcpus)
-{
-	const struct kf_image img = { IMG_BASE, 1, 0x20 };
-	uint64_t vm = kf_vm_loaded(f, &img, 1);
-
-	for (unsigned i = 1; i < vcpus; i++)
-		assert_int_equal(kf_call(f, KC_HC_VCPU_CREATE, vm, i, 0, 0, NULL), KC_OK);
-	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vm, kf_manifest(f, &img, 1, IMG_BASE, false),
-				 0, 0, NULL),
-			 KC_OK);
-	return vm;
 }
 
 /* VCPU_RUN that must be refused with `want`, changing nothing. */
@@ -106,7 +79,7 @@ static void guard(uint64_t ipa_reg_value, struct hm_guest_op *ops)
 static void test_ram_fault_is_not_mmio(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	struct hm_guest_op g[5];
 
 	guard(MMIO_IPA, g);
@@ -129,7 +102,7 @@ static void test_ram_fault_is_not_mmio(void **state)
 static void test_host_cannot_answer_ram_loads(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 
 	PROG(f, vm, 0, IMG_BASE, OP(LOAD, 3, 8, DATA_IPA, 0), EXPECT(3, 0), WFI);
 	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_FAULT, DATA_IPA, 0);
@@ -147,7 +120,7 @@ static void test_host_cannot_answer_ram_loads(void **state)
 static void test_stale_faults(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 2);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 2);
 	struct hm_guest_op g[5];
 
 	guard(MMIO_IPA, g);
@@ -177,7 +150,7 @@ static void test_stale_faults(void **state)
 static void test_guard_rules(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 
 	assert_int_equal(kf_guest_call(f, vm, 0, KC_GC_MMIO_GUARD_MAP, MMIO_IPA + 8, 0), KC_EINVAL);
 	assert_int_equal(kf_guest_call(f, vm, 0, KC_GC_MMIO_GUARD_MAP, 1ull << 48, 0), KC_EINVAL);
@@ -217,7 +190,7 @@ static void test_guard_rules(void **state)
 static void test_only_the_guest_starts_vcpus(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 3);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 3);
 
 	PROG(f, vm, 1, V1_ENTRY, EXPECT(0, CTX_ID), SET(0, KC_PSCI_CPU_OFF), HVC, WFI);
 	refused_run(f, KC_ESTATE, vm, 1, KC_RUN_RESUME, 0);
@@ -246,7 +219,7 @@ static void test_only_the_guest_starts_vcpus(void **state)
 static void test_context_is_scrubbed(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 2);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 2);
 	const uint64_t tpidr = HM_SYSREG(3, 0, 13, 0, 4);
 
 	PROG(f, vm, 1, V1_ENTRY, SET(HM_REG_V0 + 5, SECRET), SET(7, SECRET),
@@ -267,7 +240,7 @@ static void test_context_is_scrubbed(void **state)
 	while (r[0])
 		assert_int_equal(kf_call(f, KC_HC_VM_RECLAIM, vm, 100, 0, 0, r), KC_OK);
 	assert_int_equal(kf_call(f, KC_HC_VM_DESTROY, vm, 0, 0, 0, NULL), KC_OK);
-	assert_int_equal(vm_with(f, 1), vm);
+	assert_int_equal(kf_vm_with_vcpus(f, IMG_BASE, 1), vm);
 	PROG(f, vm, 0, IMG_BASE, EXPECT(HM_REG_V0 + 9, 0), EXPECT(9, 0), OP(MRS, 8, 0, 0, tpidr),
 	     EXPECT(8, 0), WFI);
 	run_expect(f, vm, 0, KC_RUN_RESUME, 0, KC_EXIT_WFI, 0, 0);
@@ -282,7 +255,7 @@ static void test_context_is_scrubbed(void **state)
 static void test_guest_call_rules(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
 
 	/* Back the data page first, so SHARE has something to share. */
@@ -332,7 +305,7 @@ static void test_guest_call_rules(void **state)
 static void test_exit_decoding(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	struct hm_guest_op g[5];
 
 	guard(MMIO_IPA, g);
@@ -397,7 +370,7 @@ static void test_only_translation_faults_are_backed(void **state)
 static void test_smc_is_a_guest_call(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 
 	PROG(f, vm, 0, IMG_BASE, SET(0, KC_PSCI_VERSION), OP(SMC, 0, 0, 0, 0),
 	     EXPECT(0, KC_PSCI_VERSION_1_0), SET(0, KC_PSCI_VERSION), HVC,

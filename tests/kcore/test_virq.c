@@ -15,39 +15,24 @@
 
 #include <cmocka.h>
 
-#include "fixture.h"
+#include "guestprog.h"
 
-#define IMG_BASE	  0x80000000ull
-#define SECRET		  0x5ec2e75ec2e70042ull /* a value only the guest knows */
-#define PRIO		  0xa0u
-#define UART_SPI	  33u
-#define TIMER_PPI	  27u
+#define IMG_BASE   0x80000000ull
+#define SECRET	   0x5ec2e75ec2e70042ull /* a value only the guest knows */
+#define PRIO	   0xa0u
+#define UART_SPI   33u
+#define TIMER_PPI  27u
 
-#define LR_PENDING	  (1ull << 62)
-#define LR_ACTIVE	  (1ull << 63)
-#define LR_HW		  (1ull << 61)
-#define LR_GROUP1	  (1ull << 60)
+#define LR_PENDING (1ull << 62)
+#define LR_ACTIVE  (1ull << 63)
+#define LR_HW	   (1ull << 61)
+#define LR_GROUP1  (1ull << 60)
 
-#define ICC_IAR1	  HM_SYSREG(3, 0, 12, 12, 0)
-#define ICC_EOIR1	  HM_SYSREG(3, 0, 12, 12, 1)
-#define CNTV_CTL	  HM_SYSREG(3, 3, 14, 3, 1)
-#define CNTV_CVAL	  HM_SYSREG(3, 3, 14, 3, 2)
-#define ICC_SGI1R	  HM_SYSREG(3, 0, 12, 11, 5)
-
-#define OP(o, r, s, a, v) ((struct hm_guest_op){ HM_GOP_##o, (r), (s), (a), (v) })
-#define SET(r, v)	  OP(SET, r, 0, 0, v)
-#define EXPECT(r, v)	  OP(EXPECT, r, 0, 0, v)
-#define MRS(r, enc)	  OP(MRS, r, 0, 0, enc)
-#define MSR(enc, r)	  OP(MSR, r, 0, 0, enc)
-#define HVC		  OP(HVC, 0, 0, 0, 0)
-#define WFI		  OP(WFI, 0, 0, 0, 0)
-#define PROG(f, vm, vcpu, at, ...)                                                                 \
-	do {                                                                                       \
-		const struct hm_guest_op p_[] = { __VA_ARGS__ };                                   \
-		assert_int_equal(hm_guest_program((f)->m, (uint16_t)(vm), (vcpu), (at), p_,        \
-						  sizeof(p_) / sizeof(p_[0])),                     \
-				 0);                                                               \
-	} while (0)
+#define ICC_IAR1   HM_SYSREG(3, 0, 12, 12, 0)
+#define ICC_EOIR1  HM_SYSREG(3, 0, 12, 12, 1)
+#define CNTV_CTL   HM_SYSREG(3, 3, 14, 3, 1)
+#define CNTV_CVAL  HM_SYSREG(3, 3, 14, 3, 2)
+#define ICC_SGI1R  HM_SYSREG(3, 0, 12, 11, 5)
 
 static struct kf the_kf;
 
@@ -62,20 +47,6 @@ static int teardown(void **state)
 {
 	kf_teardown(*state);
 	return 0;
-}
-
-/* A verified VM with a one-page image and `vcpus` vCPUs (only vCPU 0 on). */
-static uint64_t vm_with(struct kf *f, unsigned vcpus)
-{
-	const struct kf_image img = { IMG_BASE, 1, 0x20 };
-	uint64_t vm = kf_vm_loaded(f, &img, 1);
-
-	for (unsigned i = 1; i < vcpus; i++)
-		assert_int_equal(kf_call(f, KC_HC_VCPU_CREATE, vm, i, 0, 0, NULL), KC_OK);
-	assert_int_equal(kf_call(f, KC_HC_VM_VERIFY, vm, kf_manifest(f, &img, 1, IMG_BASE, false),
-				 0, 0, NULL),
-			 KC_OK);
-	return vm;
 }
 
 static void run_expect(struct kf *f, uint64_t vm, uint64_t x1, uint64_t x2, uint64_t x3)
@@ -117,7 +88,7 @@ static void no_guest_failures(struct kf *f)
 static void test_inject_taken_once(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 
 	PROG(f, vm, 0, IMG_BASE, WFI, WFI, MRS(5, ICC_IAR1), EXPECT(5, UART_SPI), MSR(ICC_EOIR1, 5),
@@ -144,7 +115,7 @@ static void test_inject_taken_once(void **state)
 static void test_inject_refusals(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 2);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 2);
 
 	kf_call_refused(f, KC_EINVAL, KC_HC_VCPU_INJECT_IRQ, vm, 0, 1020, PRIO);
 	kf_call_refused(f, KC_EINVAL, KC_HC_VCPU_INJECT_IRQ, vm, 0, 1023, PRIO);
@@ -190,7 +161,7 @@ static void test_inject_refusals(void **state)
 static void test_inject_full(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
 
@@ -221,7 +192,7 @@ static void test_inject_full(void **state)
 static void test_inject_while_active(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 
 	assert_int_equal(inject(f, vm, 0, UART_SPI, PRIO), KC_OK);
@@ -247,7 +218,7 @@ static void test_inject_while_active(void **state)
 static void test_irq_exit_shows_nothing(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 
 	PROG(f, vm, 0, IMG_BASE, SET(0, SECRET), SET(1, SECRET), SET(2, SECRET), SET(3, SECRET),
 	     EXPECT(0, SECRET), EXPECT(3, SECRET), WFI);
@@ -272,7 +243,7 @@ static void test_irq_exit_shows_nothing(void **state)
 static void test_timer(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 
 	PROG(f, vm, 0, IMG_BASE, SET(1, 0x5000), MSR(CNTV_CVAL, 1), SET(1, 1), MSR(CNTV_CTL, 1),
@@ -299,7 +270,7 @@ static void test_timer(void **state)
 static void test_timer_waits_for_slot(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 1);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 1);
 	const struct kc_vcpu_regs *regs = kf_vcpu_regs(vm, 0);
 
 	/* Above the timer's priority: the guest takes them first. */
@@ -329,7 +300,7 @@ static void test_timer_waits_for_slot(void **state)
 static void test_sgi_exit(void **state)
 {
 	struct kf *f = *state;
-	uint64_t vm = vm_with(f, 2);
+	uint64_t vm = kf_vm_with_vcpus(f, IMG_BASE, 2);
 	/* INTID 3 to vCPU 1 (TargetList bit 1), with RES0 bits [63:56] and [31:28] set. */
 	const uint64_t req = 0xff00000030000000ull | 3ull << 24 | 1u << 1;
 
