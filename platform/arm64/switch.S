@@ -18,6 +18,7 @@
  * (arch/arm64/kvm/hyp/entry.S) and Hafnium's vcpu_switch; own code.
  */
 #include "arm64_guest.h"
+#include "arm64_asm.h"
 
 	.arch_extension fp
 	.arch_extension simd
@@ -121,24 +122,7 @@ guest_exit:
 	ldp	x27, x28, [sp, #80]
 	ldp	x29, x30, [sp], #96
 	/* Caller-saved registers: nothing of the guest stays in them. */
-	mov	x1, xzr
-	mov	x2, xzr
-	mov	x3, xzr
-	mov	x4, xzr
-	mov	x5, xzr
-	mov	x6, xzr
-	mov	x7, xzr
-	mov	x8, xzr
-	mov	x9, xzr
-	mov	x10, xzr
-	mov	x11, xzr
-	mov	x12, xzr
-	mov	x13, xzr
-	mov	x14, xzr
-	mov	x15, xzr
-	mov	x16, xzr
-	mov	x17, xzr
-	mov	x18, xzr
+	zero_xregs 1, 18
 	ret
 
 /*

@@ -7,6 +7,7 @@
  * The one exception: a synchronous exception from the EL1 host (entry 8)
  * is a host call, SMC or fault, and comes back (el2_host_sync below).
  */
+#include "arm64_asm.h"
 #include "arm64_host.h"
 #include "el2_exception.h"
 
@@ -129,34 +130,5 @@ el2_host_sync:
 	.global	arm64_host_eret
 arm64_host_eret:
 	mov	sp, x1
-	mov	x1, xzr
-	mov	x2, xzr
-	mov	x3, xzr
-	mov	x4, xzr
-	mov	x5, xzr
-	mov	x6, xzr
-	mov	x7, xzr
-	mov	x8, xzr
-	mov	x9, xzr
-	mov	x10, xzr
-	mov	x11, xzr
-	mov	x12, xzr
-	mov	x13, xzr
-	mov	x14, xzr
-	mov	x15, xzr
-	mov	x16, xzr
-	mov	x17, xzr
-	mov	x18, xzr
-	mov	x19, xzr
-	mov	x20, xzr
-	mov	x21, xzr
-	mov	x22, xzr
-	mov	x23, xzr
-	mov	x24, xzr
-	mov	x25, xzr
-	mov	x26, xzr
-	mov	x27, xzr
-	mov	x28, xzr
-	mov	x29, xzr
-	mov	x30, xzr
+	zero_xregs 1, 30
 	eret
