@@ -7,9 +7,11 @@
 #define KCORE_ARM64_ASM_H
 
 #ifdef __ASSEMBLER__
+/* clang-format off */
 /*
  * Zero x\first..x\last, so no value of kcore's or of another world's
- * survives in them when control leaves kcore.
+ * survives in them when control leaves kcore.  (Assembler: clang-format
+ * is off for this block.)
  */
 	.macro	zero_xreg n
 	mov	x\n, xzr
@@ -23,6 +25,7 @@
 	.endr
 	.noaltmacro
 	.endm
+/* clang-format on */
 #endif
 
 #endif /* KCORE_ARM64_ASM_H */
