@@ -27,7 +27,7 @@
  * SGI exits, WFI's x2 = the virtual timer's deadline.
  */
 #define KC_ABI_VERSION_MAJOR	 0
-#define KC_ABI_VERSION_MINOR	 3
+#define KC_ABI_VERSION_MINOR	 3 /* 0.4: the SMMU calls (0x0D-0x14) */
 #define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
 
 /*
@@ -54,6 +54,32 @@
 #define KC_HC_VM_DESTROY	 KC_FN(0x0B)
 #define KC_HC_VCPU_INJECT_IRQ	 KC_FN(0x0C) /* x1 vm, x2 vcpu, x3 INTID, x4 priority (docs/VCPU.md) */
 
+/*
+ * IO domains and the SMMU (docs/SMMU.md).  A domain belongs to the host
+ * (ALLOC x1 = 0) or to one VM; its IO page table is kcore's.  The host's
+ * domains map host frames and IO: each live mapping of a host frame raises
+ * the frame's DMA count, and a frame whose count is not 0 cannot be given
+ * to a VM or to kcore (KC_EBUSY).  A VM's domains map only that VM's
+ * frames, at IOVA = the IPA kcore recorded for the frame.  Every UNMAP,
+ * DETACH and FREE has invalidated the IOTLB before it returns.
+ */
+#define KC_HC_IODOM_ALLOC	 KC_FN(0x0D) /* x1 owner (0 = host, else VM id) -> x1 domain id */
+#define KC_HC_IODOM_FREE	 KC_FN(0x0E) /* x1 domain (no stream attached): unmap all, free */
+#define KC_HC_IODOM_ATTACH	 KC_FN(0x0F) /* x1 domain, x2 SMMU index, x3 stream id */
+#define KC_HC_IODOM_DETACH	 KC_FN(0x10) /* x1 domain, x2 SMMU index, x3 stream id */
+#define KC_HC_IODOM_MAP		 KC_FN(0x11) /* x1 domain, x2 IOVA, x3 PA, x4 pages, x5 KC_IO_* */
+#define KC_HC_IODOM_UNMAP	 KC_FN(0x12) /* x1 domain, x2 IOVA, x3 pages */
+#define KC_HC_IODOM_LOOKUP	 KC_FN(0x13) /* x1 domain, x2 IOVA -> x1 PA of that IOVA, x2 KC_IO_* */
+/*
+ * SMMU_EVENT: the oldest DMA fault not yet reported -> x1 = SMMU index << 32
+ * | stream id, x2 = the IOVA (0 when the stream is a VM's: a VM's DMA
+ * addresses are its own), x3 = fault kind (platform.h kc_smmu_fault) |
+ * KC_IO_W << 8 for a write.  KC_ENOENT when there is none.
+ */
+#define KC_HC_SMMU_EVENT	 KC_FN(0x14)
+#define KC_IO_R			 (1u << 0) /* devices may read */
+#define KC_IO_W			 (1u << 1) /* devices may write */
+#define KC_IODOM_MAX_PAGES	 512u	   /* pages one MAP or UNMAP call takes, at most */
 /*
  * VCPU_INJECT_IRQ: the interrupts a virtual GICv3 CPU interface can hold:
  * SGIs 0-15, PPIs 16-31, SPIs 32-1019; never a special INTID (1020-1023)

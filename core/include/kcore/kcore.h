@@ -26,6 +26,20 @@ struct kc_region {
 	uint64_t size;
 };
 
+/*
+ * An SMMU as core sees it: which of the layout's devices holds its
+ * registers, how many stream ids (0..nstreams-1) kcore's stream table
+ * covers, and how many IOVA bits its stage 2 translates (IOVAs at or
+ * above 2^ia_bits are EINVAL).
+ */
+#define KC_MAX_SMMUS	    2
+#define KC_SMMU_MAX_STREAMS 256
+struct kc_smmu_desc {
+	unsigned device;   /* index into kc_boot_layout.devices[] */
+	uint32_t nstreams; /* 1..KC_SMMU_MAX_STREAMS */
+	unsigned ia_bits;  /* 32..PGT_IA_BITS */
+};
+
 struct kc_boot_layout {
 	struct kc_region ram[KC_MAX_RAM_REGIONS]; /* all RAM, page aligned, disjoint */
 	unsigned nram;
@@ -39,6 +53,14 @@ struct kc_boot_layout {
 	 * the host's and the VMs' reach.  Bits at or above ndevices: EINVAL.
 	 */
 	uint32_t devices_host_shared;
+	/*
+	 * The SMMUs kcore drives (docs/SMMU.md).  Each one's MMIO is one of
+	 * devices[] (never host-shared: the host must not reach an SMMU's
+	 * registers), so core maps it for the platform's driver and keeps it
+	 * out of every host and VM table.  Bad entries: EINVAL.
+	 */
+	struct kc_smmu_desc smmus[KC_MAX_SMMUS];
+	unsigned nsmmus;
 	struct kc_region image; /* kcore's whole image: text..bss, stacks */
 	struct kc_region text;	/* inside image: the only executable range */
 	struct kc_region pool;	/* frames for kcore's own tables (CORE) */
@@ -70,13 +92,16 @@ const char *kcore_err_name(int status);
 #define KC_MAX_VCPUS	    8	/* per VM */
 #define KC_MAX_CPUS	    64
 #define KC_MAX_TRUSTED_KEYS 4
+#define KC_MAX_IODOMS	    64 /* IO domain ids 1..64; the SMMU tag (S2VMID) = id */
 
 struct kc_config {
-	unsigned ncpus;		/* 1..KC_MAX_CPUS */
-	unsigned max_vms;	/* 1..KC_MAX_VMS live VMs */
-	unsigned vm_pool_pages; /* stage-2 table pages of each VM */
-	uint64_t remap_pages;	/* image pages the write-once window holds, ever */
-	unsigned ntrusted_keys; /* 0..KC_MAX_TRUSTED_KEYS */
+	unsigned ncpus;		   /* 1..KC_MAX_CPUS */
+	unsigned max_vms;	   /* 1..KC_MAX_VMS live VMs */
+	unsigned vm_pool_pages;	   /* stage-2 table pages of each VM */
+	uint64_t remap_pages;	   /* image pages the write-once window holds, ever */
+	unsigned max_iodoms;	   /* 0..KC_MAX_IODOMS IO domains (0: no SMMU calls) */
+	unsigned iodom_pool_pages; /* IO table pages of each IO domain */
+	unsigned ntrusted_keys;	   /* 0..KC_MAX_TRUSTED_KEYS */
 	uint8_t trusted_keys[KC_MAX_TRUSTED_KEYS][65]; /* P-256 points, 0x04||X||Y */
 };
 

@@ -250,9 +250,48 @@ void plat_guest_run(const struct kc_guest *g, struct kc_vcpu_regs *regs, struct 
  */
 void plat_guest_flush_local(const struct kc_guest *g);
 
+/* ---- the SMMUs (docs/SMMU.md) ------------------------------------------ */
 /*
- * Still to come, with the issue that needs it: SMMU command submission.
- * It will be declared here when a platform implements it, not before.
+ * Core owns every IO page table (the stage-2 format pgt writes, in CORE
+ * frames) and decides which stream translates through which; the platform
+ * only programs the SMMUs of kc_boot_layout.smmus[] (arm64: SMMUv3, stage 2
+ * only, linear stream table and queues in CORE frames, GBPA = abort).
+ * Every function here completes before it returns (SMMUv3: the commands,
+ * then CMD_SYNC, then waiting for its completion), and orders itself after
+ * core's earlier descriptor writes, so that when it returns no transaction
+ * can still use what it removed.
  */
+/*
+ * Stream `sid` of SMMU `smmu` now translates through the stage-2 table at
+ * `root`, its IOTLB entries tagged `tag` (an SMMU VMID, 1..KC_MAX_IODOMS),
+ * or, with root == 0, aborts every transaction (the state every stream is
+ * in before the host runs).  Invalidates the SMMU's cached configuration
+ * of the stream; on root == 0 also every IOTLB entry tagged with the tag
+ * the stream had.
+ */
+void plat_smmu_stream_set(unsigned smmu, uint32_t sid, uint16_t tag, kc_paddr_t root);
+/* Drop every IOTLB entry tagged `tag` in [iova, iova + size), on every SMMU. */
+void plat_smmu_tlbi_range(uint16_t tag, uint64_t iova, uint64_t size);
+/* Drop every IOTLB entry tagged `tag`, on every SMMU. */
+void plat_smmu_tlbi_tag(uint16_t tag);
+/* A transaction an SMMU stopped (SMMUv3: an event queue record). */
+enum kc_smmu_fault {
+	KC_SMMU_F_TRANSLATION = 1, /* no mapping for the IOVA */
+	KC_SMMU_F_PERMISSION,	   /* mapped without the access's permission */
+	KC_SMMU_F_STREAM,	   /* the stream is not attached (aborts) */
+	KC_SMMU_F_OTHER,	   /* any other event the SMMU reports */
+};
+struct kc_smmu_event {
+	unsigned smmu;
+	uint32_t sid;
+	uint32_t fault; /* enum kc_smmu_fault */
+	bool write;
+	uint64_t iova;
+};
+/*
+ * Take the oldest event not yet taken from any SMMU into `ev`; false if
+ * there is none.  Core decides what of it the host may see.
+ */
+bool plat_smmu_event_next(struct kc_smmu_event *ev);
 
 #endif /* KCORE_PLATFORM_H */
