@@ -285,6 +285,24 @@ int hc_iodom_map(const uint64_t *args, uint64_t *res)
 	if (rc)
 		return rc;
 	lock_acquire(&kc.frames_lock);
+	if (pages == 1) {
+		/* One page (a driver's buffer): one walk checks and places the leaf. */
+		struct pgt_prep prep;
+		frame_t *f = frame_of_locked(pa);
+		pgt_prot_t p = f ? prot : prot | PGT_PROT_DEVICE;
+		rc = iodom_may_map_locked(d, iova, pa);
+		if (!rc)
+			rc = pgt_map_prepare(&d->pgt, iova, pa, PGT_LEAF_LEVEL, p, &prep);
+		if (!rc) {
+			if (f && d->owner == OWNER_HOST)
+				*f += 1ull << FRAME_COUNT_SHIFT; /* the count first */
+			pgt_map_prepared(&d->pgt, &prep, pa, p);
+			d->mapped++;
+		}
+		lock_release(&kc.frames_lock);
+		lock_release(&kc.smmu_lock);
+		return rc;
+	}
 	for (uint64_t i = 0; i < pages && !rc; i++) {
 		uint64_t off = i << PGT_PAGE_SHIFT;
 		struct pgt_leaf leaf;
@@ -316,6 +334,7 @@ int hc_iodom_unmap(const uint64_t *args, uint64_t *res)
 {
 	uint64_t iova = args[1], pages = args[2];
 	struct kc_iodom *d;
+	struct pgt_leaf leaf;
 	(void)res;
 
 	if (iodom_enabled() && iodom_range_valid(iova, pages))
@@ -323,29 +342,31 @@ int hc_iodom_unmap(const uint64_t *args, uint64_t *res)
 	int rc = iodom_lock(args[0], &d);
 	if (rc)
 		return rc;
-	struct pgt_leaf leaf;
-	for (uint64_t i = 0; i < pages && !rc; i++)
+	/* All or nothing: every page first (one page: taking it below is its check). */
+	for (uint64_t i = 0; i < pages && pages > 1 && !rc; i++)
 		if (!pgt_lookup(&d->pgt, iova + (i << PGT_PAGE_SHIFT), &leaf))
-			rc = KC_ENOENT; /* all or nothing */
+			rc = KC_ENOENT;
 	if (!rc) {
-		uint64_t va;
 		lock_acquire(&kc.frames_lock);
-		for (uint64_t i = 0; i < pages; i++) {
-			/* Mapped, so the next leaf from there is its own (no invalidation yet). */
-			if (!pgt_take_next(&d->pgt, iova + (i << PGT_PAGE_SHIFT), &va, &leaf) ||
-			    va != iova + (i << PGT_PAGE_SHIFT))
+		for (uint64_t i = 0; i < pages && !rc; i++) {
+			kc_paddr_t pa;
+			/* No invalidation per page: one for the range follows. */
+			rc = pgt_take_page(&d->pgt, iova + (i << PGT_PAGE_SHIFT), &pa);
+			if (rc && pages > 1)
 				plat_panic("iodom: a leaf checked under the lock went away");
-			if (d->owner == OWNER_HOST)
-				iodom_host_put_locked(leaf.pa);
+			if (!rc && d->owner == OWNER_HOST)
+				iodom_host_put_locked(pa);
 		}
-		/*
-		 * One invalidation for the range, before the call returns and
-		 * before a frame whose count reached 0 can change hands (that
-		 * needs frames_lock, and this holds it).
-		 */
-		plat_smmu_tlbi_range(iodom_id(d), iova, pages << PGT_PAGE_SHIFT);
+		if (!rc) {
+			/*
+			 * One invalidation for the range, before the call returns and
+			 * before a frame whose count reached 0 can change hands (that
+			 * needs frames_lock, and this holds it).
+			 */
+			plat_smmu_tlbi_range(iodom_id(d), iova, pages << PGT_PAGE_SHIFT);
+			d->mapped -= pages;
+		}
 		lock_release(&kc.frames_lock);
-		d->mapped -= pages;
 	}
 	lock_release(&kc.smmu_lock);
 	return rc;
