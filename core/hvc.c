@@ -37,9 +37,10 @@ static inline __attribute__((always_inline)) void hc_invoke(struct kc_hcall *r, 
 							    unsigned nargs)
 {
 	uint64_t res[3] = { 0, 0, 0 };
-	uint64_t mbz = r->x[6];
+	/* x5 apart: only IODOM_MAP takes it, and the rest keep the 4-wide OR of x1..x4. */
+	uint64_t mbz = r->x[6] | (nargs < 5 ? r->x[5] : 0);
 
-	for (unsigned i = nargs + 1; i <= HC_MAX_ARGS; i++)
+	for (unsigned i = nargs + 1; i <= 4; i++)
 		mbz |= r->x[i];
 	int rc = mbz ? KC_EINVAL : h(&r->x[1], res);
 	uint64_t keep = rc ? 0 : ~0ull;
