@@ -553,6 +553,49 @@ static void test_two_smmus(void **state)
 	assert_int_equal(hm_iotlb_count(f->m, 0) + hm_iotlb_count(f->m, 1), 0);
 }
 
+/* kc_config's IO domain limits: EINVAL past them, OK at them (the controls). */
+static void test_boot_config(void **state)
+{
+	struct hm_config mc = {
+		.ram_base = KF_RAM_BASE,
+		.ram_size = KF_RAM_SIZE,
+		.ncpus = 1,
+		.nsmmus = 1,
+	};
+	struct hm_machine *m;
+	struct kc_config cfg = { .max_vms = 1, .vm_pool_pages = 8, .remap_pages = 16 };
+	(void)state;
+
+	assert_int_equal(hm_machine_create(&mc, &m), 0);
+	cfg.max_iodoms = KC_MAX_IODOMS + 1;
+	cfg.iodom_pool_pages = 4;
+	assert_int_equal(hm_kcore_boot(m, &cfg), KC_EINVAL);
+	cfg.max_iodoms = 1;
+	cfg.iodom_pool_pages = 3;
+	assert_int_equal(hm_kcore_boot(m, &cfg), KC_EINVAL);
+	/* (More than 2^20 pages per pool is EINVAL too; this RAM cannot even hold them.) */
+	cfg.max_iodoms = KC_MAX_IODOMS;
+	cfg.iodom_pool_pages = 4;
+	assert_int_equal(hm_kcore_boot(m, &cfg), KC_OK);
+	/* Every domain id, each with its own pool. */
+	for (unsigned i = 1; i <= KC_MAX_IODOMS; i++) {
+		struct kc_hcall h = { { KC_HC_IODOM_ALLOC, 0, 0, 0, 0, 0, 0 } };
+		assert_int_equal(hm_host_call(m, 0, &h), 0);
+		assert_int_equal(h.x[0], KC_OK);
+		assert_int_equal(h.x[1], i);
+	}
+	char why[300];
+	assert_int_equal(hm_check(m, why, sizeof(why)), 0);
+	/* No domains at all: the calls are off though an SMMU is there. */
+	cfg.max_iodoms = 0;
+	cfg.iodom_pool_pages = 0;
+	assert_int_equal(hm_kcore_boot(m, &cfg), KC_OK);
+	struct kc_hcall h = { { KC_HC_IODOM_ALLOC, 0, 0, 0, 0, 0, 0 } };
+	assert_int_equal(hm_host_call(m, 0, &h), 0);
+	assert_int_equal(h.x[0], (uint64_t)(int64_t)KC_ENOTSUP);
+	hm_machine_destroy(m);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_dma_host_frame, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_dma_unmapped, setup, teardown),
@@ -569,6 +612,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_free_unmaps, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_io_claims, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_two_smmus, setup_two, teardown),
+	cmocka_unit_test(test_boot_config),
 };
 
 int main(void)
