@@ -113,7 +113,7 @@ static inline void lock_acquire(struct kc_lock *l)
 		lock_order_acquire(l, (uint32_t)me);
 	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
-		;
+		plat_spin_wait();
 	if (LOCK_OWNER_CHECKS)
 		__atomic_store_n(&l->owner, me, __ATOMIC_RELAXED);
 }
