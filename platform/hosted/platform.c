@@ -19,7 +19,7 @@
 
 static hm_panic_hook hm_hook;
 
-#if defined(__SANITIZE_THREAD__)
+#if HM_TSAN
 unsigned hm_fence_word;
 #endif
 
