@@ -3,9 +3,10 @@
  * test_stress — kcore under real concurrency (docs/CONCURRENCY.md).
  *
  * N modelled CPUs, each a thread (hm_run_parallel), each draw M operations
- * at random from a seeded generator: VMs brought up (create, vCPU, image,
- * load, verify), run (their guest programs store, share, unshare, check and
- * sometimes power off), their faults backed with the thread's own frames,
+ * at random from a seeded generator: VMs brought up (create, two vCPUs,
+ * image, load, verify), run (their guest programs start the second vCPU,
+ * store, share, unshare, check and sometimes power off; either vCPU may run
+ * on any CPU, both at once), their faults backed with the thread's own frames,
  * powered off, reclaimed and destroyed; host loads anywhere in host RAM and
  * stores to the thread's own frames (including frames it is handing to its
  * VMs); and calls aimed at other CPUs' VMs: runs, interrupts, power-off,
@@ -55,6 +56,8 @@
 
 #define IMG_BASE      0x80000000ull
 #define DATA_IPA      0x90000000ull
+#define DATA1_IPA     0x90100000ull	 /* vCPU 1's pages, in the same 2 MiB as vCPU 0's */
+#define VCPU1_PC      (IMG_BASE + 0x800) /* vCPU 1's program, in the same image page */
 #define IMG_FILL      0x5Au
 #define MAX_PAGES     12 /* data pages a guest writes */
 #define SLOTS	      2	 /* VMs a CPU keeps at once */
@@ -110,7 +113,8 @@ struct cpu_state {
 	struct slot slots[SLOTS];
 	struct logged *log;
 	unsigned nlog, log_cap;
-	unsigned long ops_done, runs, faults, vms_made, vms_destroyed, host_ok, host_refused;
+	unsigned long ops_done, runs, faults, faults1, vms_made, vms_destroyed, host_ok,
+		host_refused;
 };
 
 static struct stress {
@@ -243,17 +247,29 @@ static uint64_t secret(uint64_t vmid, unsigned p)
 }
 
 /*
- * Store a tagged private value to pages 1..n-1, a public one to page 0,
- * share page 0 and unshare it (sometimes waiting in between, so the host
- * runs while it is shared), read every private page back, and sometimes
- * power off.  A program has no branches: once past its end the vCPU idles
- * (WFI exits).
+ * vCPU 0: start vCPU 1 (PSCI CPU_ON), store a tagged private value to pages
+ * 1..n-1, a public one to page 0, share page 0 and unshare it (sometimes
+ * waiting in between, so the host runs while it is shared), read every
+ * private page back, and sometimes power off.  vCPU 1, on whichever CPU the
+ * host runs it (another CPU may run vCPU 0 at the same time): its own
+ * private pages in the same 2 MiB, written and read back.  A program has
+ * no branches: once past its end the vCPU idles (WFI exits).
  */
 static void install_program(uint64_t *rng, uint64_t vmid, unsigned npages)
 {
-	struct hm_guest_op ops[6 * MAX_PAGES + 32];
+	struct hm_guest_op ops[6 * MAX_PAGES + 40];
 	size_t n = 0;
 
+	const struct hm_guest_op cpu_on[] = {
+		{ HM_GOP_SET, 0, 0, 0, KC_PSCI_CPU_ON64 },
+		{ HM_GOP_SET, 1, 0, 0, 1 },
+		{ HM_GOP_SET, 2, 0, 0, VCPU1_PC },
+		{ HM_GOP_SET, 3, 0, 0, 0 },
+		{ HM_GOP_HVC, 0, 0, 0, 0 },
+		{ HM_GOP_EXPECT, 0, 0, 0, KC_PSCI_SUCCESS },
+	};
+	memcpy(&ops[n], cpu_on, sizeof(cpu_on));
+	n += sizeof(cpu_on) / sizeof(cpu_on[0]);
 	for (unsigned p = 1; p < npages; p++) {
 		ops[n++] = (struct hm_guest_op){ HM_GOP_SET, 3, 0, 0, secret(vmid, p) };
 		ops[n++] = (struct hm_guest_op){ HM_GOP_STORE, 3, 8, DATA_IPA + p * 4096ull, 0 };
@@ -289,6 +305,18 @@ static void install_program(uint64_t *rng, uint64_t vmid, unsigned npages)
 	}
 	if (hm_guest_program(S.f.m, (uint16_t)vmid, 0, IMG_BASE, ops, n))
 		fail_with("VM %" PRIu64 ": guest program refused", vmid);
+
+	n = 0;
+	for (unsigned p = 0; p < npages; p++) {
+		ops[n++] = (struct hm_guest_op){ HM_GOP_SET, 5, 0, 0, secret(vmid, 0x100 + p) };
+		ops[n++] = (struct hm_guest_op){ HM_GOP_STORE, 5, 8, DATA1_IPA + p * 4096ull, 0 };
+	}
+	for (unsigned p = 0; p < npages; p++) {
+		ops[n++] = (struct hm_guest_op){ HM_GOP_LOAD, 6, 8, DATA1_IPA + p * 4096ull, 0 };
+		ops[n++] = (struct hm_guest_op){ HM_GOP_EXPECT, 6, 0, 0, secret(vmid, 0x100 + p) };
+	}
+	if (hm_guest_program(S.f.m, (uint16_t)vmid, 1, VCPU1_PC, ops, n))
+		fail_with("VM %" PRIu64 ": vCPU 1's guest program refused", vmid);
 }
 
 /* ---- operations ------------------------------------------------------------- */
@@ -318,6 +346,7 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 	}
 	/* ESTATE all along: another CPU powered it off (or verified it) half-built. */
 	if ((st = call(cpu, KC_HC_VCPU_CREATE, sl->id, 0, 0, 0, NULL)) != KC_OK ||
+	    (st = call(cpu, KC_HC_VCPU_CREATE, sl->id, 1, 0, 0, NULL)) != KC_OK ||
 	    (st = call(cpu, KC_HC_VM_SET_IMAGE, sl->id, IMG_BASE, 4096, 0, r)) != KC_OK) {
 		frame_untake(c, pfn);
 		if (st == KC_ESTATE)
@@ -343,14 +372,17 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 	c->vms_made++;
 }
 
-/* Run a live VM of this CPU once, and back the fault it reports. */
+/* Run a vCPU of a live VM of this CPU once, and back the fault it reports. */
 static void op_run(unsigned cpu, struct cpu_state *c, unsigned s)
 {
 	struct slot *sl = &c->slots[s];
+	unsigned vcpu = below(&c->rng, 2);
 	uint64_t r[3];
-	int st = call(cpu, KC_HC_VCPU_RUN, sl->id, 0, KC_RUN_RESUME, 0, r);
+	int st = call(cpu, KC_HC_VCPU_RUN, sl->id, vcpu, KC_RUN_RESUME, 0, r);
 
 	c->runs++;
+	if (st == KC_ESTATE && vcpu == 1)
+		return; /* vCPU 0 has not started it yet (or the VM is off: vCPU 0 will tell) */
 	if (st == KC_ESTATE) {
 		sl->phase = SLOT_OFF; /* another CPU powered it off */
 		return;
@@ -366,19 +398,21 @@ static void op_run(unsigned cpu, struct cpu_state *c, unsigned s)
 		uint64_t pfn = frame_take(c, s);
 		if (!pfn)
 			return;
-		st = call(cpu, KC_HC_VM_MAP_FAULT, sl->id, 0, pfn, 3, NULL);
+		st = call(cpu, KC_HC_VM_MAP_FAULT, sl->id, vcpu, pfn, 3, NULL);
 		/* ESTATE/EBUSY: another CPU ran it (and consumed the fault) or powered it off. */
 		if (st != KC_OK)
 			frame_untake(c, pfn);
 		if (st == KC_OK) {
 			c->faults++;
-			if (r[1] == DATA_IPA)
+			c->faults1 += vcpu;
+			if (vcpu == 0 && r[1] == DATA_IPA)
 				sl->page0 = pfn;
 		} else if (st != KC_ESTATE && st != KC_EBUSY && st != KC_ENOMEM) {
 			fail_with("CPU %u: VM_MAP_FAULT of VM %" PRIu64 " at 0x%" PRIx64 ": %d",
 				  cpu, sl->id, r[1], st);
 		}
-	} else if (kind != KC_EXIT_WFI && kind != KC_EXIT_YIELD && kind != KC_EXIT_IRQ) {
+	} else if (kind != KC_EXIT_WFI && kind != KC_EXIT_YIELD && kind != KC_EXIT_IRQ &&
+		   kind != KC_EXIT_CPU_ON) {
 		fail_with("CPU %u: VM %" PRIu64 " exit 0x%" PRIx64, cpu, sl->id, r[0]);
 	}
 }
@@ -469,10 +503,11 @@ static void op_foreign(unsigned cpu, struct cpu_state *c)
 
 	switch (what) {
 	case 0: /* run it (a fault it reports is left to its owner) */
-		st = call(cpu, KC_HC_VCPU_RUN, vm, 0, KC_RUN_RESUME, 0, r);
+		st = call(cpu, KC_HC_VCPU_RUN, vm, below(&c->rng, 2), KC_RUN_RESUME, 0, r);
 		break;
 	case 1:
-		st = call(cpu, KC_HC_VCPU_INJECT_IRQ, vm, 0, 32 + below(&c->rng, 32), 0xA0, NULL);
+		st = call(cpu, KC_HC_VCPU_INJECT_IRQ, vm, below(&c->rng, 2),
+			  32 + below(&c->rng, 32), 0xA0, NULL);
 		break;
 	case 2:
 		st = call(cpu, KC_HC_VM_POWEROFF, vm, 0, 0, 0, NULL);
@@ -511,7 +546,7 @@ static void one_op(unsigned cpu, struct cpu_state *c)
 	unsigned s = below(&c->rng, SLOTS), k = below(&c->rng, 100);
 	struct slot *sl = &c->slots[s];
 
-	if (k < 40) {
+	if (k < 45) {
 		if (sl->phase == SLOT_EMPTY)
 			op_vm_up(cpu, c, s);
 		else if (sl->phase == SLOT_LIVE)
@@ -678,10 +713,11 @@ static void test_stress(void **state)
 		}
 	}
 
-	unsigned long ops = 0, runs = 0, faults = 0, made = 0, gone = 0, hok = 0, href = 0;
+	unsigned long ops = 0, runs = 0, faults = 0, faults1 = 0, made = 0, gone = 0, hok = 0,
+		      href = 0;
 	for (unsigned t = 0; t < nthreads; t++) {
 		struct cpu_state *c = &S.cpus[t];
-		ops += c->ops_done, runs += c->runs, faults += c->faults;
+		ops += c->ops_done, runs += c->runs, faults += c->faults, faults1 += c->faults1;
 		made += c->vms_made, gone += c->vms_destroyed;
 		hok += c->host_ok, href += c->host_refused;
 		free(c->use);
@@ -689,9 +725,9 @@ static void test_stress(void **state)
 		free(c->log);
 	}
 	printf("# stress: seed %" PRIu64 ", %u CPUs x %u operations, checked every %u: %lu ops, "
-	       "%lu VMs verified, %lu destroyed, %lu runs, %lu faults backed, host loads %lu "
-	       "allowed / %lu refused\n",
-	       seed, nthreads, nops, every, ops, made, gone, runs, faults, hok, href);
+	       "%lu VMs verified, %lu destroyed, %lu runs, %lu faults backed (%lu of vCPU 1), host "
+	       "loads %lu allowed / %lu refused\n",
+	       seed, nthreads, nops, every, ops, made, gone, runs, faults, faults1, hok, href);
 	rp_model_free(&S.model);
 	if (failed())
 		fail_msg("seed %" PRIu64 ": %s", seed, S.why);
