@@ -10,7 +10,9 @@
  * powered off, reclaimed and destroyed; host loads anywhere in host RAM and
  * stores to the thread's own frames (including frames it is handing to its
  * VMs); and calls aimed at other CPUs' VMs: runs, interrupts, power-off,
- * verify, and attempts to map frames that are not the host's.  Every K
+ * verify, and attempts to map frames that are not the host's; device pages
+ * claimed by VMs (VM_MAP_IO, exclusive) while the host and other VMs reach
+ * for the same ones.  Every K
  * operations all CPUs park at a barrier and one of them checks, with no CPU
  * inside kcore: invariants 1-7 and TLB coherence (hm_check), no guest
  * EXPECT failed, and the reference model of frame ownership
@@ -58,6 +60,8 @@
 #define DATA_IPA      0x90000000ull
 #define DATA1_IPA     0x90100000ull	 /* vCPU 1's pages, in the same 2 MiB as vCPU 0's */
 #define VCPU1_PC      (IMG_BASE + 0x800) /* vCPU 1's program, in the same image page */
+#define DEV_GPA	      0xA0000000ull	 /* where a VM maps a device page */
+#define DEV_PAGES     8			 /* device pages the VMs and the host contend for */
 #define IMG_FILL      0x5Au
 #define MAX_PAGES     12 /* data pages a guest writes */
 #define SLOTS	      2	 /* VMs a CPU keeps at once */
@@ -113,7 +117,7 @@ struct cpu_state {
 	struct slot slots[SLOTS];
 	struct logged *log;
 	unsigned nlog, log_cap;
-	unsigned long ops_done, runs, faults, faults1, vms_made, vms_destroyed, host_ok,
+	unsigned long ops_done, runs, faults, faults1, io_maps, vms_made, vms_destroyed, host_ok,
 		host_refused;
 };
 
@@ -353,7 +357,24 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 			return;
 		FAIL("CPU %u: VM %" PRIu64 " setup: %d", cpu, sl->id, st);
 	}
-	st = call(cpu, KC_HC_VM_LOAD_IMAGE_PAGE, sl->id, r[0], pfn, 0, NULL);
+	uint64_t index = r[0];
+	if (below(&c->rng, 2)) {
+		/*
+		 * A device page, exclusively: the host loses it (its mapping
+		 * goes), and another VM asking for the same page is refused,
+		 * until VM_RECLAIM or VM_DESTROY gives it back.
+		 */
+		static const int io_ok[] = { KC_OK, KC_EBUSY, KC_EPERM, KC_ESTATE, KC_ENOMEM };
+		uint64_t k = below(&c->rng, DEV_PAGES);
+		st = call(cpu, KC_HC_VM_MAP_IO, sl->id, DEV_GPA + k * 4096, KF_DEV_BASE + k * 4096,
+			  1, NULL);
+		c->io_maps += st == KC_OK;
+		if (!status_in(st, io_ok, sizeof(io_ok) / sizeof(io_ok[0]))) {
+			frame_untake(c, pfn);
+			FAIL("CPU %u: VM_MAP_IO of VM %" PRIu64 ": %d", cpu, sl->id, st);
+		}
+	}
+	st = call(cpu, KC_HC_VM_LOAD_IMAGE_PAGE, sl->id, index, pfn, 0, NULL);
 	if (st == KC_ENOMEM || st == KC_ESTATE) {
 		frame_untake(c, pfn); /* the remap window is full, or powered off by another CPU */
 		return;
@@ -460,11 +481,16 @@ static void op_teardown(unsigned cpu, struct cpu_state *c, unsigned s)
  */
 static void op_host_load(unsigned cpu, struct cpu_state *c)
 {
-	/* Mostly the CPUs' frames, where VMs live; sometimes anywhere from the fixture's up. */
+	/*
+	 * Mostly the CPUs' frames, where VMs live; sometimes anywhere from the
+	 * fixture's up; sometimes a device page.
+	 */
 	bool anywhere = below(&c->rng, 8) == 0;
 	uint64_t lo = anywhere ? KF_HOST_FRAMES >> 12 : S.cpus[0].first;
 	uint64_t hi = anywhere ? (KF_RAM_BASE + KF_RAM_SIZE) >> 12 : S.host_end;
 	uint64_t pfn = lo + rnd(&c->rng) % (hi - lo), off = 0 /* where guests store */, v = 0;
+	if (below(&c->rng, 16) == 0)
+		pfn = (KF_DEV_BASE >> 12) + below(&c->rng, DEV_PAGES); /* one VMs may claim */
 	enum hm_fault e = hm_host_load(S.f.m, cpu, (pfn << 12) + off, &v, 8, NULL);
 
 	if (e == HM_FAULT_NONE && (v & TAG_MASK) == STRESS_SECRET)
@@ -672,7 +698,11 @@ static void test_stress(void **state)
 	uint8_t img[4096];
 	memset(img, IMG_FILL, sizeof(img));
 	struct kf_image image = { IMG_BASE, 1, IMG_FILL };
-	S.manifest_pfn = kf_manifest(&S.f, &image, 1, IMG_BASE, false);
+	/* Signed layout (kf_layout): RAM where the images and data are, a device window at DEV_GPA. */
+	struct kc_manifest_layout layout;
+	kf_layout(&layout, false);
+	assert_true(DEV_GPA == KF_LAYOUT_IO && DEV_PAGES * 4096 <= KF_LAYOUT_IO_SIZE);
+	S.manifest_pfn = kf_manifest_v2(&S.f, &image, 1, IMG_BASE, &layout);
 
 	/* Each CPU's frames: an equal share of host RAM above the fixture's 4 MiB. */
 	uint64_t first = (KF_HOST_FRAMES + (4ull << 20)) >> 12;
@@ -713,11 +743,12 @@ static void test_stress(void **state)
 		}
 	}
 
-	unsigned long ops = 0, runs = 0, faults = 0, faults1 = 0, made = 0, gone = 0, hok = 0,
-		      href = 0;
+	unsigned long ops = 0, runs = 0, faults = 0, faults1 = 0, io = 0, made = 0, gone = 0,
+		      hok = 0, href = 0;
 	for (unsigned t = 0; t < nthreads; t++) {
 		struct cpu_state *c = &S.cpus[t];
-		ops += c->ops_done, runs += c->runs, faults += c->faults, faults1 += c->faults1;
+		ops += c->ops_done, runs += c->runs, faults += c->faults, faults1 += c->faults1,
+			io += c->io_maps;
 		made += c->vms_made, gone += c->vms_destroyed;
 		hok += c->host_ok, href += c->host_refused;
 		free(c->use);
@@ -725,9 +756,9 @@ static void test_stress(void **state)
 		free(c->log);
 	}
 	printf("# stress: seed %" PRIu64 ", %u CPUs x %u operations, checked every %u: %lu ops, "
-	       "%lu VMs verified, %lu destroyed, %lu runs, %lu faults backed (%lu of vCPU 1), host "
-	       "loads %lu allowed / %lu refused\n",
-	       seed, nthreads, nops, every, ops, made, gone, runs, faults, faults1, hok, href);
+	       "%lu VMs verified, %lu destroyed, %lu runs, %lu faults backed (%lu of vCPU 1), %lu "
+	       "device pages claimed, host loads %lu allowed / %lu refused\n",
+	       seed, nthreads, nops, every, ops, made, gone, runs, faults, faults1, io, hok, href);
 	rp_model_free(&S.model);
 	if (failed())
 		fail_msg("seed %" PRIu64 ": %s", seed, S.why);
