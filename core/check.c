@@ -590,7 +590,7 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 			crypto_sha256_update(&h, &vm->layout, sizeof(vm->layout));
 			for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 				const struct kc_vcpu *v = &vm->vcpus[i];
-				digest_u64(&h, v->state);
+				digest_u64(&h, vcpu_state(v));
 				digest_u64(&h, v->pending);
 				digest_u64(&h, v->fault_ipa);
 				digest_u64(&h, v->fault_esr);

@@ -126,8 +126,9 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	ioclaim_reset();
 	kc.cfg = *cfg;
 	kc.layout = *l;
-	lock_init(&kc.frames_lock);
-	lock_init(&kc.core_lock);
+	lock_init(&kc.frames_lock, LOCK_CLASS_FRAMES);
+	lock_init(&kc.core_lock, LOCK_CLASS_CORE);
+	lock_order_reset();
 
 	kc_paddr_t at = l->pool.base;
 	kc.frames = plat_phys_to_virt(at);
@@ -163,7 +164,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	if (rc)
 		return rc;
 	for (unsigned id = 1; id <= cfg->max_vms; id++) {
-		lock_init(&kc.vms[id].lock);
+		lock_init(&kc.vms[id].lock, LOCK_CLASS_VM);
 		kc.vms[id].id = (uint16_t)id;
 	}
 	kc.up = true;

@@ -104,6 +104,26 @@ struct kc_vcpu {
 	struct kc_vcpu_regs regs; /* the only copy of the guest's registers */
 };
 
+/*
+ * A vCPU's state is read under vm->lock and written under it, except for
+ * the store that ends a run (RUNNING -> READY, core/vcpu.c): the CPU that
+ * ran the vCPU makes it without the lock, as a release, after its last
+ * access to the vCPU.  Every read is an acquire, so whoever sees READY also
+ * sees every register and record the run wrote (the registers pass from the
+ * running CPU to the next holder without a lock round trip on every exit).
+ * Only that CPU writes the state of a RUNNING vCPU, so a lock holder that
+ * reads RUNNING and answers EBUSY is only ordered before the run's end.
+ */
+static inline enum vcpu_state vcpu_state(const struct kc_vcpu *v)
+{
+	return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+}
+
+static inline void vcpu_state_set(struct kc_vcpu *v, enum vcpu_state s)
+{
+	__atomic_store_n(&v->state, s, __ATOMIC_RELEASE);
+}
+
 /* A boot image slot: guest range, and where its frames sit in the window. */
 struct kc_image {
 	uint64_t guest_base;

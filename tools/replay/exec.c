@@ -5,7 +5,7 @@
  *
  *   1. invariants 1-7 (hm_check);
  *   2. error atomicity: a call that fails leaves kcore_digest unchanged;
- *   3. a reference model of frame ownership.  It knows only what the ABI
+ *   3. a reference model of frame ownership (model.h).  It knows only what the ABI
  *      promises (docs/ARCHITECTURE.md, "Frame states"): at boot kcore's
  *      image and metadata pool are CORE and the rest is HOST; a successful
  *      VM_LOAD_IMAGE_PAGE or VM_MAP_FAULT moves the named host frame(s) to
@@ -19,6 +19,7 @@
  * The model reads kcore's frame table (core/state.h) only to compare: it
  * never copies from it.
  */
+#include "model.h"
 #include "replay.h"
 #include "secret.h"
 
@@ -38,12 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RP_MODEL_HOST	 0u
-#define RP_MODEL_CORE	 0xFFFu
-#define RP_NRECENT	 8u
-#define RP_COMPARE_BLOCK 16u /* frames rp_model_compare tests at once */
-_Static_assert(RP_MODEL_HOST == OWNER_HOST && RP_MODEL_CORE == OWNER_CORE,
-	       "the model's owner values are kcore's frame-table values");
+#define RP_NRECENT 8u
 
 struct rp_img_rec {
 	uint64_t base, pages;
@@ -65,11 +61,8 @@ struct rp_exec {
 	uint64_t recent[RP_NRECENT];
 	unsigned nrecent;
 	unsigned guest_failures;
-	/* the reference model */
-	uint16_t *owner;
-	bool alive[KC_MAX_VMS + 1];
-	int reclaim_vm; /* VM_RECLAIM succeeded on it in this operation (else -1) */
-	uint64_t reclaim_remain;
+	/* the reference model (with check_every_op) */
+	struct rp_model model;
 	/*
 	 * Error atomicity: kcore's state as of the last snapshot (rp_state_take),
 	 * valid while nothing can have changed it since.  With fast_digest the
@@ -161,10 +154,7 @@ static void rp_text(struct rp_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
+bool rp_oracle(struct rp_result *r, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->oracle_fail)
@@ -233,202 +223,6 @@ static const char *rp_fault_name(enum hm_fault f)
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "FAULT?";
 }
 
-/* ---- the reference model ------------------------------------------------- */
-
-static const char *rp_owner_str(unsigned o, char *buf, size_t size)
-{
-	if (o == RP_MODEL_HOST)
-		snprintf(buf, size, "the host");
-	else if (o == RP_MODEL_CORE)
-		snprintf(buf, size, "kcore");
-	else
-		snprintf(buf, size, "VM %u", o);
-	return buf;
-}
-
-static void rp_model_boot(struct rp_exec *ex)
-{
-	struct kc_region pool = hm_kcore_pool(ex->m);
-	for (uint64_t i = 0; i < ex->nframes; i++) {
-		uint64_t pa = (ex->ram_pfn + i) << 12;
-		bool core = pa - RP_RAM_BASE < HM_KCORE_IMAGE_SIZE ||
-			    (pa >= pool.base && pa - pool.base < pool.size);
-		ex->owner[i] = core ? RP_MODEL_CORE : RP_MODEL_HOST;
-	}
-}
-
-/* `n` frames from `pfn` went from the host to VM `vm` (a call said OK). */
-static void rp_model_claim(struct rp_exec *ex, const char *call, uint64_t vm, uint64_t pfn,
-			   uint64_t n, struct rp_result *r)
-{
-	char a[32];
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t f = pfn + i;
-		if (f < ex->ram_pfn || f - ex->ram_pfn >= ex->nframes) {
-			rp_oracle(r,
-				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
-				  ", which is not RAM",
-				  call, vm, f);
-			return;
-		}
-		uint16_t *o = &ex->owner[f - ex->ram_pfn];
-		if (*o != RP_MODEL_HOST) {
-			rp_oracle(r,
-				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
-				  ", which belongs to %s, not the host",
-				  call, vm, f, rp_owner_str(*o, a, sizeof(a)));
-			return;
-		}
-		*o = (uint16_t)vm;
-	}
-}
-
-static uint64_t rp_model_count(const struct rp_exec *ex, unsigned vm)
-{
-	uint64_t n = 0;
-	for (uint64_t i = 0; i < ex->nframes; i++)
-		n += ex->owner[i] == vm;
-	return n;
-}
-
-/* What a successful (or, for VM_CREATE, refused) call means for the model. */
-static void rp_model_call(struct rp_exec *ex, const uint64_t in[7], const uint64_t out[7],
-			  struct rp_result *r)
-{
-	int st = (int)(int64_t)out[0];
-	uint64_t fn = in[0];
-	if (fn == KC_HC_VM_CREATE) {
-		unsigned lowest = 0;
-		for (unsigned id = ex->mc.vms; id >= 1; id--)
-			if (!ex->alive[id])
-				lowest = id;
-		if (st == KC_OK) {
-			if (out[1] != lowest)
-				rp_oracle(r,
-					  "model: VM_CREATE gave id %" PRIu64
-					  ", the lowest free id is %u",
-					  out[1], lowest);
-			else
-				ex->alive[lowest] = true;
-		} else if (st == KC_ENOMEM && lowest) {
-			rp_oracle(r, "model: VM_CREATE said ENOMEM, but id %u is free", lowest);
-		}
-		return;
-	}
-	if (st != KC_OK)
-		return;
-	if (fn == KC_HC_VM_LOAD_IMAGE_PAGE)
-		rp_model_claim(ex, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
-	else if (fn == KC_HC_VM_MAP_FAULT)
-		rp_model_claim(ex, "VM_MAP_FAULT", in[1], in[3], in[4] == 2 ? 512 : 1, r);
-	else if (fn == KC_HC_VM_RECLAIM) {
-		ex->reclaim_vm = (int)in[1];
-		ex->reclaim_remain = out[1];
-	} else if (fn == KC_HC_VM_DESTROY) {
-		if (in[1] > ex->mc.vms || !ex->alive[in[1]]) {
-			rp_oracle(r, "model: VM_DESTROY of %" PRIu64 " succeeded, no such VM",
-				  in[1]);
-			return;
-		}
-		uint64_t left = rp_model_count(ex, (unsigned)in[1]);
-		if (left)
-			rp_oracle(r,
-				  "model: VM_DESTROY of %" PRIu64 " succeeded while it still owns "
-				  "%" PRIu64 " frames",
-				  in[1], left);
-		ex->alive[in[1]] = false;
-	}
-}
-
-/*
- * Frame i's owner in kcore's table against the model's; false (and an oracle
- * failure) if they differ, except for a frame VM_RECLAIM just returned.
- */
-static bool rp_model_compare_frame(struct rp_exec *ex, uint64_t i, struct rp_result *r)
-{
-	char a[32], b[32];
-	uint64_t pa = (ex->ram_pfn + i) << 12;
-	/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
-	unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
-	if (k == mo)
-		return true;
-	if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
-		/* VM_RECLAIM returned it: it must come back scrubbed. */
-		const uint8_t *p = hm_phys(ex->m, pa, 4096);
-		for (unsigned j = 0; p && j < 4096; j++)
-			if (p[j])
-				return rp_oracle(r,
-						 "model: frame 0x%" PRIx64 " came back from VM %u "
-						 "with byte %u = 0x%02x (not scrubbed)",
-						 pa >> 12, mo, j, p[j]);
-		ex->owner[i] = RP_MODEL_HOST;
-		return true;
-	}
-	return rp_oracle(r,
-			 "model: frame 0x%" PRIx64 " belongs to %s in kcore's table, to %s in "
-			 "the model",
-			 pa >> 12, k == ~0u ? "nobody" : rp_owner_str(k, a, sizeof(a)),
-			 rp_owner_str(mo, b, sizeof(b)));
-}
-
-/* Compare kcore's frame owners with the model, after an operation. */
-static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
-{
-	uint64_t n = ex->nframes;
-	if (kc.total_frames != n) {
-		rp_oracle(r, "model: kcore has %" PRIu64 " frames, the machine %" PRIu64,
-			  kc.total_frames, n);
-		return;
-	}
-	/* Blocks that agree pass with one vectorised test; others frame by frame. */
-	for (uint64_t i = 0; i < n; i += RP_COMPARE_BLOCK) {
-		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
-		if (end - i == RP_COMPARE_BLOCK) {
-			const frame_t *kf = &kc.frames[i];
-			const uint16_t *mf = &ex->owner[i];
-			uint64_t diff = 0;
-			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++)
-				diff |= ((kf[j] >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK) ^ mf[j];
-			if (!diff)
-				continue;
-		}
-		for (uint64_t j = i; j < end; j++)
-			if (!rp_model_compare_frame(ex, j, r))
-				return;
-	}
-	if (ex->reclaim_vm >= 0) {
-		uint64_t left = rp_model_count(ex, (unsigned)ex->reclaim_vm);
-		if (left != ex->reclaim_remain)
-			rp_oracle(r,
-				  "model: VM_RECLAIM said %" PRIu64 " frames remain, VM %d owns "
-				  "%" PRIu64,
-				  ex->reclaim_remain, ex->reclaim_vm, left);
-		ex->reclaim_vm = -1;
-	}
-}
-
-/* A host access that succeeded: the model must agree the host may touch each page. */
-static void rp_model_host_access(struct rp_exec *ex, uint64_t pa, uint64_t len, struct rp_result *r)
-{
-	for (uint64_t p = pa >> 12; p <= (pa + len - 1) >> 12; p++) {
-		if (p < ex->ram_pfn || p - ex->ram_pfn >= ex->nframes)
-			continue; /* IO */
-		unsigned o = ex->owner[p - ex->ram_pfn];
-		if (o == RP_MODEL_CORE) {
-			rp_oracle(r, "model: the host touched kcore's frame 0x%" PRIx64, p);
-			return;
-		}
-		const frame_t *f = frame_peek(p << 12);
-		if (o != RP_MODEL_HOST && (!f || frame_count(*f) == 0)) {
-			rp_oracle(r,
-				  "model: the host touched frame 0x%" PRIx64 " of VM %u, which "
-				  "the VM does not share",
-				  p, o);
-			return;
-		}
-	}
-}
-
 /* ---- create / destroy ----------------------------------------------------- */
 
 struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec_opts *opts,
@@ -441,7 +235,6 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 	}
 	ex->mc = *mc;
 	ex->opts = *opts;
-	ex->reclaim_vm = -1;
 	struct hm_config hc = {
 		.ram_base = RP_RAM_BASE,
 		.ram_size = mc->ram,
@@ -480,13 +273,11 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 	ex->alloc_next = ex->alloc_first;
 	ex->alloc_end = hm_kcore_pool(ex->m).base >> 12;
 	if (opts->check_every_op) {
-		ex->owner = calloc(ex->nframes, sizeof(ex->owner[0]));
-		if (!ex->owner) {
-			snprintf(err, err_size, "out of memory");
+		if (!rp_model_init(&ex->model, ex->m, RP_RAM_BASE, mc->ram, mc->vms, err,
+				   err_size)) {
 			rp_exec_destroy(ex);
 			return NULL;
 		}
-		rp_model_boot(ex);
 		if (opts->fast_digest) {
 			ex->snap_frames = malloc(ex->nframes * sizeof(frame_t));
 			if (!ex->snap_frames) {
@@ -494,11 +285,6 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 				rp_exec_destroy(ex);
 				return NULL;
 			}
-		}
-		if (kc.nram != 1 || kc.ram[0].first != 0 || kc.ram[0].base != RP_RAM_BASE) {
-			snprintf(err, err_size, "kcore's frame table is not one RAM region");
-			rp_exec_destroy(ex);
-			return NULL;
 		}
 	}
 	return ex;
@@ -509,7 +295,7 @@ void rp_exec_destroy(struct rp_exec *ex)
 	if (!ex)
 		return;
 	hm_machine_destroy(ex->m);
-	free(ex->owner);
+	rp_model_free(&ex->model);
 	free(ex->snap_frames);
 	free(ex);
 }
@@ -666,7 +452,7 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 			rp_oracle(r, "error atomicity: %s failed with %s but changed kcore's state",
 				  name ? name : "a call", rp_status_name(st));
 		}
-		rp_model_call(ex, in, h.x, r);
+		rp_model_call(&ex->model, in, h.x, r);
 		unsigned leak = rp_secret_check_call(&ex->secrets, in, h.x, rp_vm_guarded);
 		if (leak) {
 			const char *name = rp_call_name(in[0]);
@@ -807,7 +593,7 @@ static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 		rp_text(r, " value=0x%" PRIx64, v);
 	}
 	if (f == HM_FAULT_NONE && ex->opts.check_every_op) {
-		rp_model_host_access(ex, op->addr, op->len, r);
+		rp_model_host_access(&ex->model, op->addr, op->len, r);
 		long off = op->kind == RP_HOST_READ
 				   ? rp_secret_check_read(&ex->secrets, op->addr, buf, op->len,
 							  rp_frame_shared)
@@ -1030,7 +816,7 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 		if (!r->oracle_fail && hm_check(ex->m, why, sizeof(why)))
 			rp_oracle(r, "%s", why);
 		if (!r->oracle_fail)
-			rp_model_compare(ex, r);
+			rp_model_compare(&ex->model, r);
 	}
 	r->mismatch = op->expect[0] && !rp_expect_match(op->expect, r->text);
 	return !r->oracle_fail;

@@ -167,6 +167,9 @@ struct rp_result {
 	int status;	  /* RP_CALL: x0 as a status */
 };
 
+/* Record an oracle failure in r (the first one is kept); returns false. */
+bool rp_oracle(struct rp_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Run one operation.  Returns false if an oracle failed (see res->note). */
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *res);
 
