@@ -384,8 +384,12 @@ static void test_swap_pages(void **state)
 	uint64_t vm2;
 
 	exported(f, &s, &vm2);
-	/* The second page's record, claimed for the first page's gfn... */
-	struct rec a = s.r[1];
+	/* The first page's record, claimed for the second page's gfn... */
+	struct rec a = s.r[0];
+	a.meta = KC_XREC_META(KC_XREC_PAGE, 0, KC_XREC_INDEX(s.r[1].meta));
+	import_refused(f, KC_EAUTH, vm2, &a);
+	/* ... the second page's, for the first gfn... */
+	a = s.r[1];
 	a.meta = s.r[0].meta;
 	import_refused(f, KC_EAUTH, vm2, &a);
 	/* ... and the first one's frame under the second's words. */
