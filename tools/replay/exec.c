@@ -1154,6 +1154,20 @@ static void rp_do_import(struct rp_exec *ex, const struct rp_op *op, struct rp_r
 		rp_text(r, " refused=%s", rp_status_name(refused));
 }
 
+unsigned rp_exec_stream(const struct rp_exec *ex, uint64_t hdr[3], uint64_t (*rec)[5], unsigned max)
+{
+	const struct rp_stream *s = &ex->stream;
+	if (!s->valid)
+		return 0;
+	hdr[0] = s->sid, hdr[1] = s->slo, hdr[2] = s->shi;
+	unsigned n = s->n < max ? s->n : max;
+	for (unsigned i = 0; i < n; i++) {
+		rec[i][0] = s->r[i].fn, rec[i][1] = s->r[i].pfn, rec[i][2] = s->r[i].meta;
+		rec[i][3] = s->r[i].tlo, rec[i][4] = s->r[i].thi;
+	}
+	return n;
+}
+
 /* ---- the rest ---------------------------------------------------------- */
 
 static void rp_do_guest(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)

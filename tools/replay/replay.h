@@ -200,6 +200,13 @@ uint64_t rp_exec_recent_frame(const struct rp_exec *ex, unsigned i);
 /* The pc of vCPU `vcpu` of `vm` as kcore has it (0 if no such vCPU). */
 uint64_t rp_exec_vcpu_pc(const struct rp_exec *ex, uint64_t vm, unsigned vcpu);
 struct hm_machine *rp_exec_machine(struct rp_exec *ex);
+/*
+ * The stream the last `export` line made: its header (session id, salt lo,
+ * salt hi) and up to `max` records, each {import call, pfn, meta, tag lo,
+ * tag hi}.  Returns the number of records, 0 if there is none.
+ */
+unsigned rp_exec_stream(const struct rp_exec *ex, uint64_t hdr[3], uint64_t (*rec)[5],
+			unsigned max);
 
 /*
  * Does the result match the expectation?  Every token of `expect` must be
