@@ -177,10 +177,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint64_t *g = rec[(a >> 3) % nrec];
 		switch (a & 7) {
 		case 0: /* the next genuine record: lets a run get all the way through */
-			g = rec[accepted < nrec ? accepted : nrec - 1];
-			/* fall through */
 		case 1:
 		case 2: /* a genuine record, any of them */
+			if (!(a & 7))
+				g = rec[accepted < nrec ? accepted : nrec - 1];
 			x[0] = g[0], x[1] = FI_DST, x[2] = g[1], x[3] = g[2], x[4] = g[3],
 			x[5] = g[4];
 			break;

@@ -619,6 +619,19 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
 		}
 		h = rp_mix_tree(h, &vm->s2);
+		const struct kc_xfer *x = &vm->xfer;
+		h = rp_mix(h, x->sid);
+		h = rp_mix_mem(h, x->salt, sizeof(x->salt));
+		h = rp_mix_mem(h, x->key, sizeof(x->key));
+		h = rp_mix(rp_mix(h, x->counter), x->next_gfn);
+		h = rp_mix(rp_mix(rp_mix(h, x->pages), x->guards), x->vcpus);
+		for (unsigned i = 0; i < KC_MAX_VCPUS; i++)
+			h = rp_mix(h, vm->vcpus[i].power);
+	}
+	h = rp_mix(h, kc.xfer_next_sid);
+	for (unsigned i = 0; i < KC_XFER_READY; i++) {
+		h = rp_mix(h, kc.xfer_ready[i].sid);
+		h = rp_mix_mem(h, kc.xfer_ready[i].salt, sizeof(kc.xfer_ready[i].salt));
 	}
 	memset(out, 0, KC_DIGEST_LEN);
 	memcpy(out, &h, sizeof(h));
