@@ -217,8 +217,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t f = fi_u8(&in);
 			x[0] = KC_HC_IMPORT_BEGIN, x[1] = FI_DST;
 			x[2] = hdr[0], x[3] = hdr[1], x[4] = hdr[2];
-			if (f & 1)
-				x[2 + (f >> 1) % 3] ^= fi_u64(&in);
+			if (f & 1) {
+				uint64_t v = fi_u64(&in);
+				x[2 + (f >> 1) % 3] ^= v ? v : 1; /* changed, for sure */
+			}
 			int st = fi_call(ex, x, n);
 			if (st == KC_OK) {
 				if (begun || (f & 1))
