@@ -521,6 +521,28 @@ static void test_truncated(void **state)
 	kf_check(f);
 }
 
+/*
+ * The root secret comes from plat_entropy at boot: kcore does not start
+ * without one (a few transient failures are retried), and EXPORT_BEGIN
+ * without a fresh salt is refused (EBUSY), changing nothing.
+ */
+static void test_entropy(void **state)
+{
+	struct kf *f = *state;
+	uint64_t r[3];
+
+	hm_entropy_fail_next(f->m, 1000);
+	assert_int_equal(hm_kcore_boot(f->m, &f->cfg), KC_EBUSY);
+	hm_entropy_fail_next(f->m, 3); /* control: RNDR's transient failure */
+	assert_int_equal(hm_kcore_boot(f->m, &f->cfg), KC_OK);
+	kf_check(f);
+	uint64_t vm = paused_vm(f, 1);
+	hm_entropy_fail_next(f->m, 1);
+	kf_call_refused(f, KC_EBUSY, KC_HC_EXPORT_BEGIN, vm, 0, 0, 0);
+	assert_int_equal(kf_call(f, KC_HC_EXPORT_BEGIN, vm, 0, 0, 0, r), KC_OK);
+	assert_int_equal(r[0], 1); /* the refused call took no session id */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_begin_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entropy, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }
