@@ -521,6 +521,31 @@ static void test_truncated(void **state)
 	kf_check(f);
 }
 
+/* At most KC_XFER_READY ended sessions wait for their import; the next end waits too. */
+static void test_ready_sessions_bounded(void **state)
+{
+	struct kf *f = *state;
+	struct stream first, s;
+
+	for (unsigned i = 0; i < 8; i++) { /* KC_XFER_READY */
+		uint64_t vm = paused_vm(f, 1);
+		export_vm(f, vm, 1, i ? &s : &first);
+		destroy_vm(f, vm);
+	}
+	uint64_t vm = paused_vm(f, 1), r[3];
+	assert_int_equal(kf_call(f, KC_HC_EXPORT_BEGIN, vm, 0, 0, 0, r), KC_OK);
+	while (kf_call(f, KC_HC_EXPORT_PAGE, vm, kf_frame(f), 0, 0, r) == KC_OK)
+		;
+	assert_int_equal(kf_call(f, KC_HC_EXPORT_VCPU, vm, 0, kf_frame(f), 0, r), KC_OK);
+	uint64_t end = kf_frame(f);
+	kf_call_refused(f, KC_ENOMEM, KC_HC_EXPORT_END, vm, end, 0, 0);
+	assert_int_equal(kf_vm_state(vm), KF_VM_EXPORTING);
+	/* Control: one import makes room. */
+	uint64_t vm2 = importer(f, 1, &first);
+	import_all(f, vm2, &first, 0);
+	assert_int_equal(kf_call(f, KC_HC_EXPORT_END, vm, end, 0, 0, r), KC_OK);
+}
+
 /*
  * The root secret comes from plat_entropy at boot: kcore does not start
  * without one (a few transient failures are retried), and EXPORT_BEGIN
@@ -560,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entropy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_sessions_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }
