@@ -129,6 +129,18 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	lock_init(&kc.frames_lock, LOCK_CLASS_FRAMES);
 	lock_init(&kc.core_lock, LOCK_CLASS_CORE);
 	lock_order_reset();
+	/*
+	 * The root of every export key (core/xfer.c): fresh each boot, never
+	 * leaves kcore.  RNDR may fail for a while when entropy runs short
+	 * (Armv8.5 says retry), so a few tries; then kcore does not start
+	 * rather than derive keys from nothing.
+	 */
+	bool root = false;
+	for (unsigned i = 0; i < 4 && !root; i++)
+		root = plat_entropy(kc.xfer_root, sizeof(kc.xfer_root));
+	if (!root)
+		return KC_EBUSY;
+	kc.xfer_next_sid = 1;
 
 	kc_paddr_t at = l->pool.base;
 	kc.frames = plat_phys_to_virt(at);

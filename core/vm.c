@@ -78,6 +78,8 @@ int hc_vcpu_create(const uint64_t *args, uint64_t *res)
 void vm_set_poweroff_locked(struct kc_vm *vm)
 {
 	LOCK_ASSERT_HELD(&vm->lock);
+	/* An import given up (or an export ended): its session key goes with it. */
+	memset(&vm->xfer, 0, sizeof(vm->xfer));
 	vm->state = VM_POWEROFF;
 	vm->reclaim_cursor = 0;
 }
@@ -87,7 +89,9 @@ int hc_vm_poweroff(const uint64_t *args, uint64_t *res)
 	struct kc_vm *vm;
 	(void)res;
 
-	int rc = vm_lock_in(args[0], (1u << VM_CREATED) | (1u << VM_VERIFIED), &vm);
+	/* An import that will not finish is given up here; an export must be aborted first. */
+	int rc = vm_lock_in(args[0],
+			    (1u << VM_CREATED) | (1u << VM_VERIFIED) | (1u << VM_IMPORTING), &vm);
 	if (rc)
 		return rc;
 	/* A vCPU running elsewhere stops at its next exit: VCPU_RUN needs VERIFIED. */

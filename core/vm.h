@@ -33,6 +33,16 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res);
 int hc_vm_reclaim(const uint64_t *args, uint64_t *res);
 int hc_vcpu_run(const uint64_t *args, uint64_t *res);
 int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res);
+/* Encrypted export and import (core/export.c, core/import.c, docs/EXPORT.md). */
+int hc_export_begin(const uint64_t *args, uint64_t *res);
+int hc_export_page(const uint64_t *args, uint64_t *res);
+int hc_export_vcpu(const uint64_t *args, uint64_t *res);
+int hc_export_end(const uint64_t *args, uint64_t *res);
+int hc_export_abort(const uint64_t *args, uint64_t *res);
+int hc_import_begin(const uint64_t *args, uint64_t *res);
+int hc_import_page(const uint64_t *args, uint64_t *res);
+int hc_import_vcpu(const uint64_t *args, uint64_t *res);
+int hc_import_end(const uint64_t *args, uint64_t *res);
 
 /* Guest calls, from a running vCPU of `vm` (vm->lock not held). */
 int gc_share(struct kc_vm *vm, uint64_t gfn, uint64_t n);

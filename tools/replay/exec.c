@@ -8,8 +8,8 @@
  *   3. a reference model of frame ownership (model.h).  It knows only what the ABI
  *      promises (docs/ARCHITECTURE.md, "Frame states"): at boot kcore's
  *      image and metadata pool are CORE and the rest is HOST; a successful
- *      VM_LOAD_IMAGE_PAGE or VM_MAP_FAULT moves the named host frame(s) to
- *      the VM; VM_RECLAIM moves VM frames back, scrubbed, and says how many
+ *      VM_LOAD_IMAGE_PAGE, VM_MAP_FAULT or IMPORT_PAGE (of a page record)
+ *      moves the named host frame(s) to the VM; VM_RECLAIM moves VM frames back, scrubbed, and says how many
  *      remain; nothing else changes an owner.  After every operation each
  *      frame's owner in kcore's table must be the model's, a frame may go
  *      to a VM only from the host, a destroyed VM owns nothing, VM ids are
@@ -46,8 +46,21 @@ struct rp_img_rec {
 	uint8_t fill;
 };
 
+/* The stream the last `export` made (docs/EXPORT.md), for `import`. */
+#define RP_MAX_RECORDS 1024u
+struct rp_record {
+	uint64_t fn, pfn, meta, tlo, thi; /* the import call and its x2..x5 */
+};
+struct rp_stream {
+	bool valid;
+	uint64_t sid, slo, shi;
+	unsigned n;
+	struct rp_record r[RP_MAX_RECORDS];
+};
+
 struct rp_exec {
 	struct rp_machine mc;
+	struct rp_stream stream;
 	struct rp_exec_opts opts;
 	struct hm_machine *m;
 	unsigned cpu;
@@ -390,6 +403,19 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
 		}
 		h = rp_mix_tree(h, &vm->s2);
+		const struct kc_xfer *x = &vm->xfer;
+		h = rp_mix(h, x->sid);
+		h = rp_mix_mem(h, x->salt, sizeof(x->salt));
+		h = rp_mix_mem(h, x->key, sizeof(x->key));
+		h = rp_mix(rp_mix(h, x->counter), x->next_gfn);
+		h = rp_mix(rp_mix(rp_mix(h, x->pages), x->guards), x->vcpus);
+		for (unsigned i = 0; i < KC_MAX_VCPUS; i++)
+			h = rp_mix(h, vm->vcpus[i].power);
+	}
+	h = rp_mix(h, kc.xfer_next_sid);
+	for (unsigned i = 0; i < KC_XFER_READY; i++) {
+		h = rp_mix(h, kc.xfer_ready[i].sid);
+		h = rp_mix_mem(h, kc.xfer_ready[i].salt, sizeof(kc.xfer_ready[i].salt));
 	}
 	memset(out, 0, KC_DIGEST_LEN);
 	memcpy(out, &h, sizeof(h));
@@ -553,6 +579,17 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 		break;
 	case KC_HC_VCPU_RUN:
 		rp_exit_text(ex, op->x, x, r);
+		break;
+	case KC_HC_EXPORT_BEGIN:
+		rp_text(r, " sid=0x%" PRIx64 " salt_lo=0x%" PRIx64 " salt_hi=0x%" PRIx64, x[1],
+			x[2], x[3]);
+		break;
+	case KC_HC_EXPORT_PAGE:
+	case KC_HC_EXPORT_VCPU:
+	case KC_HC_EXPORT_END:
+	case KC_HC_EXPORT_ABORT:
+		rp_text(r, " meta=0x%" PRIx64 " tag_lo=0x%" PRIx64 " tag_hi=0x%" PRIx64, x[1], x[2],
+			x[3]);
 		break;
 	default:
 		break;
@@ -728,6 +765,206 @@ static void rp_do_manifest(struct rp_exec *ex, const struct rp_op *op, struct rp
 	rp_text(r, "%s pfn=0x%" PRIx64, rp_status_name(st), pfn);
 }
 
+/* ---- export and import (docs/EXPORT.md) ---------------------------------- */
+
+/* A frame the host may hand over as a record's carrier: its own, with count 0. */
+static uint64_t rp_host_frame(struct rp_exec *ex)
+{
+	for (uint64_t tries = 0; tries < ex->alloc_end - ex->alloc_first; tries++) {
+		uint64_t pfn = rp_alloc(ex);
+		const frame_t *f = frame_peek(pfn << 12);
+		if (f && frame_owner(*f) == OWNER_HOST && !frame_count(*f))
+			return pfn;
+	}
+	return rp_alloc(ex); /* none free: kcore will say so */
+}
+
+static void rp_do_export(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[4096];
+	struct rp_stream *s = &ex->stream;
+	uint64_t x[7] = { KC_HC_EXPORT_BEGIN, op->vm };
+	s->valid = false;
+	s->n = 0;
+	int st = rp_hcall(ex, x, r);
+	r->status = st;
+	if (st != KC_OK) {
+		rp_text(r, "%s step=begin", rp_status_name(st));
+		return;
+	}
+	s->sid = x[1], s->slo = x[2], s->shi = x[3];
+	uint64_t pages = 0;
+	/* Pages until kcore says none is left, every vCPU the VM has, the end. */
+	for (unsigned step = 0; st == KC_OK && s->n < RP_MAX_RECORDS; step++) {
+		uint64_t pfn = rp_host_frame(ex), fn = KC_HC_IMPORT_PAGE;
+		uint64_t y[7] = { KC_HC_EXPORT_PAGE, op->vm, pfn };
+		if (step >= RP_MAX_RECORDS) {
+			st = KC_ENOMEM;
+			break;
+		}
+		st = rp_hcall(ex, y, r);
+		if (st == KC_ENOENT) {
+			unsigned vcpu = 0;
+			for (; vcpu < KC_MAX_VCPUS; vcpu++)
+				if (op->vm - 1 < kc.cfg.max_vms &&
+				    kc.vms[op->vm].vcpus[vcpu].state != VCPU_FREE &&
+				    (uint64_t)s->n + 2 <= RP_MAX_RECORDS) {
+					pfn = rp_host_frame(ex);
+					uint64_t v[7] = { KC_HC_EXPORT_VCPU, op->vm, vcpu, pfn };
+					if ((st = rp_hcall(ex, v, r)) != KC_OK)
+						break;
+					s->r[s->n++] = (struct rp_record){ KC_HC_IMPORT_VCPU, pfn,
+									   v[1], v[2], v[3] };
+				}
+			if (st != KC_OK)
+				break;
+			pfn = rp_host_frame(ex);
+			uint64_t e[7] = { KC_HC_EXPORT_END, op->vm, pfn };
+			if ((st = rp_hcall(ex, e, r)) != KC_OK)
+				break;
+			s->r[s->n++] =
+				(struct rp_record){ KC_HC_IMPORT_END, pfn, e[1], e[2], e[3] };
+			s->valid = true;
+			break;
+		}
+		if (st == KC_OK) {
+			s->r[s->n++] = (struct rp_record){ fn, pfn, y[1], y[2], y[3] };
+			pages += KC_XREC_KIND(y[1]) == KC_XREC_PAGE;
+		}
+	}
+	r->status = st;
+	if (!s->valid) {
+		rp_text(r, "%s step=record record=%u", rp_status_name(st ? st : KC_ENOMEM), s->n);
+		return;
+	}
+	/* The confidentiality oracle over every record the host now holds. */
+	for (unsigned i = 0; i < s->n; i++) {
+		const uint8_t *p = hm_phys(ex->m, s->r[i].pfn << 12, sizeof(buf));
+		if (!p)
+			continue;
+		memcpy(buf, p, sizeof(buf));
+		long at = rp_secret_check_read(&ex->secrets, s->r[i].pfn << 12, buf, sizeof(buf),
+					       rp_frame_shared);
+		if (at >= 0)
+			rp_oracle(r,
+				  "confidentiality: record %u (frame 0x%" PRIx64 ") carries a "
+				  "guest secret at offset %ld",
+				  i, s->r[i].pfn, at);
+	}
+	rp_text(r, "OK sid=0x%" PRIx64 " records=%u pages=%" PRIu64, s->sid, s->n, pages);
+}
+
+static int rp_import_one(struct rp_exec *ex, uint64_t vm, const struct rp_record *c,
+			 struct rp_result *r)
+{
+	uint64_t y[7] = { c->fn, vm, c->pfn, c->meta, c->tlo, c->thi };
+	return rp_hcall(ex, y, r);
+}
+
+/* Flip bit 0 of the first byte of frame `pfn`, as the host would: through its stage 2. */
+static void rp_flip_frame(struct rp_exec *ex, uint64_t pfn)
+{
+	uint8_t b = 0;
+	if (hm_host_load(ex->m, ex->cpu, pfn << 12, &b, 1, NULL) == HM_FAULT_NONE) {
+		b ^= 1;
+		hm_host_store(ex->m, ex->cpu, pfn << 12, &b, 1, NULL);
+	}
+}
+
+/*
+ * Import the kept stream.  With a tamper, at record `at` the host first
+ * tries its misuse (which kcore must refuse, with nothing changed: the
+ * result says `refused=STATUS`, or `accepted`), then goes on with the
+ * genuine stream from there: the control.  `truncate` just stops there.
+ */
+static void rp_do_import(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	const struct rp_stream *s = &ex->stream;
+	if (!s->valid) {
+		r->status = KC_ENOENT;
+		rp_text(r, "ENOENT step=stream"); /* no `export` made one */
+		return;
+	}
+	uint64_t x[7] = { KC_HC_IMPORT_BEGIN, op->vm, s->sid, s->slo, s->shi };
+	int st = rp_hcall(ex, x, r), refused = KC_OK;
+	r->status = st;
+	if (st != KC_OK) {
+		rp_text(r, "%s step=begin", rp_status_name(st));
+		return;
+	}
+	unsigned at = op->xat < s->n ? (unsigned)op->xat : s->n - 1, i = 0;
+	bool tried = false;
+	for (; i < s->n; i++) {
+		if (i == at && op->xtamper != RP_XT_NONE) {
+			struct rp_record bad = s->r[i];
+			const struct rp_record *next = i + 1 < s->n ? &s->r[i + 1] : &s->r[i];
+			tried = true;
+			switch (op->xtamper) {
+			case RP_XT_TRUNCATE:
+				break;
+			case RP_XT_DATA:
+				rp_flip_frame(ex, bad.pfn);
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				if (refused)
+					rp_flip_frame(ex, bad.pfn);
+				break;
+			case RP_XT_TAG:
+				bad.tlo ^= 1;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_META:
+				bad.meta ^= 1ull << 24;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_REPLAY:
+				bad = i ? s->r[i - 1] : s->r[i];
+				refused = i ? rp_import_one(ex, op->vm, &bad, r) : KC_EAUTH;
+				break;
+			case RP_XT_REORDER:
+			case RP_XT_DROP:
+				refused = rp_import_one(ex, op->vm, next, r);
+				break;
+			case RP_XT_SWAP:
+				bad.pfn = next->pfn;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_NONE:
+				break;
+			}
+			if (op->xtamper == RP_XT_TRUNCATE)
+				break;
+			if (refused == KC_OK) {
+				rp_text(r, "accepted record=%u", i);
+				return;
+			}
+		}
+		st = rp_import_one(ex, op->vm, &s->r[i], r);
+		if (st != KC_OK) {
+			r->status = st;
+			rp_text(r, "%s record=%u", rp_status_name(st), i);
+			return;
+		}
+	}
+	r->status = KC_OK;
+	rp_text(r, "OK records=%u", i);
+	if (tried && op->xtamper != RP_XT_TRUNCATE)
+		rp_text(r, " refused=%s", rp_status_name(refused));
+}
+
+unsigned rp_exec_stream(const struct rp_exec *ex, uint64_t hdr[3], uint64_t (*rec)[5], unsigned max)
+{
+	const struct rp_stream *s = &ex->stream;
+	if (!s->valid)
+		return 0;
+	hdr[0] = s->sid, hdr[1] = s->slo, hdr[2] = s->shi;
+	unsigned n = s->n < max ? s->n : max;
+	for (unsigned i = 0; i < n; i++) {
+		rec[i][0] = s->r[i].fn, rec[i][1] = s->r[i].pfn, rec[i][2] = s->r[i].meta;
+		rec[i][3] = s->r[i].tlo, rec[i][4] = s->r[i].thi;
+	}
+	return n;
+}
+
 /* ---- the rest ---------------------------------------------------------- */
 
 static void rp_do_guest(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
@@ -809,6 +1046,12 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 		break;
 	case RP_SELFTEST:
 		rp_do_selftest(ex, r);
+		break;
+	case RP_EXPORT:
+		rp_do_export(ex, op, r);
+		break;
+	case RP_IMPORT:
+		rp_do_import(ex, op, r);
 		break;
 	}
 	if (ex->opts.check_every_op) {

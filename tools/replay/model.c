@@ -135,6 +135,8 @@ void rp_model_call(struct rp_model *md, const uint64_t in[7], const uint64_t out
 		rp_model_claim(md, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
 	else if (fn == KC_HC_VM_MAP_FAULT)
 		rp_model_claim(md, "VM_MAP_FAULT", in[1], in[3], in[4] == 2 ? 512 : 1, r);
+	else if (fn == KC_HC_IMPORT_PAGE && KC_XREC_KIND(in[3]) == KC_XREC_PAGE)
+		rp_model_claim(md, "IMPORT_PAGE", in[1], in[2], 1, r);
 	else if (fn == KC_HC_VM_RECLAIM && in[1] >= 1 && in[1] <= md->vms) {
 		md->reclaimed[in[1]] = true;
 		md->remain[in[1]] = out[1];
