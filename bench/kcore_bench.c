@@ -762,6 +762,88 @@ static void bm_tables_4k(struct bm *b, uint64_t bytes)
 	bm_out("reclaim4k_gbps", (double)bytes / t);
 }
 
+/*
+ * Export and import (docs/EXPORT.md) of a paused VM with `bytes` of memory
+ * (2 MiB blocks), each timed over its page records, next to BearSSL's
+ * ChaCha20-Poly1305 (the same implementations kcore uses) sealing the same
+ * bytes 4 KiB at a time with the same 32-byte AAD, in the same repetition.
+ * Frames come back after every repetition and are used again.
+ */
+static void bm_export(struct bm *b, uint64_t bytes)
+{
+	uint64_t blocks = bytes / BM_2M, pages = bytes >> PGT_PAGE_SHIFT;
+	uint64_t pfn = bm_frames(b, pages, BM_PAGES_2M), rec = bm_frames(b, pages + 8, 1);
+	uint8_t *p = bm_mem(b, pfn, pages);
+	unsigned reps = bm_smoke ? 1 : 5;
+	double *te = calloc(reps, sizeof(double)), *ti = calloc(reps, sizeof(double));
+	double *tr = calloc(reps, sizeof(double));
+	uint64_t(*words)[3] = calloc(pages + 8, sizeof(*words)), r[3], n = 0;
+
+	for (unsigned rep = 0; rep < reps; rep++) {
+		uint64_t src = bm_vm(b);
+		for (uint64_t i = 0; i < blocks; i++)
+			bm_map_fault_quiet(b, src, BM_DATA_IPA + i * BM_2M, pfn + i * BM_PAGES_2M,
+					   2);
+		memset(p, 0x5a, bytes); /* the guest wrote it all */
+		bm_ok(bm_call(KC_HC_EXPORT_BEGIN, src, 0, 0, 0, r), "EXPORT_BEGIN");
+		uint64_t hdr[3] = { r[0], r[1], r[2] };
+		double t0 = bm_now_ns();
+		for (n = 0; bm_call(KC_HC_EXPORT_PAGE, src, rec + n, 0, 0, words[n]) == KC_OK; n++)
+			;
+		te[rep] = bm_now_ns() - t0;
+		bm_ok(bm_call(KC_HC_EXPORT_VCPU, src, 0, rec + n, 0, words[n]), "EXPORT_VCPU");
+		bm_ok(bm_call(KC_HC_EXPORT_END, src, rec + n + 1, 0, 0, words[n + 1]),
+		      "EXPORT_END");
+
+		bm_ok(bm_call(KC_HC_VM_CREATE, 0, 0, 0, 0, r), "VM_CREATE");
+		uint64_t dst = r[0];
+		bm_ok(bm_call(KC_HC_VCPU_CREATE, dst, 0, 0, 0, NULL), "VCPU_CREATE");
+		bm_ok(bm_call(KC_HC_IMPORT_BEGIN, dst, hdr[0], hdr[1], hdr[2], NULL),
+		      "IMPORT_BEGIN");
+		t0 = bm_now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			struct kc_hcall h = { { KC_HC_IMPORT_PAGE, dst, rec + i, words[i][0],
+						words[i][1], words[i][2], 0 } };
+			kcore_host_call(&h);
+			bm_ok((int)(int64_t)h.x[0], "IMPORT_PAGE");
+		}
+		ti[rep] = bm_now_ns() - t0;
+		for (uint64_t i = n; i < n + 2; i++) {
+			struct kc_hcall h = { { i == n ? KC_HC_IMPORT_VCPU : KC_HC_IMPORT_END, dst,
+						rec + i, words[i][0], words[i][1], words[i][2],
+						0 } };
+			kcore_host_call(&h);
+			bm_ok((int)(int64_t)h.x[0], "IMPORT_VCPU/END");
+		}
+
+		/* The yardstick: the same bytes, sealed in place (the source is off now). */
+		uint8_t key[32] = { 1 }, nonce[12] = { 2 }, aad[32] = { 3 }, tag[16];
+		t0 = bm_now_ns();
+		for (uint64_t i = 0; i < pages; i++)
+			br_poly1305_ctmul_run(key, nonce, p + (i << PGT_PAGE_SHIFT), PGT_PAGE_SIZE,
+					      aad, sizeof(aad), tag, br_chacha20_ct_run, 1);
+		bm_clobber(p);
+		tr[rep] = (bm_now_ns() - t0) * (double)n / (double)pages; /* per n pages */
+
+		bm_vm_free(dst);
+		/* The source is off since EXPORT_END: reclaim and destroy only. */
+		bm_ok(bm_call(KC_HC_VM_RECLAIM, src, 1ull << 40, 0, 0, r), "VM_RECLAIM");
+		bm_ok(bm_call(KC_HC_VM_DESTROY, src, 0, 0, 0, NULL), "VM_DESTROY");
+	}
+	double e = bm_median(te, reps), i = bm_median(ti, reps), raw = bm_median(tr, reps);
+	double mb = (double)n * PGT_PAGE_SIZE / 1e6;
+	bm_out("export_bytes", (double)n * PGT_PAGE_SIZE);
+	bm_out("export_mbps", mb / (e / 1e9));
+	bm_out("import_mbps", mb / (i / 1e9));
+	bm_out("raw_aead_mbps", mb / (raw / 1e9));
+	bm_out("export_ratio", raw / e);
+	bm_out("import_ratio", raw / i);
+	free(te);
+	free(ti);
+	free(tr);
+	free(words);
+}
+
 /* ---- runs: one machine each -------------------------------------------- */
 
 static uint64_t bm_main_ram(void)
@@ -800,6 +882,7 @@ static void bm_main_figures(struct bm *b)
 	bm_reclaim(b, bm_reclaim_bytes());
 	bm_verify(b, bm_image_bytes());
 	bm_tables_4k(b, bm_reclaim_bytes());
+	bm_export(b, bm_smoke ? 4ull << 20 : 64ull << 20);
 }
 
 /* The scaling configurations (figure 8). */

@@ -165,6 +165,14 @@ def build_rows(f):
         g('verify_hash_ratio') >= 0.9)
     row('   ECDSA P-256 verify (crypto_p256_verify)', fmt(g('ecdsa_verify_us'), ' us'), '',
         'VM_VERIFY total ' + fmt(g('verify_ms'), ' ms'), '', None)
+    if 'export_mbps' in f:
+        xmib = g('export_bytes') / (1 << 20)
+        row('11. EXPORT_PAGE, %s MiB paused VM' % fmt(xmib), fmt(g('export_mbps'), ' MB/s'),
+            'BearSSL ChaCha20-Poly1305 ' + fmt(g('raw_aead_mbps'), ' MB/s'),
+            fmt(100 * g('export_ratio'), '% of raw'), '>= 90%', g('export_ratio') >= 0.9)
+        row('   IMPORT_PAGE, the same stream', fmt(g('import_mbps'), ' MB/s'),
+            'the same', fmt(100 * g('import_ratio'), '% of raw'), '>= 90%',
+            g('import_ratio') >= 0.9)
     row('7. metadata per 4 KiB frame', fmt(g('frame_bytes'), ' B'), '', '', '<= 8',
         g('frame_bytes') <= 8)
     row('   VM stage-2 tables per GiB, 4 KiB pages', fmt(g('pgt_bytes_per_gib_4k') / 1024, ' KiB'),

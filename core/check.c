@@ -806,13 +806,30 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 			crypto_sha256_update(&h, &vm->layout, sizeof(vm->layout));
 			for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
 				const struct kc_vcpu *v = &vm->vcpus[i];
-				digest_u64(&h, v->state);
+				digest_u64(&h, vcpu_state(v));
 				digest_u64(&h, v->pending);
 				digest_u64(&h, v->fault_ipa);
 				digest_u64(&h, v->fault_esr);
 				crypto_sha256_update(&h, &v->regs, sizeof(v->regs));
 			}
 			digest_tree(&h, &vm->s2);
+			/* The session, key included (a digest shows nothing of it). */
+			digest_u64(&h, vm->xfer.sid);
+			crypto_sha256_update(&h, vm->xfer.salt, sizeof(vm->xfer.salt));
+			crypto_sha256_update(&h, vm->xfer.key, sizeof(vm->xfer.key));
+			digest_u64(&h, vm->xfer.counter);
+			digest_u64(&h, vm->xfer.next_gfn);
+			digest_u64(&h, vm->xfer.pages);
+			digest_u64(&h, vm->xfer.guards);
+			digest_u64(&h, vm->xfer.vcpus);
+			for (unsigned i = 0; i < KC_MAX_VCPUS; i++)
+				digest_u64(&h, vm->vcpus[i].power);
+		}
+		digest_u64(&h, kc.xfer_next_sid);
+		for (unsigned i = 0; i < KC_XFER_READY; i++) {
+			digest_u64(&h, kc.xfer_ready[i].sid);
+			crypto_sha256_update(&h, kc.xfer_ready[i].salt,
+					     sizeof(kc.xfer_ready[i].salt));
 		}
 	}
 	crypto_sha256_final(&h, out);

@@ -23,7 +23,7 @@ static int hc_version(const uint64_t *args, uint64_t *res)
 	return KC_OK;
 }
 
-/* The most arguments a host call takes (x1..x5, IODOM_MAP): x6 is always must-be-zero. */
+/* The most arguments a host call takes (x1..x5: IODOM_MAP, IMPORT_*): x6 is always must-be-zero. */
 #define HC_MAX_ARGS 5u
 
 /*
@@ -81,6 +81,15 @@ HC_CALL(hc_iodom_map, 5)
 HC_CALL(hc_iodom_unmap, 3)
 HC_CALL(hc_iodom_lookup, 2)
 HC_CALL(hc_smmu_event, 0)
+HC_CALL(hc_export_begin, 1)
+HC_CALL(hc_export_page, 2)
+HC_CALL(hc_export_vcpu, 3)
+HC_CALL(hc_export_end, 2)
+HC_CALL(hc_export_abort, 1)
+HC_CALL(hc_import_begin, 4)
+HC_CALL(hc_import_page, 5)
+HC_CALL(hc_import_vcpu, 5)
+HC_CALL(hc_import_end, 5)
 
 /* Indexed by function number: the null call is a bounds check, a load and a jump. */
 static const hc_call hc_table[] = {
@@ -106,6 +115,28 @@ static const hc_call hc_table[] = {
 	[KC_FN_NUM(KC_HC_IODOM_LOOKUP)] = hc_iodom_lookup_call,
 	[KC_FN_NUM(KC_HC_SMMU_EVENT)] = hc_smmu_event_call,
 };
+
+/*
+ * Export and import (docs/EXPORT.md), numbered from KC_HC_EXPORT_BEGIN: a
+ * table of their own, so the main one stays dense while the numbers
+ * between (the SMMU's, and spares) are filled in elsewhere.  Off the hot
+ * path: only ids past the main table get here.
+ */
+#define HC_XFER_FIRST KC_FN_NUM(KC_HC_EXPORT_BEGIN)
+static const hc_call hc_xfer_table[] = {
+	[KC_FN_NUM(KC_HC_EXPORT_BEGIN) - HC_XFER_FIRST] = hc_export_begin_call,
+	[KC_FN_NUM(KC_HC_EXPORT_PAGE) - HC_XFER_FIRST] = hc_export_page_call,
+	[KC_FN_NUM(KC_HC_EXPORT_VCPU) - HC_XFER_FIRST] = hc_export_vcpu_call,
+	[KC_FN_NUM(KC_HC_EXPORT_END) - HC_XFER_FIRST] = hc_export_end_call,
+	[KC_FN_NUM(KC_HC_EXPORT_ABORT) - HC_XFER_FIRST] = hc_export_abort_call,
+	[KC_FN_NUM(KC_HC_IMPORT_BEGIN) - HC_XFER_FIRST] = hc_import_begin_call,
+	[KC_FN_NUM(KC_HC_IMPORT_PAGE) - HC_XFER_FIRST] = hc_import_page_call,
+	[KC_FN_NUM(KC_HC_IMPORT_VCPU) - HC_XFER_FIRST] = hc_import_vcpu_call,
+	[KC_FN_NUM(KC_HC_IMPORT_END) - HC_XFER_FIRST] = hc_import_end_call,
+};
+#define HC_XFER_COUNT (sizeof(hc_xfer_table) / sizeof(hc_xfer_table[0]))
+_Static_assert(HC_XFER_FIRST >= sizeof(hc_table) / sizeof(hc_table[0]),
+	       "the export calls come after the main table");
 
 /*
  * SMCCC discovery from the host: true if `r` was one (results set as SMCCC
@@ -162,6 +193,9 @@ void hc_open_calls(void)
 	for (unsigned i = 0; i < sizeof(hc_table) / sizeof(hc_table[0]); i++)
 		if (!hc_table[i])
 			plat_panic("host-call table has a gap");
+	for (unsigned i = 0; i < HC_XFER_COUNT; i++)
+		if (!hc_xfer_table[i])
+			plat_panic("export-call table has a gap");
 	kc.hc_open = sizeof(hc_table) / sizeof(hc_table[0]);
 }
 
@@ -177,6 +211,8 @@ void kcore_host_call(struct kc_hcall *r)
 		hc_table[num](r);
 	else if (num < sizeof(hc_table) / sizeof(hc_table[0]))
 		hc_refuse(r, KC_ESTATE);
+	else if (num - HC_XFER_FIRST < HC_XFER_COUNT)
+		kc.hc_open ? hc_xfer_table[num - HC_XFER_FIRST](r) : hc_refuse(r, KC_ESTATE);
 	else if (!hc_smccc_discovery(r))
 		hc_refuse(r, KC_ENOTSUP);
 }

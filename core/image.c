@@ -189,7 +189,7 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 	int rc = vm_lock_in(args[0], 1u << VM_CREATED, &vm);
 	if (rc)
 		return rc;
-	if (vm->vcpus[0].state != VCPU_READY || !vm->nimages)
+	if (vcpu_state(&vm->vcpus[0]) != VCPU_READY || !vm->nimages)
 		rc = KC_ESTATE; /* vCPU 0 takes the entry PC; there must be an image */
 	for (unsigned i = 0; i < vm->nimages && !rc; i++)
 		if (vm->images[i].loaded != vm->images[i].pages)

@@ -133,9 +133,22 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	ioclaim_reset();
 	kc.cfg = *cfg;
 	kc.layout = *l;
-	lock_init(&kc.frames_lock);
-	lock_init(&kc.core_lock);
-	lock_init(&kc.smmu_lock);
+	lock_init(&kc.frames_lock, LOCK_CLASS_FRAMES);
+	lock_init(&kc.core_lock, LOCK_CLASS_CORE);
+	lock_init(&kc.smmu_lock, LOCK_CLASS_SMMU);
+	lock_order_reset();
+	/*
+	 * The root of every export key (core/xfer.c): fresh each boot, never
+	 * leaves kcore.  RNDR may fail for a while when entropy runs short
+	 * (Armv8.5 says retry), so a few tries; then kcore does not start
+	 * rather than derive keys from nothing.
+	 */
+	bool root = false;
+	for (unsigned i = 0; i < 4 && !root; i++)
+		root = plat_entropy(kc.xfer_root, sizeof(kc.xfer_root));
+	if (!root)
+		return KC_EBUSY;
+	kc.xfer_next_sid = 1;
 
 	kc_paddr_t at = l->pool.base;
 	kc.frames = plat_phys_to_virt(at);
@@ -181,7 +194,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	if (rc)
 		return rc;
 	for (unsigned id = 1; id <= cfg->max_vms; id++) {
-		lock_init(&kc.vms[id].lock);
+		lock_init(&kc.vms[id].lock, LOCK_CLASS_VM);
 		kc.vms[id].id = (uint16_t)id;
 	}
 	kc.up = true;

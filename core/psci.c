@@ -57,7 +57,7 @@ bool kcore_psci_known(uint32_t fn)
 static int psci_target(const struct kc_vm *vm, uint64_t mpidr)
 {
 	/* Aff0 only: Aff1..Aff3 (bits [23:8], [39:32]) must be zero. */
-	if (mpidr >= KC_MAX_VCPUS || vm->vcpus[mpidr].state == VCPU_FREE)
+	if (mpidr >= KC_MAX_VCPUS || vcpu_state(&vm->vcpus[mpidr]) == VCPU_FREE)
 		return -1;
 	return (int)mpidr;
 }
@@ -73,7 +73,7 @@ static int64_t psci_cpu_on(struct kc_vm *vm, uint64_t mpidr, uint64_t entry, uin
 	int t = psci_target(vm, mpidr);
 	if (t < 0) {
 		ret = KC_PSCI_INVALID_PARAMS;
-	} else if (vm->vcpus[t].power == VCPU_ON || vm->vcpus[t].state == VCPU_RUNNING) {
+	} else if (vm->vcpus[t].power == VCPU_ON || vcpu_state(&vm->vcpus[t]) == VCPU_RUNNING) {
 		/* Running means on its way out of a CPU_OFF: its registers are not ours yet. */
 		ret = KC_PSCI_ALREADY_ON;
 	} else {

@@ -71,7 +71,12 @@ static inline frame_t frame_make(unsigned owner, unsigned count, uint64_t gfn)
 
 /* ---- VMs ------------------------------------------------------------------ */
 
-enum vm_state { VM_FREE, VM_CREATED, VM_VERIFIED, VM_POWEROFF };
+/*
+ * EXPORTING: a paused VERIFIED VM whose export session is open (no vCPU
+ * runs, nothing of it changes); IMPORTING: a new VM filling from records,
+ * never runnable until its end token checks (core/export.c, core/import.c).
+ */
+enum vm_state { VM_FREE, VM_CREATED, VM_VERIFIED, VM_POWEROFF, VM_EXPORTING, VM_IMPORTING };
 enum vcpu_state { VCPU_FREE, VCPU_READY, VCPU_RUNNING };
 
 /*
@@ -108,6 +113,44 @@ struct kc_vcpu {
 	struct kc_vcpu_regs regs; /* the only copy of the guest's registers */
 };
 
+/*
+ * A vCPU's state is read under vm->lock and written under it, except for
+ * the store that ends a run (RUNNING -> READY, core/vcpu.c): the CPU that
+ * ran the vCPU makes it without the lock, as a release, after its last
+ * access to the vCPU.  Every read is an acquire, so whoever sees READY also
+ * sees every register and record the run wrote (the registers pass from the
+ * running CPU to the next holder without a lock round trip on every exit).
+ * Only that CPU writes the state of a RUNNING vCPU, so a lock holder that
+ * reads RUNNING and answers EBUSY is only ordered before the run's end.
+ */
+static inline enum vcpu_state vcpu_state(const struct kc_vcpu *v)
+{
+	return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+}
+
+static inline void vcpu_state_set(struct kc_vcpu *v, enum vcpu_state s)
+{
+	__atomic_store_n(&v->state, s, __ATOMIC_RELEASE);
+}
+
+/*
+ * An export or import session, in the VM it concerns (docs/EXPORT.md).
+ * `counter` is the number of the next record (1 for the first): it is
+ * the nonce's second half and only ever grows within a session, and a
+ * session's key is never used again once it ends or aborts.
+ */
+#define XFER_SALT_LEN 16
+struct kc_xfer {
+	uint32_t sid;
+	uint8_t salt[XFER_SALT_LEN];
+	uint8_t key[CRYPTO_AEAD_KEY_LEN];
+	uint64_t counter;
+	uint64_t next_gfn; /* page records come in strictly increasing gfn order */
+	uint64_t pages;	   /* PAGE records so far */
+	uint64_t guards;   /* GUARD records so far */
+	uint32_t vcpus;	   /* mask of vCPUs recorded so far */
+};
+
 /* A boot image slot: guest range, and where its frames sit in the window. */
 struct kc_image {
 	uint64_t guest_base;
@@ -137,6 +180,7 @@ struct kc_vm {
 	struct kc_image images[KC_MANIFEST_MAX_IMAGES];
 	/* The signed memory layout VM_VERIFY accepted (v1: empty); set with images_mapped. */
 	struct kc_manifest_layout layout;
+	struct kc_xfer xfer; /* EXPORTING, IMPORTING only; zero otherwise */
 };
 
 /* ---- IO domains (core/iodom.c, docs/SMMU.md) ------------------------------ */
@@ -175,6 +219,9 @@ struct kc_ram {
 /* The write-once remap window for boot images sits high in EL2's VA space. */
 #define KC_REMAP_BASE	  0x0000C00000000000ull
 
+/* Ended export sessions waiting for their import, at most (EXPORT_END: KC_ENOMEM beyond). */
+#define KC_XFER_READY	  8
+
 struct kcore {
 	bool up;
 	/*
@@ -203,6 +250,19 @@ struct kcore {
 	uint64_t remap_next;   /* window pages handed to images (bump, never reused) */
 	uint64_t remap_filled; /* window slots mapped so far */
 	uint64_t remap_sum;    /* sum of remap_slot_hash over every slot ever mapped */
+
+	/*
+	 * Export (core/export.c): the root secret every session key derives
+	 * from (plat_entropy at kcore_init; never leaves kcore), the next
+	 * session id (never reused while kcore runs), and the sessions that
+	 * ended and may be imported, each once.  core_lock guards `ready`.
+	 */
+	uint8_t xfer_root[CRYPTO_SHA256_LEN];
+	uint32_t xfer_next_sid;
+	struct kc_xfer_ready {
+		uint32_t sid; /* 0: a free slot */
+		uint8_t salt[XFER_SALT_LEN];
+	} xfer_ready[KC_XFER_READY];
 
 	kc_paddr_t vm_pools; /* max_vms runs of vm_pool_pages frames */
 

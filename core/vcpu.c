@@ -197,9 +197,10 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 	if (rc)
 		return rc;
 	struct kc_vcpu *v = &vm->vcpus[vcpu_id];
-	if (v->state == VCPU_FREE)
+	enum vcpu_state st = vcpu_state(v);
+	if (st == VCPU_FREE)
 		rc = KC_ENOENT;
-	else if (v->state == VCPU_RUNNING)
+	else if (st == VCPU_RUNNING)
 		rc = KC_EBUSY;
 	else if (v->power != VCPU_ON)
 		rc = KC_ESTATE; /* the guest never started it, or stopped it (PSCI) */
@@ -209,7 +210,7 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 		lock_release(&vm->lock);
 		return rc;
 	}
-	v->state = VCPU_RUNNING;
+	vcpu_state_set(v, VCPU_RUNNING);
 	struct kc_guest g = { .vmid = vm->id, .vcpu = (uint16_t)vcpu_id, .s2_root = vm->s2.root };
 	bool flush = vcpu_switches_cpu_locked(vm, (unsigned)vcpu_id);
 	lock_release(&vm->lock);
@@ -265,8 +266,11 @@ int hc_vcpu_run(const uint64_t *args, uint64_t *res)
 		break;
 	}
 
-	lock_acquire(&vm->lock);
-	v->state = VCPU_READY;
-	lock_release(&vm->lock);
+	/*
+	 * The run's end: a release store, not a lock round trip (state.h,
+	 * vcpu_state).  The last access to the vCPU: after it, its registers
+	 * are the next holder's of vm->lock.
+	 */
+	vcpu_state_set(v, VCPU_READY);
 	return KC_OK;
 }

@@ -76,9 +76,10 @@ int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res)
 	if (rc)
 		return rc;
 	struct kc_vcpu *v = &vm->vcpus[vcpu_id];
-	if (v->state == VCPU_FREE)
+	enum vcpu_state st = vcpu_state(v);
+	if (st == VCPU_FREE)
 		rc = KC_ENOENT;
-	else if (v->state == VCPU_RUNNING)
+	else if (st == VCPU_RUNNING)
 		rc = KC_EBUSY; /* its registers are another CPU's: interrupt the host's CPU, then inject */
 	else if (v->power != VCPU_ON)
 		rc = KC_ESTATE; /* CPU_ON resets it: nothing pending would survive */

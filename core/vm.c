@@ -62,14 +62,14 @@ int hc_vcpu_create(const uint64_t *args, uint64_t *res)
 	if (rc)
 		return rc;
 	struct kc_vcpu *v = &vm->vcpus[args[1]];
-	if (v->state != VCPU_FREE) {
+	if (vcpu_state(v) != VCPU_FREE) {
 		rc = KC_EEXIST;
 	} else {
 		memset(v, 0, sizeof(*v));
 		vcpu_regs_reset(&v->regs, 0, 0);
 		v->power =
 			VCPU_OFF; /* vCPU 0 starts at VM_VERIFY, the rest at the guest's CPU_ON */
-		v->state = VCPU_READY;
+		vcpu_state_set(v, VCPU_READY);
 	}
 	lock_release(&vm->lock);
 	return rc;
@@ -78,6 +78,8 @@ int hc_vcpu_create(const uint64_t *args, uint64_t *res)
 void vm_set_poweroff_locked(struct kc_vm *vm)
 {
 	LOCK_ASSERT_HELD(&vm->lock);
+	/* An import given up (or an export ended): its session key goes with it. */
+	memset(&vm->xfer, 0, sizeof(vm->xfer));
 	vm->state = VM_POWEROFF;
 	vm->reclaim_cursor = 0;
 }
@@ -87,7 +89,9 @@ int hc_vm_poweroff(const uint64_t *args, uint64_t *res)
 	struct kc_vm *vm;
 	(void)res;
 
-	int rc = vm_lock_in(args[0], (1u << VM_CREATED) | (1u << VM_VERIFIED), &vm);
+	/* An import that will not finish is given up here; an export must be aborted first. */
+	int rc = vm_lock_in(args[0],
+			    (1u << VM_CREATED) | (1u << VM_VERIFIED) | (1u << VM_IMPORTING), &vm);
 	if (rc)
 		return rc;
 	/* A vCPU running elsewhere stops at its next exit: VCPU_RUN needs VERIFIED. */
@@ -104,7 +108,7 @@ int vm_lock_off_idle(uint64_t id, struct kc_vm **out)
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < KC_MAX_VCPUS; i++) {
-		if (vm->vcpus[i].state == VCPU_RUNNING) {
+		if (vcpu_state(&vm->vcpus[i]) == VCPU_RUNNING) {
 			lock_release(&vm->lock);
 			return KC_EBUSY; /* not until its last exit */
 		}

@@ -42,6 +42,16 @@ int hc_iodom_map(const uint64_t *args, uint64_t *res);
 int hc_iodom_unmap(const uint64_t *args, uint64_t *res);
 int hc_iodom_lookup(const uint64_t *args, uint64_t *res);
 int hc_smmu_event(const uint64_t *args, uint64_t *res);
+/* Encrypted export and import (core/export.c, core/import.c, docs/EXPORT.md). */
+int hc_export_begin(const uint64_t *args, uint64_t *res);
+int hc_export_page(const uint64_t *args, uint64_t *res);
+int hc_export_vcpu(const uint64_t *args, uint64_t *res);
+int hc_export_end(const uint64_t *args, uint64_t *res);
+int hc_export_abort(const uint64_t *args, uint64_t *res);
+int hc_import_begin(const uint64_t *args, uint64_t *res);
+int hc_import_page(const uint64_t *args, uint64_t *res);
+int hc_import_vcpu(const uint64_t *args, uint64_t *res);
+int hc_import_end(const uint64_t *args, uint64_t *res);
 
 /* Guest calls, from a running vCPU of `vm` (vm->lock not held). */
 int gc_share(struct kc_vm *vm, uint64_t gfn, uint64_t n);

@@ -67,9 +67,10 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 	if (rc)
 		return rc;
 	struct kc_vcpu *v = &vm->vcpus[vcpu_id];
-	if (v->state == VCPU_FREE) {
+	enum vcpu_state st = vcpu_state(v);
+	if (st == VCPU_FREE) {
 		rc = KC_ENOENT;
-	} else if (v->state == VCPU_RUNNING) {
+	} else if (st == VCPU_RUNNING) {
 		rc = KC_EBUSY;
 	} else if (v->pending != PENDING_FAULT) {
 		/* Only a translation fault kcore recorded can be backed (core/vcpu.c). */

@@ -200,3 +200,8 @@ unsigned plat_cpu_id(void)
 {
 	return arm64_cpu_index();
 }
+
+void plat_spin_wait(void)
+{
+	__asm__ volatile("yield" ::: "memory");
+}

@@ -138,11 +138,38 @@ _Noreturn void hm_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2))
  * of a shared word does the job: still a compiler and CPU barrier, and one
  * TSan understands.
  */
+/* Built with ThreadSanitizer: gcc says so with __SANITIZE_THREAD__, clang (19) only with __has_feature. */
 #if defined(__SANITIZE_THREAD__)
+#define HM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HM_TSAN 1
+#endif
+#endif
+#ifndef HM_TSAN
+#define HM_TSAN 0
+#endif
+
+#if HM_TSAN
 extern unsigned hm_fence_word;
 #define hm_fence() ((void)__atomic_fetch_add(&hm_fence_word, 0, __ATOMIC_SEQ_CST))
 #else
 #define hm_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+/*
+ * The reader's half of hm_fence, for a walker that follows a pointer core
+ * published after a barrier (plat_barrier_tables: zero a table page, fence,
+ * link it with a relaxed store).  The walker loads the link with acquire,
+ * which pairs with that fence in C11; ThreadSanitizer does not see fences,
+ * so under it the walker also acquires the word hm_fence's read-modify-
+ * writes release.  On hardware the writer's DSB and the walk's address
+ * dependency give the same order.
+ */
+#if HM_TSAN
+#define hm_fence_acquire() ((void)__atomic_load_n(&hm_fence_word, __ATOMIC_ACQUIRE))
+#else
+#define hm_fence_acquire() ((void)0)
 #endif
 
 #define hm_stat_add(m, field) __atomic_fetch_add(&(m)->stats.field, 1, __ATOMIC_RELAXED)

@@ -104,8 +104,14 @@ enum hm_fault hm_mmu_walk(struct hm_machine *m, const struct hm_ctx *ctx, uint64
 		/* Tables live in RAM; anything else is an abort on the walk. */
 		if (!p)
 			return fail(out, HM_FAULT_EXTERNAL, level);
-		/* Single-copy atomic, as the hardware walker reads it. */
-		d = __atomic_load_n(p, __ATOMIC_RELAXED);
+		/*
+		 * Single-copy atomic, as the hardware walker reads it; acquire,
+		 * with hm_fence_acquire: a table it links to was zeroed before
+		 * the link was written (core/pgt.c pgt_commit), and this walk
+		 * must see that, not the page's old contents.
+		 */
+		d = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		hm_fence_acquire();
 		if (!(d & DESC_VALID))
 			return fail(out, HM_FAULT_TRANSLATION, level);
 		if (level < 3 && (d & DESC_TYPE_BIT)) {

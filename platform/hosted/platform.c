@@ -13,12 +13,13 @@
 #include <kcore/platform.h>
 
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 static hm_panic_hook hm_hook;
 
-#if defined(__SANITIZE_THREAD__)
+#if HM_TSAN
 unsigned hm_fence_word;
 #endif
 
@@ -123,6 +124,11 @@ void plat_barrier_full(void)
 	hm_fence();
 	if (m)
 		hm_stat_add(m, barrier_full);
+}
+
+void plat_spin_wait(void)
+{
+	sched_yield(); /* more CPU threads than cores: a spinning waiter would starve the holder */
 }
 
 unsigned plat_cpu_id(void)

@@ -5,11 +5,11 @@
  *
  *   1. invariants 1-7 (hm_check);
  *   2. error atomicity: a call that fails leaves kcore_digest unchanged;
- *   3. a reference model of frame ownership.  It knows only what the ABI
+ *   3. a reference model of frame ownership (model.h).  It knows only what the ABI
  *      promises (docs/ARCHITECTURE.md, "Frame states"): at boot kcore's
  *      image and metadata pool are CORE and the rest is HOST; a successful
- *      VM_LOAD_IMAGE_PAGE or VM_MAP_FAULT moves the named host frame(s) to
- *      the VM; VM_RECLAIM moves VM frames back, scrubbed, and says how many
+ *      VM_LOAD_IMAGE_PAGE, VM_MAP_FAULT or IMPORT_PAGE (of a page record)
+ *      moves the named host frame(s) to the VM; VM_RECLAIM moves VM frames back, scrubbed, and says how many
  *      remain; nothing else changes an owner.  After every operation each
  *      frame's owner in kcore's table must be the model's, a frame may go
  *      to a VM only from the host, a destroyed VM owns nothing, VM ids are
@@ -24,6 +24,7 @@
  * The model reads kcore's frame table (core/state.h) only to compare: it
  * never copies from it.
  */
+#include "model.h"
 #include "replay.h"
 #include "secret.h"
 
@@ -44,28 +45,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RP_MODEL_HOST	 0u
-#define RP_MODEL_CORE	 0xFFFu
-#define RP_NRECENT	 8u
-#define RP_COMPARE_BLOCK 16u /* frames rp_model_compare tests at once */
-_Static_assert(RP_MODEL_HOST == OWNER_HOST && RP_MODEL_CORE == OWNER_CORE,
-	       "the model's owner values are kcore's frame-table values");
+#define RP_NRECENT 8u
 
 struct rp_img_rec {
 	uint64_t base, pages;
 	uint8_t fill;
 };
 
-/* One page an IO domain maps, as the model has it. */
-struct rp_iomap {
-	unsigned dom;
-	uint64_t iova, pa; /* pages */
-	bool w;
+/* The stream the last `export` made (docs/EXPORT.md), for `import`. */
+#define RP_MAX_RECORDS 1024u
+struct rp_record {
+	uint64_t fn, pfn, meta, tlo, thi; /* the import call and its x2..x5 */
 };
-#define RP_DOM_FREE (-1)
+struct rp_stream {
+	bool valid;
+	uint64_t sid, slo, shi;
+	unsigned n;
+	struct rp_record r[RP_MAX_RECORDS];
+};
 
 struct rp_exec {
 	struct rp_machine mc;
+	struct rp_stream stream;
 	struct rp_exec_opts opts;
 	struct hm_machine *m;
 	unsigned cpu;
@@ -79,11 +80,8 @@ struct rp_exec {
 	uint64_t recent[RP_NRECENT];
 	unsigned nrecent;
 	unsigned guest_failures;
-	/* the reference model */
-	uint16_t *owner;
-	bool alive[KC_MAX_VMS + 1];
-	int reclaim_vm; /* VM_RECLAIM succeeded on it in this operation (else -1) */
-	uint64_t reclaim_remain;
+	/* the reference model (with check_every_op) */
+	struct rp_model model;
 	/*
 	 * Error atomicity: kcore's state as of the last snapshot (rp_state_take),
 	 * valid while nothing can have changed it since.  With fast_digest the
@@ -94,12 +92,6 @@ struct rp_exec {
 	frame_t *snap_frames;
 	/* the confidentiality oracle */
 	struct rp_secrets secrets;
-	/* the reference model of IO domains (check_every_op) */
-	int dom_owner[KC_MAX_IODOMS + 1]; /* RP_DOM_FREE, 0 = the host, else a VM id */
-	unsigned stream_dom[HM_MAX_SMMUS][RP_SMMU_STREAMS];
-	struct rp_iomap *iomaps;
-	size_t niomaps, iomaps_cap;
-	uint16_t *dma; /* per frame: host DMA mappings */
 };
 
 /* ---- keys and signatures --------------------------------------------------- */
@@ -181,10 +173,7 @@ static void rp_text(struct rp_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static bool rp_oracle(struct rp_result *r, const char *fmt, ...)
+bool rp_oracle(struct rp_result *r, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->oracle_fail)
@@ -262,363 +251,6 @@ static const char *rp_fault_name(enum hm_fault f)
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "FAULT?";
 }
 
-/* ---- the reference model ------------------------------------------------- */
-
-static const char *rp_owner_str(unsigned o, char *buf, size_t size)
-{
-	if (o == RP_MODEL_HOST)
-		snprintf(buf, size, "the host");
-	else if (o == RP_MODEL_CORE)
-		snprintf(buf, size, "kcore");
-	else
-		snprintf(buf, size, "VM %u", o);
-	return buf;
-}
-
-static void rp_model_boot(struct rp_exec *ex)
-{
-	struct kc_region pool = hm_kcore_pool(ex->m);
-	for (uint64_t i = 0; i < ex->nframes; i++) {
-		uint64_t pa = (ex->ram_pfn + i) << 12;
-		bool core = pa - RP_RAM_BASE < HM_KCORE_IMAGE_SIZE ||
-			    (pa >= pool.base && pa - pool.base < pool.size);
-		ex->owner[i] = core ? RP_MODEL_CORE : RP_MODEL_HOST;
-	}
-}
-
-/* `n` frames from `pfn` went from the host to VM `vm` (a call said OK). */
-static void rp_model_claim(struct rp_exec *ex, const char *call, uint64_t vm, uint64_t pfn,
-			   uint64_t n, struct rp_result *r)
-{
-	char a[32];
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t f = pfn + i;
-		if (f < ex->ram_pfn || f - ex->ram_pfn >= ex->nframes) {
-			rp_oracle(r,
-				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
-				  ", which is not RAM",
-				  call, vm, f);
-			return;
-		}
-		uint16_t *o = &ex->owner[f - ex->ram_pfn];
-		if (ex->dma[f - ex->ram_pfn]) {
-			rp_oracle(r,
-				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
-				  ", which %u host DMA mappings still reach",
-				  call, vm, f, ex->dma[f - ex->ram_pfn]);
-			return;
-		}
-		if (*o != RP_MODEL_HOST) {
-			rp_oracle(r,
-				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
-				  ", which belongs to %s, not the host",
-				  call, vm, f, rp_owner_str(*o, a, sizeof(a)));
-			return;
-		}
-		*o = (uint16_t)vm;
-	}
-}
-
-static uint64_t rp_model_count(const struct rp_exec *ex, unsigned vm)
-{
-	uint64_t n = 0;
-	for (uint64_t i = 0; i < ex->nframes; i++)
-		n += ex->owner[i] == vm;
-	return n;
-}
-
-/* ---- the model of IO domains ---- */
-
-static struct rp_iomap *rp_iomap_find(struct rp_exec *ex, unsigned dom, uint64_t iova)
-{
-	for (size_t i = 0; i < ex->niomaps; i++)
-		if (ex->iomaps[i].dom == dom && ex->iomaps[i].iova == iova)
-			return &ex->iomaps[i];
-	return NULL;
-}
-
-/* The model's frame index of `pa`, or -1 if it is not RAM. */
-static int64_t rp_frame_index(const struct rp_exec *ex, uint64_t pa)
-{
-	uint64_t pfn = pa >> 12;
-	return pfn >= ex->ram_pfn && pfn - ex->ram_pfn < ex->nframes ? (int64_t)(pfn - ex->ram_pfn)
-								     : -1;
-}
-
-static void rp_iomap_drop(struct rp_exec *ex, struct rp_iomap *m)
-{
-	int64_t i = rp_frame_index(ex, m->pa);
-	if (i >= 0 && ex->dom_owner[m->dom] == 0)
-		ex->dma[i]--;
-	*m = ex->iomaps[--ex->niomaps];
-}
-
-static bool rp_dom_live(const struct rp_exec *ex, uint64_t dom)
-{
-	return dom >= 1 && dom <= KC_MAX_IODOMS && ex->dom_owner[dom] != RP_DOM_FREE;
-}
-
-static void rp_model_iodom(struct rp_exec *ex, const uint64_t in[7], const uint64_t out[7],
-			   struct rp_result *r)
-{
-	uint64_t fn = in[0], dom = in[1];
-	char a[32];
-	if (fn == KC_HC_IODOM_ALLOC) {
-		if (out[1] < 1 || out[1] > KC_MAX_IODOMS || rp_dom_live(ex, out[1])) {
-			rp_oracle(r, "model: IODOM_ALLOC gave domain %" PRIu64 ", not a free one",
-				  out[1]);
-			return;
-		}
-		ex->dom_owner[out[1]] = (int)in[1];
-		return;
-	}
-	if (fn == KC_HC_SMMU_EVENT)
-		return;
-	if (!rp_dom_live(ex, dom)) {
-		rp_oracle(r, "model: %s on domain %" PRIu64 " succeeded, no such domain",
-			  rp_call_name(fn), dom);
-		return;
-	}
-	unsigned owner = (unsigned)ex->dom_owner[dom];
-	if (fn == KC_HC_IODOM_FREE) {
-		for (unsigned s = 0; s < HM_MAX_SMMUS; s++)
-			for (unsigned sid = 0; sid < RP_SMMU_STREAMS; sid++)
-				if (ex->stream_dom[s][sid] == dom)
-					rp_oracle(r,
-						  "model: IODOM_FREE of %" PRIu64
-						  " succeeded while "
-						  "SMMU %u stream %u is attached",
-						  dom, s, sid);
-		for (size_t i = ex->niomaps; i-- > 0;)
-			if (ex->iomaps[i].dom == dom)
-				rp_iomap_drop(ex, &ex->iomaps[i]);
-		ex->dom_owner[dom] = RP_DOM_FREE;
-	} else if (fn == KC_HC_IODOM_ATTACH || fn == KC_HC_IODOM_DETACH) {
-		if (in[2] >= HM_MAX_SMMUS || in[3] >= RP_SMMU_STREAMS) {
-			rp_oracle(r, "model: %s of a stream the machine lacks", rp_call_name(fn));
-			return;
-		}
-		unsigned *sd = &ex->stream_dom[in[2]][in[3]];
-		if (fn == KC_HC_IODOM_ATTACH ? *sd != 0 : *sd != dom)
-			rp_oracle(r, "model: %s succeeded, but the stream translates through %u",
-				  rp_call_name(fn), *sd);
-		*sd = fn == KC_HC_IODOM_ATTACH ? (unsigned)dom : 0;
-	} else if (fn == KC_HC_IODOM_MAP) {
-		for (uint64_t p = 0; p < in[4]; p++) {
-			uint64_t iova = in[2] + (p << 12), pa = in[3] + (p << 12);
-			int64_t i = rp_frame_index(ex, pa);
-			if (rp_iomap_find(ex, (unsigned)dom, iova)) {
-				rp_oracle(r,
-					  "model: IODOM_MAP over IOVA 0x%" PRIx64
-					  ", mapped already",
-					  iova);
-				return;
-			}
-			unsigned fo = i >= 0 ? ex->owner[i] : RP_MODEL_HOST;
-			if (i >= 0 ? fo != owner : owner != 0) {
-				rp_oracle(r,
-					  "model: IODOM_MAP gave domain %" PRIu64
-					  " of %s 0x%" PRIx64 ", which belongs to %s",
-					  dom, owner ? "a VM" : "the host", pa,
-					  i >= 0 ? rp_owner_str(fo, a, sizeof(a)) : "IO");
-				return;
-			}
-			if (ex->niomaps == ex->iomaps_cap) {
-				ex->iomaps_cap = ex->iomaps_cap ? 2 * ex->iomaps_cap : 64;
-				ex->iomaps =
-					realloc(ex->iomaps, ex->iomaps_cap * sizeof(*ex->iomaps));
-				if (!ex->iomaps)
-					abort();
-			}
-			ex->iomaps[ex->niomaps++] = (struct rp_iomap){ (unsigned)dom, iova, pa,
-								       (in[5] & KC_IO_W) != 0 };
-			if (i >= 0 && owner == 0)
-				ex->dma[i]++;
-		}
-	} else if (fn == KC_HC_IODOM_UNMAP) {
-		for (uint64_t p = 0; p < in[3]; p++) {
-			struct rp_iomap *m = rp_iomap_find(ex, (unsigned)dom, in[2] + (p << 12));
-			if (!m) {
-				rp_oracle(r, "model: IODOM_UNMAP of IOVA 0x%" PRIx64 ", not mapped",
-					  in[2] + (p << 12));
-				return;
-			}
-			rp_iomap_drop(ex, m);
-		}
-	} else if (fn == KC_HC_IODOM_LOOKUP) {
-		struct rp_iomap *m = rp_iomap_find(ex, (unsigned)dom, in[2] & ~0xFFFull);
-		if (!m || out[1] != (m->pa | (in[2] & 0xFFF)))
-			rp_oracle(r, "model: IODOM_LOOKUP of 0x%" PRIx64 " said 0x%" PRIx64, in[2],
-				  out[1]);
-	}
-}
-
-/* Whether VM `vm` owns a live IO domain in the model. */
-static bool rp_model_vm_has_dom(const struct rp_exec *ex, uint64_t vm)
-{
-	for (unsigned d = 1; d <= KC_MAX_IODOMS; d++)
-		if (ex->dom_owner[d] != RP_DOM_FREE && (uint64_t)ex->dom_owner[d] == vm && vm)
-			return true;
-	return false;
-}
-
-/* What a successful (or, for VM_CREATE, refused) call means for the model. */
-static void rp_model_call(struct rp_exec *ex, const uint64_t in[7], const uint64_t out[7],
-			  struct rp_result *r)
-{
-	int st = (int)(int64_t)out[0];
-	uint64_t fn = in[0];
-	if (fn == KC_HC_VM_CREATE) {
-		unsigned lowest = 0;
-		for (unsigned id = ex->mc.vms; id >= 1; id--)
-			if (!ex->alive[id])
-				lowest = id;
-		if (st == KC_OK) {
-			if (out[1] != lowest)
-				rp_oracle(r,
-					  "model: VM_CREATE gave id %" PRIu64
-					  ", the lowest free id is %u",
-					  out[1], lowest);
-			else
-				ex->alive[lowest] = true;
-		} else if (st == KC_ENOMEM && lowest) {
-			rp_oracle(r, "model: VM_CREATE said ENOMEM, but id %u is free", lowest);
-		}
-		return;
-	}
-	if (st != KC_OK)
-		return;
-	if (fn >= KC_HC_IODOM_ALLOC && fn <= KC_HC_SMMU_EVENT) {
-		rp_model_iodom(ex, in, out, r);
-		return;
-	}
-	if ((fn == KC_HC_VM_RECLAIM || fn == KC_HC_VM_DESTROY) && rp_model_vm_has_dom(ex, in[1])) {
-		rp_oracle(r, "model: %s of VM %" PRIu64 " succeeded while it owns an IO domain",
-			  rp_call_name(fn), in[1]);
-		return;
-	}
-	if (fn == KC_HC_VM_LOAD_IMAGE_PAGE)
-		rp_model_claim(ex, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
-	else if (fn == KC_HC_VM_MAP_FAULT)
-		rp_model_claim(ex, "VM_MAP_FAULT", in[1], in[3], in[4] == 2 ? 512 : 1, r);
-	else if (fn == KC_HC_VM_RECLAIM) {
-		ex->reclaim_vm = (int)in[1];
-		ex->reclaim_remain = out[1];
-	} else if (fn == KC_HC_VM_DESTROY) {
-		if (in[1] > ex->mc.vms || !ex->alive[in[1]]) {
-			rp_oracle(r, "model: VM_DESTROY of %" PRIu64 " succeeded, no such VM",
-				  in[1]);
-			return;
-		}
-		uint64_t left = rp_model_count(ex, (unsigned)in[1]);
-		if (left)
-			rp_oracle(r,
-				  "model: VM_DESTROY of %" PRIu64 " succeeded while it still owns "
-				  "%" PRIu64 " frames",
-				  in[1], left);
-		ex->alive[in[1]] = false;
-	}
-}
-
-/*
- * Frame i's owner in kcore's table against the model's; false (and an oracle
- * failure) if they differ, except for a frame VM_RECLAIM just returned.
- */
-static bool rp_model_compare_frame(struct rp_exec *ex, uint64_t i, struct rp_result *r)
-{
-	char a[32], b[32];
-	uint64_t pa = (ex->ram_pfn + i) << 12;
-	/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
-	unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
-	if (k == mo && k == OWNER_HOST && frame_count(kc.frames[i]) != ex->dma[i])
-		return rp_oracle(r,
-				 "model: host frame 0x%" PRIx64 " has %u DMA mappings in kcore's "
-				 "table, %u in the model",
-				 pa >> 12, frame_count(kc.frames[i]), ex->dma[i]);
-	if (k == mo)
-		return true;
-	if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
-		/* VM_RECLAIM returned it: it must come back scrubbed. */
-		const uint8_t *p = hm_phys(ex->m, pa, 4096);
-		for (unsigned j = 0; p && j < 4096; j++)
-			if (p[j])
-				return rp_oracle(r,
-						 "model: frame 0x%" PRIx64 " came back from VM %u "
-						 "with byte %u = 0x%02x (not scrubbed)",
-						 pa >> 12, mo, j, p[j]);
-		ex->owner[i] = RP_MODEL_HOST;
-		return true;
-	}
-	return rp_oracle(r,
-			 "model: frame 0x%" PRIx64 " belongs to %s in kcore's table, to %s in "
-			 "the model",
-			 pa >> 12, k == ~0u ? "nobody" : rp_owner_str(k, a, sizeof(a)),
-			 rp_owner_str(mo, b, sizeof(b)));
-}
-
-/* Compare kcore's frame owners with the model, after an operation. */
-static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
-{
-	uint64_t n = ex->nframes;
-	if (kc.total_frames != n) {
-		rp_oracle(r, "model: kcore has %" PRIu64 " frames, the machine %" PRIu64,
-			  kc.total_frames, n);
-		return;
-	}
-	/* Blocks that agree pass with one vectorised test; others frame by frame. */
-	for (uint64_t i = 0; i < n; i += RP_COMPARE_BLOCK) {
-		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
-		if (end - i == RP_COMPARE_BLOCK) {
-			const frame_t *kf = &kc.frames[i];
-			const uint16_t *mf = &ex->owner[i], *md = &ex->dma[i];
-			uint64_t diff = 0;
-			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++) {
-				diff |= ((kf[j] >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK) ^ mf[j];
-				/* A host frame's count is its DMA mappings (VM frames: shares). */
-				diff |= mf[j] == RP_MODEL_HOST
-						? (kf[j] >> FRAME_COUNT_SHIFT) ^ md[j]
-						: 0;
-			}
-			if (!diff)
-				continue;
-		}
-		for (uint64_t j = i; j < end; j++)
-			if (!rp_model_compare_frame(ex, j, r))
-				return;
-	}
-	if (ex->reclaim_vm >= 0) {
-		uint64_t left = rp_model_count(ex, (unsigned)ex->reclaim_vm);
-		if (left != ex->reclaim_remain)
-			rp_oracle(r,
-				  "model: VM_RECLAIM said %" PRIu64 " frames remain, VM %d owns "
-				  "%" PRIu64,
-				  ex->reclaim_remain, ex->reclaim_vm, left);
-		ex->reclaim_vm = -1;
-	}
-}
-
-/* A host access that succeeded: the model must agree the host may touch each page. */
-static void rp_model_host_access(struct rp_exec *ex, uint64_t pa, uint64_t len, struct rp_result *r)
-{
-	for (uint64_t p = pa >> 12; p <= (pa + len - 1) >> 12; p++) {
-		if (p < ex->ram_pfn || p - ex->ram_pfn >= ex->nframes)
-			continue; /* IO */
-		unsigned o = ex->owner[p - ex->ram_pfn];
-		if (o == RP_MODEL_CORE) {
-			rp_oracle(r, "model: the host touched kcore's frame 0x%" PRIx64, p);
-			return;
-		}
-		const frame_t *f = frame_peek(p << 12);
-		if (o != RP_MODEL_HOST && (!f || frame_count(*f) == 0)) {
-			rp_oracle(r,
-				  "model: the host touched frame 0x%" PRIx64 " of VM %u, which "
-				  "the VM does not share",
-				  p, o);
-			return;
-		}
-	}
-}
-
 /* ---- create / destroy ----------------------------------------------------- */
 
 struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec_opts *opts,
@@ -631,7 +263,6 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 	}
 	ex->mc = *mc;
 	ex->opts = *opts;
-	ex->reclaim_vm = -1;
 	struct hm_config hc = {
 		.ram_base = RP_RAM_BASE,
 		.ram_size = mc->ram,
@@ -642,8 +273,6 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 		.nsmmus = mc->smmus,
 		.smmu_streams = RP_SMMU_STREAMS,
 	};
-	for (unsigned d = 0; d <= KC_MAX_IODOMS; d++)
-		ex->dom_owner[d] = RP_DOM_FREE;
 	if (hm_machine_create(&hc, &ex->m)) {
 		snprintf(err, err_size, "the machine: %s", hm_last_error());
 		free(ex);
@@ -676,14 +305,11 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 	ex->alloc_next = ex->alloc_first;
 	ex->alloc_end = hm_kcore_pool(ex->m).base >> 12;
 	if (opts->check_every_op) {
-		ex->owner = calloc(ex->nframes, sizeof(ex->owner[0]));
-		ex->dma = calloc(ex->nframes, sizeof(ex->dma[0]));
-		if (!ex->owner || !ex->dma) {
-			snprintf(err, err_size, "out of memory");
+		if (!rp_model_init(&ex->model, ex->m, RP_RAM_BASE, mc->ram, mc->vms, err,
+				   err_size)) {
 			rp_exec_destroy(ex);
 			return NULL;
 		}
-		rp_model_boot(ex);
 		if (opts->fast_digest) {
 			ex->snap_frames = malloc(ex->nframes * sizeof(frame_t));
 			if (!ex->snap_frames) {
@@ -691,11 +317,6 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 				rp_exec_destroy(ex);
 				return NULL;
 			}
-		}
-		if (kc.nram != 1 || kc.ram[0].first != 0 || kc.ram[0].base != RP_RAM_BASE) {
-			snprintf(err, err_size, "kcore's frame table is not one RAM region");
-			rp_exec_destroy(ex);
-			return NULL;
 		}
 	}
 	return ex;
@@ -706,9 +327,7 @@ void rp_exec_destroy(struct rp_exec *ex)
 	if (!ex)
 		return;
 	hm_machine_destroy(ex->m);
-	free(ex->owner);
-	free(ex->dma);
-	free(ex->iomaps);
+	rp_model_free(&ex->model);
 	free(ex->snap_frames);
 	free(ex);
 }
@@ -812,6 +431,19 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
 		}
 		h = rp_mix_tree(h, &vm->s2);
+		const struct kc_xfer *x = &vm->xfer;
+		h = rp_mix(h, x->sid);
+		h = rp_mix_mem(h, x->salt, sizeof(x->salt));
+		h = rp_mix_mem(h, x->key, sizeof(x->key));
+		h = rp_mix(rp_mix(h, x->counter), x->next_gfn);
+		h = rp_mix(rp_mix(rp_mix(h, x->pages), x->guards), x->vcpus);
+		for (unsigned i = 0; i < KC_MAX_VCPUS; i++)
+			h = rp_mix(h, vm->vcpus[i].power);
+	}
+	h = rp_mix(h, kc.xfer_next_sid);
+	for (unsigned i = 0; i < KC_XFER_READY; i++) {
+		h = rp_mix(h, kc.xfer_ready[i].sid);
+		h = rp_mix_mem(h, kc.xfer_ready[i].salt, sizeof(kc.xfer_ready[i].salt));
 	}
 	memset(out, 0, KC_DIGEST_LEN);
 	memcpy(out, &h, sizeof(h));
@@ -874,7 +506,7 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 			rp_oracle(r, "error atomicity: %s failed with %s but changed kcore's state",
 				  name ? name : "a call", rp_status_name(st));
 		}
-		rp_model_call(ex, in, h.x, r);
+		rp_model_call(&ex->model, in, h.x, r);
 		unsigned leak = rp_secret_check_call(&ex->secrets, in, h.x, rp_vm_guarded);
 		if (leak) {
 			const char *name = rp_call_name(in[0]);
@@ -991,6 +623,17 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 			x[3] & (KC_IO_W << 8) ? "write" : "read");
 		break;
 	}
+	case KC_HC_EXPORT_BEGIN:
+		rp_text(r, " sid=0x%" PRIx64 " salt_lo=0x%" PRIx64 " salt_hi=0x%" PRIx64, x[1],
+			x[2], x[3]);
+		break;
+	case KC_HC_EXPORT_PAGE:
+	case KC_HC_EXPORT_VCPU:
+	case KC_HC_EXPORT_END:
+	case KC_HC_EXPORT_ABORT:
+		rp_text(r, " meta=0x%" PRIx64 " tag_lo=0x%" PRIx64 " tag_hi=0x%" PRIx64, x[1], x[2],
+			x[3]);
+		break;
 	default:
 		break;
 	}
@@ -1014,29 +657,30 @@ static const char *rp_dma_fault_name(enum hm_dma_fault f)
 static void rp_model_dma(struct rp_exec *ex, const struct rp_op *op, const uint8_t *buf,
 			 struct rp_result *r)
 {
-	unsigned dom = ex->stream_dom[op->smmu][op->dev];
-	char a[32];
 	for (uint64_t at = op->addr; at < op->addr + op->len; at = (at | 0xFFF) + 1) {
-		struct rp_iomap *m = dom ? rp_iomap_find(ex, dom, at & ~0xFFFull) : NULL;
+		unsigned owner = 0;
+		const struct rp_iomap *m = rp_model_iova(&ex->model, op->smmu, op->dev, at, &owner);
 		if (!m || (op->dma_write && !m->w)) {
 			rp_oracle(r,
 				  "model: a DMA %s at IOVA 0x%" PRIx64 " went through, but the "
-				  "stream's domain %u %s",
-				  op->dma_write ? "write" : "read", at, dom,
+				  "stream's domain %s",
+				  op->dma_write ? "write" : "read", at,
 				  m ? "maps it read-only" : "does not map it");
 			return;
 		}
-		int64_t i = rp_frame_index(ex, m->pa);
-		unsigned owner = (unsigned)ex->dom_owner[dom];
-		if (i >= 0 && ex->owner[i] != owner) {
-			rp_oracle(r, "model: a DMA of domain %u reached frame 0x%" PRIx64 " of %s",
-				  dom, m->pa >> 12, rp_owner_str(ex->owner[i], a, sizeof(a)));
+		bool ram;
+		unsigned fo = rp_model_owner_of(&ex->model, m->pa, &ram);
+		if (ram && fo != owner) {
+			rp_oracle(r,
+				  "model: a DMA of a domain of owner %u reached frame 0x%" PRIx64
+				  " of owner %u",
+				  owner, m->pa >> 12, fo);
 			return;
 		}
 		uint64_t off = at - op->addr, n = ((at | 0xFFF) + 1) - at;
 		if (n > op->len - off)
 			n = op->len - off;
-		if (!op->dma_write && owner == 0 && i >= 0 &&
+		if (!op->dma_write && owner == 0 && ram &&
 		    rp_secret_check_read(&ex->secrets, m->pa | (at & 0xFFF), buf + off, n,
 					 rp_frame_shared) >= 0) {
 			rp_oracle(
@@ -1111,7 +755,7 @@ static void rp_do_host(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 		rp_text(r, " value=0x%" PRIx64, v);
 	}
 	if (f == HM_FAULT_NONE && ex->opts.check_every_op) {
-		rp_model_host_access(ex, op->addr, op->len, r);
+		rp_model_host_access(&ex->model, op->addr, op->len, r);
 		long off = op->kind == RP_HOST_READ
 				   ? rp_secret_check_read(&ex->secrets, op->addr, buf, op->len,
 							  rp_frame_shared)
@@ -1246,6 +890,206 @@ static void rp_do_manifest(struct rp_exec *ex, const struct rp_op *op, struct rp
 	rp_text(r, "%s pfn=0x%" PRIx64, rp_status_name(st), pfn);
 }
 
+/* ---- export and import (docs/EXPORT.md) ---------------------------------- */
+
+/* A frame the host may hand over as a record's carrier: its own, with count 0. */
+static uint64_t rp_host_frame(struct rp_exec *ex)
+{
+	for (uint64_t tries = 0; tries < ex->alloc_end - ex->alloc_first; tries++) {
+		uint64_t pfn = rp_alloc(ex);
+		const frame_t *f = frame_peek(pfn << 12);
+		if (f && frame_owner(*f) == OWNER_HOST && !frame_count(*f))
+			return pfn;
+	}
+	return rp_alloc(ex); /* none free: kcore will say so */
+}
+
+static void rp_do_export(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[4096];
+	struct rp_stream *s = &ex->stream;
+	uint64_t x[7] = { KC_HC_EXPORT_BEGIN, op->vm };
+	s->valid = false;
+	s->n = 0;
+	int st = rp_hcall(ex, x, r);
+	r->status = st;
+	if (st != KC_OK) {
+		rp_text(r, "%s step=begin", rp_status_name(st));
+		return;
+	}
+	s->sid = x[1], s->slo = x[2], s->shi = x[3];
+	uint64_t pages = 0;
+	/* Pages until kcore says none is left, every vCPU the VM has, the end. */
+	for (unsigned step = 0; st == KC_OK && s->n < RP_MAX_RECORDS; step++) {
+		uint64_t pfn = rp_host_frame(ex), fn = KC_HC_IMPORT_PAGE;
+		uint64_t y[7] = { KC_HC_EXPORT_PAGE, op->vm, pfn };
+		if (step >= RP_MAX_RECORDS) {
+			st = KC_ENOMEM;
+			break;
+		}
+		st = rp_hcall(ex, y, r);
+		if (st == KC_ENOENT) {
+			unsigned vcpu = 0;
+			for (; vcpu < KC_MAX_VCPUS; vcpu++)
+				if (op->vm - 1 < kc.cfg.max_vms &&
+				    kc.vms[op->vm].vcpus[vcpu].state != VCPU_FREE &&
+				    (uint64_t)s->n + 2 <= RP_MAX_RECORDS) {
+					pfn = rp_host_frame(ex);
+					uint64_t v[7] = { KC_HC_EXPORT_VCPU, op->vm, vcpu, pfn };
+					if ((st = rp_hcall(ex, v, r)) != KC_OK)
+						break;
+					s->r[s->n++] = (struct rp_record){ KC_HC_IMPORT_VCPU, pfn,
+									   v[1], v[2], v[3] };
+				}
+			if (st != KC_OK)
+				break;
+			pfn = rp_host_frame(ex);
+			uint64_t e[7] = { KC_HC_EXPORT_END, op->vm, pfn };
+			if ((st = rp_hcall(ex, e, r)) != KC_OK)
+				break;
+			s->r[s->n++] =
+				(struct rp_record){ KC_HC_IMPORT_END, pfn, e[1], e[2], e[3] };
+			s->valid = true;
+			break;
+		}
+		if (st == KC_OK) {
+			s->r[s->n++] = (struct rp_record){ fn, pfn, y[1], y[2], y[3] };
+			pages += KC_XREC_KIND(y[1]) == KC_XREC_PAGE;
+		}
+	}
+	r->status = st;
+	if (!s->valid) {
+		rp_text(r, "%s step=record record=%u", rp_status_name(st ? st : KC_ENOMEM), s->n);
+		return;
+	}
+	/* The confidentiality oracle over every record the host now holds. */
+	for (unsigned i = 0; i < s->n; i++) {
+		const uint8_t *p = hm_phys(ex->m, s->r[i].pfn << 12, sizeof(buf));
+		if (!p)
+			continue;
+		memcpy(buf, p, sizeof(buf));
+		long at = rp_secret_check_read(&ex->secrets, s->r[i].pfn << 12, buf, sizeof(buf),
+					       rp_frame_shared);
+		if (at >= 0)
+			rp_oracle(r,
+				  "confidentiality: record %u (frame 0x%" PRIx64 ") carries a "
+				  "guest secret at offset %ld",
+				  i, s->r[i].pfn, at);
+	}
+	rp_text(r, "OK sid=0x%" PRIx64 " records=%u pages=%" PRIu64, s->sid, s->n, pages);
+}
+
+static int rp_import_one(struct rp_exec *ex, uint64_t vm, const struct rp_record *c,
+			 struct rp_result *r)
+{
+	uint64_t y[7] = { c->fn, vm, c->pfn, c->meta, c->tlo, c->thi };
+	return rp_hcall(ex, y, r);
+}
+
+/* Flip bit 0 of the first byte of frame `pfn`, as the host would: through its stage 2. */
+static void rp_flip_frame(struct rp_exec *ex, uint64_t pfn)
+{
+	uint8_t b = 0;
+	if (hm_host_load(ex->m, ex->cpu, pfn << 12, &b, 1, NULL) == HM_FAULT_NONE) {
+		b ^= 1;
+		hm_host_store(ex->m, ex->cpu, pfn << 12, &b, 1, NULL);
+	}
+}
+
+/*
+ * Import the kept stream.  With a tamper, at record `at` the host first
+ * tries its misuse (which kcore must refuse, with nothing changed: the
+ * result says `refused=STATUS`, or `accepted`), then goes on with the
+ * genuine stream from there: the control.  `truncate` just stops there.
+ */
+static void rp_do_import(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	const struct rp_stream *s = &ex->stream;
+	if (!s->valid) {
+		r->status = KC_ENOENT;
+		rp_text(r, "ENOENT step=stream"); /* no `export` made one */
+		return;
+	}
+	uint64_t x[7] = { KC_HC_IMPORT_BEGIN, op->vm, s->sid, s->slo, s->shi };
+	int st = rp_hcall(ex, x, r), refused = KC_OK;
+	r->status = st;
+	if (st != KC_OK) {
+		rp_text(r, "%s step=begin", rp_status_name(st));
+		return;
+	}
+	unsigned at = op->xat < s->n ? (unsigned)op->xat : s->n - 1, i = 0;
+	bool tried = false;
+	for (; i < s->n; i++) {
+		if (i == at && op->xtamper != RP_XT_NONE) {
+			struct rp_record bad = s->r[i];
+			const struct rp_record *next = i + 1 < s->n ? &s->r[i + 1] : &s->r[i];
+			tried = true;
+			switch (op->xtamper) {
+			case RP_XT_TRUNCATE:
+				break;
+			case RP_XT_DATA:
+				rp_flip_frame(ex, bad.pfn);
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				if (refused)
+					rp_flip_frame(ex, bad.pfn);
+				break;
+			case RP_XT_TAG:
+				bad.tlo ^= 1;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_META:
+				bad.meta ^= 1ull << 24;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_REPLAY:
+				bad = i ? s->r[i - 1] : s->r[i];
+				refused = i ? rp_import_one(ex, op->vm, &bad, r) : KC_EAUTH;
+				break;
+			case RP_XT_REORDER:
+			case RP_XT_DROP:
+				refused = rp_import_one(ex, op->vm, next, r);
+				break;
+			case RP_XT_SWAP:
+				bad.pfn = next->pfn;
+				refused = rp_import_one(ex, op->vm, &bad, r);
+				break;
+			case RP_XT_NONE:
+				break;
+			}
+			if (op->xtamper == RP_XT_TRUNCATE)
+				break;
+			if (refused == KC_OK) {
+				rp_text(r, "accepted record=%u", i);
+				return;
+			}
+		}
+		st = rp_import_one(ex, op->vm, &s->r[i], r);
+		if (st != KC_OK) {
+			r->status = st;
+			rp_text(r, "%s record=%u", rp_status_name(st), i);
+			return;
+		}
+	}
+	r->status = KC_OK;
+	rp_text(r, "OK records=%u", i);
+	if (tried && op->xtamper != RP_XT_TRUNCATE)
+		rp_text(r, " refused=%s", rp_status_name(refused));
+}
+
+unsigned rp_exec_stream(const struct rp_exec *ex, uint64_t hdr[3], uint64_t (*rec)[5], unsigned max)
+{
+	const struct rp_stream *s = &ex->stream;
+	if (!s->valid)
+		return 0;
+	hdr[0] = s->sid, hdr[1] = s->slo, hdr[2] = s->shi;
+	unsigned n = s->n < max ? s->n : max;
+	for (unsigned i = 0; i < n; i++) {
+		rec[i][0] = s->r[i].fn, rec[i][1] = s->r[i].pfn, rec[i][2] = s->r[i].meta;
+		rec[i][3] = s->r[i].tlo, rec[i][4] = s->r[i].thi;
+	}
+	return n;
+}
+
 /* ---- the rest ---------------------------------------------------------- */
 
 static void rp_do_guest(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
@@ -1331,13 +1175,19 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 	case RP_DMA:
 		rp_do_dma(ex, op, r);
 		break;
+	case RP_EXPORT:
+		rp_do_export(ex, op, r);
+		break;
+	case RP_IMPORT:
+		rp_do_import(ex, op, r);
+		break;
 	}
 	if (ex->opts.check_every_op) {
 		char why[300];
 		if (!r->oracle_fail && hm_check(ex->m, why, sizeof(why)))
 			rp_oracle(r, "%s", why);
 		if (!r->oracle_fail)
-			rp_model_compare(ex, r);
+			rp_model_compare(&ex->model, r);
 	}
 	r->mismatch = op->expect[0] && !rp_expect_match(op->expect, r->text);
 	return !r->oracle_fail;

@@ -50,6 +50,15 @@ static const struct rp_call_desc rp_calls[] = {
 	{ "IODOM_UNMAP", KC_HC_IODOM_UNMAP, { "dom", "iova", "pages", NULL } },
 	{ "IODOM_LOOKUP", KC_HC_IODOM_LOOKUP, { "dom", "iova", NULL } },
 	{ "SMMU_EVENT", KC_HC_SMMU_EVENT, { NULL } },
+	{ "EXPORT_BEGIN", KC_HC_EXPORT_BEGIN, { "vm", NULL } },
+	{ "EXPORT_PAGE", KC_HC_EXPORT_PAGE, { "vm", "pfn", NULL } },
+	{ "EXPORT_VCPU", KC_HC_EXPORT_VCPU, { "vm", "vcpu", "pfn", NULL } },
+	{ "EXPORT_END", KC_HC_EXPORT_END, { "vm", "pfn", NULL } },
+	{ "EXPORT_ABORT", KC_HC_EXPORT_ABORT, { "vm", NULL } },
+	{ "IMPORT_BEGIN", KC_HC_IMPORT_BEGIN, { "vm", "sid", "salt_lo", "salt_hi", NULL } },
+	{ "IMPORT_PAGE", KC_HC_IMPORT_PAGE, { "vm", "pfn", "meta", "tag_lo", "tag_hi", NULL } },
+	{ "IMPORT_VCPU", KC_HC_IMPORT_VCPU, { "vm", "pfn", "meta", "tag_lo", "tag_hi", NULL } },
+	{ "IMPORT_END", KC_HC_IMPORT_END, { "vm", "pfn", "meta", "tag_lo", "tag_hi", NULL } },
 };
 #define RP_NCALLS (sizeof(rp_calls) / sizeof(rp_calls[0]))
 
@@ -563,6 +572,46 @@ static int rp_parse_guest(struct rp_perr *e, const char *s, const char *end, str
 	return 0;
 }
 
+static const char *const rp_xtamper_names[] = { "none",	   "data", "tag",  "meta",    "replay",
+						"reorder", "swap", "drop", "truncate" };
+
+/* export vm=N | import vm=N [tamper=HOW] [at=K] */
+static int rp_parse_xfer(struct rp_perr *e, const struct rp_tok *t, unsigned n, struct rp_op *op)
+{
+	bool have_vm = false, import = op->kind == RP_IMPORT;
+	for (unsigned i = 1; i < n; i++) {
+		uint64_t v;
+		if (!t[i].val)
+			return rp_fail(e, "export/import: '%.*s' is not key=value", (int)t[i].len,
+				       t[i].s);
+		if (import && rp_key_is(&t[i], "tamper")) {
+			unsigned k = 0;
+			while (k < sizeof(rp_xtamper_names) / sizeof(rp_xtamper_names[0]) &&
+			       !rp_word_eq(t[i].val, t[i].vlen, rp_xtamper_names[k]))
+				k++;
+			if (k == sizeof(rp_xtamper_names) / sizeof(rp_xtamper_names[0]))
+				return rp_fail(e,
+					       "import: tamper=data|tag|meta|replay|reorder|swap|"
+					       "drop|truncate");
+			op->xtamper = (enum rp_xtamper)k;
+			continue;
+		}
+		if (rp_tok_num(e, &t[i], &v))
+			return -1;
+		if (rp_key_is(&t[i], "vm"))
+			op->vm = v, have_vm = true;
+		else if (import && rp_key_is(&t[i], "at"))
+			op->xat = v;
+		else
+			return rp_fail(e, "%s: unknown key '%.*s' (know vm%s)",
+				       import ? "import" : "export", (int)t[i].klen, t[i].s,
+				       import ? ", tamper, at" : "");
+	}
+	if (!have_vm)
+		return rp_fail(e, "export/import: vm= is required");
+	return 0;
+}
+
 static int rp_parse_image(struct rp_perr *e, const struct rp_tok *t, unsigned n, struct rp_op *op)
 {
 	bool have_vm = false, have_base = false, have_pages = false;
@@ -839,6 +888,12 @@ int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, stru
 		rc = rp_parse_image(&e, t, n, op);
 	} else if (rp_word_eq(t[0].s, t[0].len, "manifest")) {
 		rc = rp_parse_manifest(&e, t, n, op);
+	} else if (rp_word_eq(t[0].s, t[0].len, "export")) {
+		op->kind = RP_EXPORT;
+		rc = rp_parse_xfer(&e, t, n, op);
+	} else if (rp_word_eq(t[0].s, t[0].len, "import")) {
+		op->kind = RP_IMPORT;
+		rc = rp_parse_xfer(&e, t, n, op);
 	} else if (rp_word_eq(t[0].s, t[0].len, "check")) {
 		op->kind = RP_CHECK;
 		rc = n == 1 ? 0 : rp_fail(&e, "check takes nothing");
@@ -854,7 +909,7 @@ int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, stru
 	} else {
 		rc = rp_fail(&e,
 			     "unknown operation '%.*s' (know machine, call, raw, host, dma, guest, "
-			     "image, manifest, check, cpu)",
+			     "image, manifest, export, import, check, cpu)",
 			     (int)t[0].len, t[0].s);
 	}
 	return rc ? -1 : 1;
@@ -1051,6 +1106,15 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 			       op->len);
 		else
 			rp_put(&b, " read 0x%" PRIx64 " %u", op->addr, op->len);
+		break;
+	case RP_EXPORT:
+		rp_put(&b, "export vm=%" PRIu64, op->vm);
+		break;
+	case RP_IMPORT:
+		rp_put(&b, "import vm=%" PRIu64, op->vm);
+		if (op->xtamper != RP_XT_NONE && (unsigned)op->xtamper < 9)
+			rp_put(&b, " tamper=%s at=%" PRIu64, rp_xtamper_names[op->xtamper],
+			       op->xat);
 		break;
 	}
 }

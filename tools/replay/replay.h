@@ -90,6 +90,21 @@ enum rp_kind {
 	RP_CPU,	       /* later lines run on CPU `value` */
 	RP_SELFTEST,   /* kcore's crypto known-answer tests, as the arm64 image runs at boot */
 	RP_DMA,	       /* a device's DMA through an SMMU: `dma dev=N [smmu=S] read|write ...` */
+	RP_EXPORT,     /* export a VM whole (docs/EXPORT.md); the stream is kept */
+	RP_IMPORT,     /* import the kept stream into a VM, maybe tampered with */
+};
+
+/* How `import` misuses the kept stream, at record `at` (docs/REPLAY.md). */
+enum rp_xtamper {
+	RP_XT_NONE,
+	RP_XT_DATA,	/* flip a bit of the record's frame */
+	RP_XT_TAG,	/* flip a bit of its tag */
+	RP_XT_META,	/* flip bit 24 of its meta (the gfn or vCPU index) */
+	RP_XT_REPLAY,	/* give it twice */
+	RP_XT_REORDER,	/* give it after the next one */
+	RP_XT_SWAP,	/* exchange its frame with the next record's */
+	RP_XT_DROP,	/* leave it out */
+	RP_XT_TRUNCATE, /* stop before it */
 };
 
 #define RP_MAX_GOPS	  64
@@ -131,6 +146,9 @@ struct rp_op {
 	/* RP_MANIFEST: the v2 layout (ram=, dev=); a manifest with either is format v2 */
 	unsigned nram, nwin;
 	struct kc_manifest_range ram[KC_MANIFEST_MAX_RAM], win[KC_MANIFEST_MAX_WINDOWS];
+	/* RP_IMPORT */
+	enum rp_xtamper xtamper;
+	uint64_t xat;
 	/* expected result tokens (`=> ...`), "" for none */
 	char expect[RP_EXPECT_LEN];
 };
@@ -178,6 +196,9 @@ struct rp_result {
 	int status;	  /* RP_CALL: x0 as a status */
 };
 
+/* Record an oracle failure in r (the first one is kept); returns false. */
+bool rp_oracle(struct rp_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Run one operation.  Returns false if an oracle failed (see res->note). */
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *res);
 
@@ -195,6 +216,13 @@ uint64_t rp_exec_recent_frame(const struct rp_exec *ex, unsigned i);
 /* The pc of vCPU `vcpu` of `vm` as kcore has it (0 if no such vCPU). */
 uint64_t rp_exec_vcpu_pc(const struct rp_exec *ex, uint64_t vm, unsigned vcpu);
 struct hm_machine *rp_exec_machine(struct rp_exec *ex);
+/*
+ * The stream the last `export` line made: its header (session id, salt lo,
+ * salt hi) and up to `max` records, each {import call, pfn, meta, tag lo,
+ * tag hi}.  Returns the number of records, 0 if there is none.
+ */
+unsigned rp_exec_stream(const struct rp_exec *ex, uint64_t hdr[3], uint64_t (*rec)[5],
+			unsigned max);
 
 /*
  * Does the result match the expectation?  Every token of `expect` must be

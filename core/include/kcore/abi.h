@@ -27,7 +27,9 @@
  * SGI exits, WFI's x2 = the virtual timer's deadline.
  */
 #define KC_ABI_VERSION_MAJOR	 0
-#define KC_ABI_VERSION_MINOR	 4 /* 0.4: the SMMU calls (0x0D-0x14) */
+/* 0.4: the SMMU calls (0x0D-0x14) */
+/* 0.5: export/import */
+#define KC_ABI_VERSION_MINOR	 5
 #define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
 
 /*
@@ -92,6 +94,38 @@
  */
 #define KC_IRQ_MAX_INTID	 1019u
 #define KC_IRQ_PRIO_MASK	 0xf8u
+
+/*
+ * Encrypted export and import of a VM (docs/EXPORT.md): a paused VM's
+ * memory and vCPUs leave kcore only as ChaCha20-Poly1305 records the host
+ * carries but cannot read, alter, replay, reorder, drop or swap.  A record
+ * is the ciphertext in a host frame (host-owned, count 0) plus three
+ * words: `meta` (KC_XREC_*, bound by the tag) and the 16-byte tag (lo, hi).
+ */
+#define KC_HC_EXPORT_BEGIN	 KC_FN(0x18) /* x1 vm -> x1 session id, x2 salt lo, x3 salt hi */
+#define KC_HC_EXPORT_PAGE	 KC_FN(0x19) /* x1 vm, x2 pfn -> x1 meta, x2 tag lo, x3 tag hi */
+#define KC_HC_EXPORT_VCPU	 KC_FN(0x1A) /* x1 vm, x2 vcpu, x3 pfn -> x1 meta, x2, x3 tag */
+#define KC_HC_EXPORT_END	 KC_FN(0x1B) /* x1 vm, x2 pfn -> x1 meta, x2, x3 tag */
+#define KC_HC_EXPORT_ABORT	 KC_FN(0x1C) /* x1 vm -> x1 meta, x2, x3 tag (no frame) */
+#define KC_HC_IMPORT_BEGIN	 KC_FN(0x1D) /* x1 vm, x2 session id, x3 salt lo, x4 salt hi */
+#define KC_HC_IMPORT_PAGE	 KC_FN(0x1E) /* x1 vm, x2 pfn, x3 meta, x4 tag lo, x5 tag hi */
+#define KC_HC_IMPORT_VCPU	 KC_FN(0x1F) /* x1 vm, x2 pfn, x3 meta, x4 tag lo, x5 tag hi */
+#define KC_HC_IMPORT_END	 KC_FN(0x20) /* x1 vm, x2 pfn, x3 meta, x4 tag lo, x5 tag hi */
+/*
+ * A record's meta word: [3:0] kind, [23:8] the page's share count (PAGE),
+ * [59:24] the gfn (PAGE, GUARD), the vCPU index (VCPU) or the record
+ * counter (ABORT); every other bit zero.
+ */
+#define KC_XREC_PAGE		 1u /* 4096 bytes of a guest frame */
+#define KC_XREC_GUARD		 2u /* an MMIO-guarded page: no payload */
+#define KC_XREC_VCPU		 3u /* one vCPU's whole shadow context */
+#define KC_XREC_END		 4u /* the totals and the VM's layout: the end token */
+#define KC_XREC_ABORT		 5u /* the export was abandoned: no payload */
+#define KC_XREC_KIND(m)		 ((uint32_t)(m) & 0xfu)
+#define KC_XREC_COUNT(m)	 ((uint32_t)((m) >> 8) & 0xffffu)
+#define KC_XREC_INDEX(m)	 (((m) >> 24) & ((1ull << 36) - 1))
+#define KC_XREC_META(k, c, i)	 ((uint64_t)(k) | (uint64_t)(c) << 8 | (uint64_t)(i) << 24)
+#define KC_XREC_MBZ		 0xf0000000000000f0ull
 
 /*
  * Guest calls (from a VM, `hvc #0`), docs/VCPU.md.  SMCCC: the function id

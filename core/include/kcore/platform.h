@@ -99,6 +99,12 @@ void plat_barrier_full(void);
 
 /* Dense index of the calling CPU, 0 <= id < the CPU count given at boot. */
 unsigned plat_cpu_id(void);
+/*
+ * One round of a lock's busy-wait (core/lock.h): a hint that this CPU only
+ * waits for another (arm64: YIELD).  The hosted model's CPUs are threads
+ * that may outnumber the cores: it gives the core away, so the holder runs.
+ */
+void plat_spin_wait(void);
 
 /* ---- entropy ---------------------------------------------------------- */
 

@@ -97,6 +97,9 @@ void host_fill_page(uint64_t pa, const uint8_t *src, size_t len);
 uint64_t test_guest_hello(void);
 void test_guest_vmid_reuse(uint64_t first);
 
+/* ---- test_snapshot.c: export and import of the hello VM (docs/EXPORT.md) ---- */
+void test_snapshot(void);
+
 /* ---- test_hostile.c ---- */
 void test_hostile(void);
 

@@ -47,6 +47,7 @@ void host_main(uint64_t dtb)
 	test_kcore_memory();
 	test_vm_frame();
 	test_guest_vmid_reuse(test_guest_hello());
+	test_snapshot();
 	test_irq();
 	test_hostile();
 	test_smp((const void *)(uintptr_t)dtb);
