@@ -486,6 +486,22 @@ static void test_vm_domain(void **state)
 	ok(f, KC_HC_VM_RECLAIM, other, 1000, 0, 0, 0);
 }
 
+/* A VM with a device of its own is not exported: the device could write under it. */
+static void test_export_waits_for_domains(void **state)
+{
+	struct kf *f = *state;
+	uint64_t r[3];
+
+	uint64_t vm = kf_vm_with_vcpus(f, IMG, 1);
+	uint64_t d = dom_alloc(f, vm);
+	kf_call_refused(f, KC_EBUSY, KC_HC_EXPORT_BEGIN, vm, 0, 0, 0);
+	ok(f, KC_HC_IODOM_FREE, d, 0, 0, 0, 0);
+	assert_int_equal(kf_call(f, KC_HC_EXPORT_BEGIN, vm, 0, 0, 0, r), KC_OK);
+	/* Exporting: no new domain for it either (ALLOC wants CREATED or VERIFIED). */
+	kf_call_refused(f, KC_ESTATE, KC_HC_IODOM_ALLOC, vm, 0, 0, 0);
+	kf_check(f);
+}
+
 /* FREE unmaps everything, drops the counts and the tag's IOTLB entries. */
 static void test_free_unmaps(void **state)
 {
@@ -609,6 +625,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_stale_iotlb, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_dma_core_and_vm_frames, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_vm_domain, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_export_waits_for_domains, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_free_unmaps, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_io_claims, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_two_smmus, setup_two, teardown),
