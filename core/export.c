@@ -54,6 +54,9 @@ int hc_export_begin(const uint64_t *args, uint64_t *res)
 	for (unsigned i = 0; i < KC_MAX_VCPUS && !rc; i++)
 		if (vcpu_state(&vm->vcpus[i]) == VCPU_RUNNING)
 			rc = KC_EBUSY; /* not paused: wait for its exit */
+	/* A device of its own could write its memory under the export (docs/SMMU.md). */
+	if (!rc && iodom_vm_has_domains(vm->id))
+		rc = KC_EBUSY;
 	if (!rc && !plat_entropy(salt, sizeof(salt)))
 		rc = KC_EBUSY; /* no fresh salt now: try again */
 	if (rc) {

@@ -14,7 +14,12 @@
  *      frame's owner in kcore's table must be the model's, a frame may go
  *      to a VM only from the host, a destroyed VM owns nothing, VM ids are
  *      the lowest free, and the host may touch a VM frame only while the VM
- *      shares it.
+ *      shares it.  With SMMUs it also keeps every IO domain's owner, the
+ *      streams attached to it and its mappings (IOVA -> PA, rights), as
+ *      the IODOM_* calls that succeeded said: each host frame's DMA count
+ *      must be kcore's, a frame with DMA mappings never goes to a VM, a
+ *      VM with a live domain is never reclaimed, and a DMA that succeeds
+ *      reached only what the model says its stream's domain maps.
  *
  * The model reads kcore's frame table (core/state.h) only to compare: it
  * never copies from it.
@@ -32,6 +37,7 @@
 #include <kcore/manifest.h>
 #include <kcore_hosted/boot.h>
 #include <kcore_hosted/host.h>
+#include <kcore_hosted/smmu.h>
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -200,6 +206,15 @@ unsigned rp_exec_live_vms(const struct rp_exec *ex, uint64_t *ids, unsigned max)
 	return n;
 }
 
+unsigned rp_exec_live_iodoms(const struct rp_exec *ex, uint64_t *ids, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned id = 1; id <= ex->mc.iodoms && id <= KC_MAX_IODOMS && n < max; id++)
+		if (kc.iodoms[id].state != IODOM_FREE)
+			ids[n++] = id;
+	return n;
+}
+
 bool rp_exec_last_fault(const struct rp_exec *ex, uint64_t *vm, uint16_t *vcpu, uint64_t *ipa)
 {
 	*vm = ex->fault_vm, *vcpu = ex->fault_vcpu, *ipa = ex->fault_ipa;
@@ -255,6 +270,8 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 		.ndevices = 1,
 		.ncpus = mc->cpus,
 		.rng_seed = 42,
+		.nsmmus = mc->smmus,
+		.smmu_streams = RP_SMMU_STREAMS,
 	};
 	if (hm_machine_create(&hc, &ex->m)) {
 		snprintf(err, err_size, "the machine: %s", hm_last_error());
@@ -265,6 +282,8 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 		.max_vms = mc->vms,
 		.vm_pool_pages = mc->pool,
 		.remap_pages = mc->remap,
+		.max_iodoms = mc->iodoms,
+		.iodom_pool_pages = mc->iopool,
 	};
 	if (mc->key != RP_KEY_NONE) {
 		cfg.ntrusted_keys = 1;
@@ -386,6 +405,15 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		const struct ioclaim *c = &ioclaims.runs[i];
 		h = rp_mix(rp_mix(h, c->pa), c->gpa);
 		h = rp_mix(h, (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
+	}
+	h = rp_mix_mem(h, kc.streams, sizeof(kc.streams));
+	for (unsigned id = 1; id <= kc.cfg.max_iodoms && id <= KC_MAX_IODOMS; id++) {
+		const struct kc_iodom *d = &kc.iodoms[id];
+		h = rp_mix(h, d->state);
+		if (d->state == IODOM_FREE)
+			continue;
+		h = rp_mix(rp_mix(rp_mix(h, d->owner), d->attached), d->mapped);
+		h = rp_mix_tree(h, &d->pgt);
 	}
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 		const struct kc_vm *vm = &kc.vms[id];
@@ -580,6 +608,21 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 	case KC_HC_VCPU_RUN:
 		rp_exit_text(ex, op->x, x, r);
 		break;
+	case KC_HC_IODOM_ALLOC:
+		rp_text(r, " dom=%" PRIu64, x[1]);
+		break;
+	case KC_HC_IODOM_LOOKUP:
+		rp_text(r, " pa=0x%" PRIx64 " prot=%s", x[1], x[2] & KC_IO_W ? "rw" : "r");
+		break;
+	case KC_HC_SMMU_EVENT: {
+		static const char *const faults[] = { "?", "TRANSLATION", "PERMISSION", "STREAM",
+						      "OTHER" };
+		unsigned fk = (unsigned)(x[3] & 0xff);
+		rp_text(r, " smmu=%" PRIu64 " dev=%" PRIu64 " iova=0x%" PRIx64 " fault=%s %s",
+			x[1] >> 32, x[1] & 0xffffffffu, x[2], fk < 5 ? faults[fk] : "?",
+			x[3] & (KC_IO_W << 8) ? "write" : "read");
+		break;
+	}
 	case KC_HC_EXPORT_BEGIN:
 		rp_text(r, " sid=0x%" PRIx64 " salt_lo=0x%" PRIx64 " salt_hi=0x%" PRIx64, x[1],
 			x[2], x[3]);
@@ -594,6 +637,88 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 	default:
 		break;
 	}
+}
+
+/* ---- DMA --------------------------------------------------------------- */
+
+static bool rp_frame_shared(uint64_t pa);
+
+static const char *rp_dma_fault_name(enum hm_dma_fault f)
+{
+	static const char *const names[] = { "OK", "TRANSLATION", "PERMISSION", "STREAM" };
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "FAULT?";
+}
+
+/*
+ * A DMA that went through: every page it touched must be one the model's
+ * domain of the stream maps, with the rights, to a frame of the domain's
+ * owner; what a host-side device read must carry no guest secret.
+ */
+static void rp_model_dma(struct rp_exec *ex, const struct rp_op *op, const uint8_t *buf,
+			 struct rp_result *r)
+{
+	for (uint64_t at = op->addr; at < op->addr + op->len; at = (at | 0xFFF) + 1) {
+		unsigned owner = 0;
+		const struct rp_iomap *m = rp_model_iova(&ex->model, op->smmu, op->dev, at, &owner);
+		if (!m || (op->dma_write && !m->w)) {
+			rp_oracle(r,
+				  "model: a DMA %s at IOVA 0x%" PRIx64 " went through, but the "
+				  "stream's domain %s",
+				  op->dma_write ? "write" : "read", at,
+				  m ? "maps it read-only" : "does not map it");
+			return;
+		}
+		bool ram;
+		unsigned fo = rp_model_owner_of(&ex->model, m->pa, &ram);
+		if (ram && fo != owner) {
+			rp_oracle(r,
+				  "model: a DMA of a domain of owner %u reached frame 0x%" PRIx64
+				  " of owner %u",
+				  owner, m->pa >> 12, fo);
+			return;
+		}
+		uint64_t off = at - op->addr, n = ((at | 0xFFF) + 1) - at;
+		if (n > op->len - off)
+			n = op->len - off;
+		if (!op->dma_write && owner == 0 && ram &&
+		    rp_secret_check_read(&ex->secrets, m->pa | (at & 0xFFF), buf + off, n,
+					 rp_frame_shared) >= 0) {
+			rp_oracle(
+				r,
+				"confidentiality: a host device read a guest secret at 0x%" PRIx64,
+				m->pa | (at & 0xFFF));
+			return;
+		}
+	}
+}
+
+static void rp_do_dma(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[RP_MAX_READ_BYTES];
+	enum hm_dma_fault f;
+	if (op->smmu >= ex->mc.smmus || op->dev >= RP_SMMU_STREAMS || op->len < 1 ||
+	    op->len > (op->dma_write ? 8u : RP_MAX_READ_BYTES)) {
+		rp_text(r, "EINVAL");
+		return;
+	}
+	if (op->dma_write) {
+		for (unsigned i = 0; i < 8; i++)
+			buf[i] = (uint8_t)(op->value >> (8 * i));
+		rp_secret_host_supplied(&ex->secrets, op->value);
+		f = hm_dma_write(ex->m, op->smmu, op->dev, op->addr, buf, op->len);
+	} else {
+		memset(buf, 0, op->len);
+		f = hm_dma_read(ex->m, op->smmu, op->dev, op->addr, buf, op->len);
+	}
+	rp_text(r, "%s", rp_dma_fault_name(f));
+	if (f == HM_DMA_OK && !op->dma_write) {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < op->len && i < 8; i++)
+			v |= (uint64_t)buf[i] << (8 * i);
+		rp_text(r, " value=0x%" PRIx64, v);
+	}
+	if (f == HM_DMA_OK && ex->opts.check_every_op)
+		rp_model_dma(ex, op, buf, r);
 }
 
 /* ---- host accesses -------------------------------------------------------- */
@@ -1046,6 +1171,9 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 		break;
 	case RP_SELFTEST:
 		rp_do_selftest(ex, r);
+		break;
+	case RP_DMA:
+		rp_do_dma(ex, op, r);
 		break;
 	case RP_EXPORT:
 		rp_do_export(ex, op, r);

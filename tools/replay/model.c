@@ -47,7 +47,10 @@ bool rp_model_init(struct rp_model *md, struct hm_machine *m, uint64_t ram_base,
 		return false;
 	}
 	md->owner = calloc(md->nframes, sizeof(md->owner[0]));
-	if (!md->owner) {
+	md->dma = calloc(md->nframes, sizeof(md->dma[0]));
+	for (unsigned d = 0; d <= KC_MAX_IODOMS; d++)
+		md->dom_owner[d] = RP_DOM_FREE;
+	if (!md->owner || !md->dma) {
 		snprintf(err, err_size, "out of memory");
 		return false;
 	}
@@ -64,7 +67,11 @@ bool rp_model_init(struct rp_model *md, struct hm_machine *m, uint64_t ram_base,
 void rp_model_free(struct rp_model *md)
 {
 	free(md->owner);
+	free(md->dma);
+	free(md->iomaps);
 	md->owner = NULL;
+	md->dma = NULL;
+	md->iomaps = NULL;
 }
 
 /* `n` frames from `pfn` went from the host to VM `vm` (a call said OK). */
@@ -82,6 +89,13 @@ static void rp_model_claim(struct rp_model *md, const char *call, uint64_t vm, u
 			return;
 		}
 		uint16_t *o = &md->owner[f - md->ram_pfn];
+		if (md->dma[f - md->ram_pfn]) {
+			rp_oracle(r,
+				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
+				  ", which %u host DMA mappings still reach",
+				  call, vm, f, md->dma[f - md->ram_pfn]);
+			return;
+		}
 		/* A frame of a VM reclaimed since the last compare may be the host's again. */
 		bool returned = *o != RP_MODEL_HOST && *o != RP_MODEL_CORE && md->reclaimed[*o];
 		if (*o != RP_MODEL_HOST && !returned) {
@@ -103,6 +117,164 @@ static uint64_t rp_model_count(const struct rp_model *md, unsigned vm)
 	for (uint64_t i = 0; i < md->nframes; i++)
 		n += md->owner[i] == vm;
 	return n;
+}
+
+/* ---- IO domains (docs/SMMU.md) ---- */
+
+static struct rp_iomap *rp_iomap_find(const struct rp_model *md, unsigned dom, uint64_t iova)
+{
+	for (size_t i = 0; i < md->niomaps; i++)
+		if (md->iomaps[i].dom == dom && md->iomaps[i].iova == iova)
+			return &md->iomaps[i];
+	return NULL;
+}
+
+/* The model's frame index of `pa`, or -1 if it is not RAM. */
+static int64_t rp_frame_index(const struct rp_model *md, uint64_t pa)
+{
+	uint64_t pfn = pa >> 12;
+	return pfn >= md->ram_pfn && pfn - md->ram_pfn < md->nframes ? (int64_t)(pfn - md->ram_pfn)
+								     : -1;
+}
+
+unsigned rp_model_owner_of(const struct rp_model *md, uint64_t pa, bool *ram)
+{
+	int64_t i = rp_frame_index(md, pa);
+	*ram = i >= 0;
+	return i >= 0 ? md->owner[i] : RP_MODEL_HOST;
+}
+
+const struct rp_iomap *rp_model_iova(const struct rp_model *md, unsigned smmu, unsigned dev,
+				     uint64_t iova, unsigned *owner)
+{
+	unsigned dom = smmu < HM_MAX_SMMUS && dev < RP_SMMU_STREAMS ? md->stream_dom[smmu][dev] : 0;
+	if (!dom)
+		return NULL;
+	*owner = (unsigned)md->dom_owner[dom];
+	return rp_iomap_find(md, dom, iova & ~0xFFFull);
+}
+
+static void rp_iomap_drop(struct rp_model *md, struct rp_iomap *m)
+{
+	int64_t i = rp_frame_index(md, m->pa);
+	if (i >= 0 && md->dom_owner[m->dom] == 0)
+		md->dma[i]--;
+	*m = md->iomaps[--md->niomaps];
+}
+
+static bool rp_dom_live(const struct rp_model *md, uint64_t dom)
+{
+	return dom >= 1 && dom <= KC_MAX_IODOMS && md->dom_owner[dom] != RP_DOM_FREE;
+}
+
+/* What an IODOM_* or SMMU_EVENT call that returned OK means for the model. */
+static void rp_model_iodom(struct rp_model *md, const uint64_t in[7], const uint64_t out[7],
+			   struct rp_result *r)
+{
+	uint64_t fn = in[0], dom = in[1];
+	char a[32];
+	if (fn == KC_HC_IODOM_ALLOC) {
+		if (out[1] < 1 || out[1] > KC_MAX_IODOMS || rp_dom_live(md, out[1])) {
+			rp_oracle(r, "model: IODOM_ALLOC gave domain %" PRIu64 ", not a free one",
+				  out[1]);
+			return;
+		}
+		md->dom_owner[out[1]] = (int)in[1];
+		return;
+	}
+	if (fn == KC_HC_SMMU_EVENT)
+		return;
+	if (!rp_dom_live(md, dom)) {
+		rp_oracle(r,
+			  "model: IODOM call 0x%" PRIx64 " on domain %" PRIu64
+			  " succeeded, no such domain",
+			  fn, dom);
+		return;
+	}
+	unsigned owner = (unsigned)md->dom_owner[dom];
+	if (fn == KC_HC_IODOM_FREE) {
+		for (unsigned s = 0; s < HM_MAX_SMMUS; s++)
+			for (unsigned sid = 0; sid < RP_SMMU_STREAMS; sid++)
+				if (md->stream_dom[s][sid] == dom)
+					rp_oracle(r,
+						  "model: IODOM_FREE of %" PRIu64
+						  " succeeded while "
+						  "SMMU %u stream %u is attached",
+						  dom, s, sid);
+		for (size_t i = md->niomaps; i-- > 0;)
+			if (md->iomaps[i].dom == dom)
+				rp_iomap_drop(md, &md->iomaps[i]);
+		md->dom_owner[dom] = RP_DOM_FREE;
+	} else if (fn == KC_HC_IODOM_ATTACH || fn == KC_HC_IODOM_DETACH) {
+		bool attach = fn == KC_HC_IODOM_ATTACH;
+		if (in[2] >= HM_MAX_SMMUS || in[3] >= RP_SMMU_STREAMS) {
+			rp_oracle(r, "model: IODOM_%s of a stream the machine lacks",
+				  attach ? "ATTACH" : "DETACH");
+			return;
+		}
+		unsigned *sd = &md->stream_dom[in[2]][in[3]];
+		if (attach ? *sd != 0 : *sd != dom)
+			rp_oracle(r,
+				  "model: IODOM_%s succeeded, but the stream translates through %u",
+				  attach ? "ATTACH" : "DETACH", *sd);
+		*sd = attach ? (unsigned)dom : 0;
+	} else if (fn == KC_HC_IODOM_MAP) {
+		for (uint64_t p = 0; p < in[4]; p++) {
+			uint64_t iova = in[2] + (p << 12), pa = in[3] + (p << 12);
+			int64_t i = rp_frame_index(md, pa);
+			if (rp_iomap_find(md, (unsigned)dom, iova)) {
+				rp_oracle(r,
+					  "model: IODOM_MAP over IOVA 0x%" PRIx64
+					  ", mapped already",
+					  iova);
+				return;
+			}
+			unsigned fo = i >= 0 ? md->owner[i] : RP_MODEL_HOST;
+			if (i >= 0 ? fo != owner : owner != 0) {
+				rp_oracle(r,
+					  "model: IODOM_MAP gave domain %" PRIu64
+					  " of %s 0x%" PRIx64 ", which belongs to %s",
+					  dom, owner ? "a VM" : "the host", pa,
+					  i >= 0 ? rp_owner_str(fo, a, sizeof(a)) : "IO");
+				return;
+			}
+			if (md->niomaps == md->iomaps_cap) {
+				md->iomaps_cap = md->iomaps_cap ? 2 * md->iomaps_cap : 64;
+				md->iomaps =
+					realloc(md->iomaps, md->iomaps_cap * sizeof(*md->iomaps));
+				if (!md->iomaps)
+					abort();
+			}
+			md->iomaps[md->niomaps++] = (struct rp_iomap){ (unsigned)dom, iova, pa,
+								       (in[5] & KC_IO_W) != 0 };
+			if (i >= 0 && owner == 0)
+				md->dma[i]++;
+		}
+	} else if (fn == KC_HC_IODOM_UNMAP) {
+		for (uint64_t p = 0; p < in[3]; p++) {
+			struct rp_iomap *m = rp_iomap_find(md, (unsigned)dom, in[2] + (p << 12));
+			if (!m) {
+				rp_oracle(r, "model: IODOM_UNMAP of IOVA 0x%" PRIx64 ", not mapped",
+					  in[2] + (p << 12));
+				return;
+			}
+			rp_iomap_drop(md, m);
+		}
+	} else if (fn == KC_HC_IODOM_LOOKUP) {
+		struct rp_iomap *m = rp_iomap_find(md, (unsigned)dom, in[2] & ~0xFFFull);
+		if (!m || out[1] != (m->pa | (in[2] & 0xFFF)))
+			rp_oracle(r, "model: IODOM_LOOKUP of 0x%" PRIx64 " said 0x%" PRIx64, in[2],
+				  out[1]);
+	}
+}
+
+/* Whether VM `vm` owns a live IO domain in the model. */
+static bool rp_model_vm_has_dom(const struct rp_model *md, uint64_t vm)
+{
+	for (unsigned d = 1; d <= KC_MAX_IODOMS && vm; d++)
+		if (md->dom_owner[d] != RP_DOM_FREE && (uint64_t)md->dom_owner[d] == vm)
+			return true;
+	return false;
 }
 
 void rp_model_call(struct rp_model *md, const uint64_t in[7], const uint64_t out[7],
@@ -131,6 +303,18 @@ void rp_model_call(struct rp_model *md, const uint64_t in[7], const uint64_t out
 	}
 	if (st != KC_OK)
 		return;
+	if (fn >= KC_HC_IODOM_ALLOC && fn <= KC_HC_SMMU_EVENT) {
+		rp_model_iodom(md, in, out, r);
+		return;
+	}
+	if ((fn == KC_HC_VM_RECLAIM || fn == KC_HC_VM_DESTROY || fn == KC_HC_EXPORT_BEGIN) &&
+	    rp_model_vm_has_dom(md, in[1])) {
+		rp_oracle(r,
+			  "model: call 0x%" PRIx64 " on VM %" PRIu64
+			  " succeeded while it owns an IO domain",
+			  fn, in[1]);
+		return;
+	}
 	if (fn == KC_HC_VM_LOAD_IMAGE_PAGE)
 		rp_model_claim(md, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
 	else if (fn == KC_HC_VM_MAP_FAULT)
@@ -174,6 +358,11 @@ static bool rp_model_compare_frame(struct rp_model *md, uint64_t i, struct rp_re
 	uint64_t pa = (md->ram_pfn + i) << 12;
 	/* One RAM region (rp_model_init checked it): frame i is kc.frames[i]. */
 	unsigned k = frame_owner(kc.frames[i]), mo = md->owner[i];
+	if (k == mo && k == OWNER_HOST && frame_count(kc.frames[i]) != md->dma[i])
+		return rp_oracle(r,
+				 "model: host frame 0x%" PRIx64 " has %u DMA mappings in kcore's "
+				 "table, %u in the model",
+				 pa >> 12, frame_count(kc.frames[i]), md->dma[i]);
 	if (k == mo)
 		return true;
 	if (k == OWNER_HOST && mo != RP_MODEL_CORE && md->reclaimed[mo]) {
@@ -208,10 +397,15 @@ void rp_model_compare(struct rp_model *md, struct rp_result *r)
 		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
 		if (end - i == RP_COMPARE_BLOCK) {
 			const frame_t *kf = &kc.frames[i];
-			const uint16_t *mf = &md->owner[i];
+			const uint16_t *mf = &md->owner[i], *md_dma = &md->dma[i];
 			uint64_t diff = 0;
-			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++)
+			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++) {
 				diff |= ((kf[j] >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK) ^ mf[j];
+				/* A host frame's count is its DMA mappings (VM frames: shares). */
+				diff |= mf[j] == RP_MODEL_HOST
+						? (kf[j] >> FRAME_COUNT_SHIFT) ^ md_dma[j]
+						: 0;
+			}
 			if (!diff)
 				continue;
 		}

@@ -24,8 +24,18 @@
 
 #include "replay.h"
 
+#include <kcore_hosted/smmu.h>
+
 #include <stdbool.h>
 #include <stdint.h>
+
+/* One page an IO domain maps, as the model has it (docs/SMMU.md). */
+struct rp_iomap {
+	unsigned dom;
+	uint64_t iova, pa; /* pages */
+	bool w;
+};
+#define RP_DOM_FREE (-1)
 
 struct rp_model {
 	struct hm_machine *m;
@@ -50,6 +60,17 @@ struct rp_model {
 	 */
 	bool reclaimed[KC_MAX_VMS + 1];
 	uint64_t remain[KC_MAX_VMS + 1];
+	/*
+	 * IO domains, from the IODOM_* calls that returned OK: each domain's
+	 * owner (RP_DOM_FREE, 0 = the host, else a VM id), the domain each
+	 * stream is attached to (0: none), every mapped page, and per frame
+	 * the host DMA mappings (compared with kcore's count of host frames).
+	 */
+	int dom_owner[KC_MAX_IODOMS + 1];
+	unsigned stream_dom[HM_MAX_SMMUS][RP_SMMU_STREAMS];
+	struct rp_iomap *iomaps;
+	size_t niomaps, iomaps_cap;
+	uint16_t *dma;
 };
 
 /* After kcore booted on `m` with max_vms `vms`: CORE and HOST as the boot left them. */
@@ -65,6 +86,16 @@ void rp_model_compare(struct rp_model *md, struct rp_result *r);
 /* A host access to [pa, pa + len) that succeeded: the host may touch each page. */
 void rp_model_host_access(const struct rp_model *md, uint64_t pa, uint64_t len,
 			  struct rp_result *r);
+/*
+ * What a DMA at `iova` through stream `dev` of SMMU `smmu` may reach per the
+ * model: the page's mapping (NULL if the stream's domain maps nothing
+ * there, or the stream has none) and the domain's owner in *owner.
+ */
+const struct rp_iomap *rp_model_iova(const struct rp_model *md, unsigned smmu, unsigned dev,
+				     uint64_t iova, unsigned *owner);
+/* The model's owner of frame `pa` (RP_MODEL_HOST for IO), for messages and checks. */
+unsigned rp_model_owner_of(const struct rp_model *md, uint64_t pa, bool *ram);
+
 /* Live VM ids per the model. */
 static inline bool rp_model_alive(const struct rp_model *md, uint64_t id)
 {
