@@ -51,6 +51,7 @@ void host_main(uint64_t dtb)
 	test_hostile();
 	test_smp((const void *)(uintptr_t)dtb);
 	test_vm_smp();
+	test_smmu((const void *)(uintptr_t)dtb);
 	putdec(passed);
 	puts_(" passed, ");
 	putdec(failed);
