@@ -107,7 +107,7 @@
 
 /* Queue sizes kcore uses (log2 entries), capped by IDR1. */
 #define SMMUV3_CMDQ_LOG2       8u /* 256 x 16 B = 4 KiB */
-#define SMMUV3_EVTQ_LOG2       7u /* 128 x 32 B = 4 KiB */
+#define SMMUV3_EVTQ_LOG2       8u /* 256 x 32 B = 8 KiB: QEMU records a stopped DMA per 4 bytes */
 
 struct smmuv3 {
 	uint64_t base; /* MMIO, identity-mapped by the core map */
