@@ -141,6 +141,9 @@ bool edu_dma(const struct host_edu *e, uint64_t src, uint64_t dst, uint64_t coun
 /* ---- test_smmu.c: host DMA through kcore's SMMU (needs -M ...,iommu=smmuv3 -device edu) ---- */
 void test_smmu(const void *fdt);
 
+/* ---- demo_dma.c: ci/demo's DMA part (bootarg kcore-host.dma-demo) ---- */
+void run_dma_demo(const void *fdt);
+
 /* ---- bench.c ---- */
 void run_bench(void);
 

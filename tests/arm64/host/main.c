@@ -35,6 +35,10 @@ void host_main(uint64_t dtb)
 		run_bench();
 		power_off();
 	}
+	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.dma-demo")) {
+		run_dma_demo((const void *)(uintptr_t)dtb);
+		power_off();
+	}
 	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.demo")) {
 		run_demo();
 		power_off();
