@@ -74,7 +74,7 @@ static void smmuv3_ste_write(struct smmuv3 *s, uint32_t sid, const uint64_t ste[
 	/* dword 0 (V, Config) last: the SMMU may fetch the entry at any time. */
 	for (unsigned i = 1; i < STE_DWORDS; i++)
 		e[i] = ste[i];
-	dsb(ishst);
+	dsb(st);
 	e[0] = ste[0];
 }
 
@@ -134,7 +134,7 @@ static bool smmuv3_bring_up(struct smmuv3 *s, const char **why)
 	}
 	memset(s->cmdq, 0, (8u << s->cmdq_log2) * 2);
 	memset(s->evtq, 0, (8u << s->evtq_log2) * 4);
-	dsb(ish);
+	dsb(sy);
 
 	smmuv3_write64(s, SMMU_STRTAB_BASE, (uint64_t)(uintptr_t)s->strtab | STRTAB_BASE_RA);
 	smmuv3_write32(s, SMMU_STRTAB_BASE_CFG, s->log2_streams); /* FMT = linear */

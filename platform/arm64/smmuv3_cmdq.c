@@ -108,7 +108,7 @@ static void smmuv3_cmd_put(struct smmuv3 *s, const uint64_t cmd[2])
 	slot[1] = cmd[1];
 	s->cmdq_prod = smmuv3_q_inc(s->cmdq_prod, s->cmdq_log2);
 	/* The entry is in memory (coherent walk: the SMMU snoops) before PROD moves. */
-	dsb(ishst);
+	dsb(st);
 	smmuv3_write32(s, SMMU_CMDQ_PROD, s->cmdq_prod);
 }
 

@@ -55,7 +55,7 @@ static bool smmuv3_event_take(struct smmuv3 *s, unsigned idx, struct kc_smmu_eve
 	ev->write = smmuv3_has_addr((uint32_t)(d0 & 0xffu)) && !((d1 >> 35) & 1u);
 	ev->iova = smmuv3_has_addr((uint32_t)(d0 & 0xffu)) ? d2 : 0;
 	/* The record is read before the SMMU may reuse its slot; acknowledge an overflow. */
-	dsb(ish);
+	dsb(sy);
 	smmuv3_write32(s, SMMU_EVENTQ_CONS, ((cons + 1u) & mask) | (prod & Q_OVFLG));
 	return true;
 }
