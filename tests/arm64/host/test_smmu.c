@@ -234,7 +234,8 @@ void test_smmu(const void *fdt)
 	test_smmu_dtb(fdt);
 	test_smmu_mmio();
 	if (!edu_find(fdt, &edu)) {
-		result("smmu: an edu device on PCIe bus 0", false, "none (-device edu)");
+		/* tests/qemu's SMMU runs forbid this line: there the edu must be found. */
+		puts_("host: no edu device on PCIe bus 0: smmu tests skipped (the DMA part)\n");
 		return;
 	}
 	result("smmu: edu found on bus 0, BAR0 assigned, bus master on", true, "");
