@@ -245,6 +245,55 @@ static int arm64_fdt_cpus(const void *fdt, struct arm64_fdt_info *info, const ch
 	return KC_OK;
 }
 
+#define ARM64_FDT_SMMU "arm,smmu-v3"
+
+/*
+ * The SMMUv3s kcore drives: every usable "arm,smmu-v3" node, its first
+ * reg entry its registers (both 64 KiB pages), at a CPU physical address.
+ */
+static int arm64_fdt_smmus(const void *fdt, struct arm64_fdt_info *info, const char **why)
+{
+	int node = -1;
+
+	info->nsmmus = 0;
+	for (;;) {
+		uint64_t base, size;
+		int rc;
+
+		node = fdt_node_offset_by_compatible(fdt, node, ARM64_FDT_SMMU);
+		if (node == -FDT_ERR_NOTFOUND)
+			return KC_OK;
+		if (node < 0) {
+			*why = "device tree: malformed while looking for SMMUs";
+			return KC_EINVAL;
+		}
+		if (!arm64_fdt_node_ok(fdt, node))
+			continue;
+		if (!arm64_fdt_untranslated(fdt, node)) {
+			*why = "device tree: an SMMU sits behind a bus that translates addresses";
+			return KC_EINVAL;
+		}
+		rc = arm64_fdt_reg(fdt, node, 0, &base, &size, why);
+		if (rc == KC_ENOENT) {
+			*why = "device tree: an SMMU with an empty reg";
+			return KC_EINVAL;
+		}
+		if (rc != KC_OK)
+			return rc;
+		if ((base | size) & (ARM64_FDT_PAGE - 1)) {
+			*why = "device tree: an SMMU's registers are not whole pages";
+			return KC_EINVAL;
+		}
+		if (info->nsmmus == KC_MAX_SMMUS) {
+			*why = "device tree: more SMMUs than KC_MAX_SMMUS";
+			return KC_EINVAL;
+		}
+		info->smmu[info->nsmmus].base = base;
+		info->smmu[info->nsmmus].size = size;
+		info->nsmmus++;
+	}
+}
+
 int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **why)
 {
 	int chosen, len, rc;
@@ -259,6 +308,9 @@ int arm64_fdt_parse(const void *fdt, struct arm64_fdt_info *info, const char **w
 	if (rc != KC_OK)
 		return rc;
 	rc = arm64_fdt_cpus(fdt, info, why);
+	if (rc != KC_OK)
+		return rc;
+	rc = arm64_fdt_smmus(fdt, info, why);
 	if (rc != KC_OK)
 		return rc;
 	chosen = fdt_path_offset(fdt, "/chosen");
@@ -369,4 +421,75 @@ int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions
 		return KC_EINVAL;
 	}
 	return KC_OK;
+}
+
+/* Does property `name` of `node` name an SMMU phandle in cell `cell` of each `stride`? */
+static bool arm64_fdt_names_smmu(const void *fdt, int node, const char *name, int cell, int stride)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+
+	if (!p || len <= 0)
+		return false;
+	for (int i = cell; (i + 1) * 4 <= len; i += stride) {
+		int target = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(p[i]));
+
+		if (target >= 0 && fdt_node_check_compatible(fdt, target, ARM64_FDT_SMMU) == 0)
+			return true;
+	}
+	return false;
+}
+
+int arm64_fdt_hide_smmus(void *fdt, size_t bufsize, const char **why)
+{
+	int node;
+
+	*why = "";
+	if (fdt_check_header(fdt) != 0) {
+		*why = "device tree: bad header (magic, version or sizes)";
+		return KC_EINVAL;
+	}
+	if (fdt_open_into(fdt, fdt, (int)bufsize) != 0) {
+		*why = "device tree: no room to grow it in place";
+		return KC_ENOMEM;
+	}
+	/*
+	 * References first (the phandles still resolve to SMMU nodes), one
+	 * property at a time; deleting shifts offsets, so restart the walk.
+	 * iommu-map is <rid-base iommu iommu-base length>: the phandle is
+	 * cell 1 of 4; iommus is <phandle specifier...>: only a one-cell
+	 * specifier is checked per entry, which is what "arm,smmu-v3" uses.
+	 */
+	for (node = fdt_next_node(fdt, -1, NULL); node >= 0;) {
+		if (arm64_fdt_names_smmu(fdt, node, "iommu-map", 1, 4)) {
+			if (fdt_delprop(fdt, node, "iommu-map") ||
+			    (fdt_getprop(fdt, node, "iommu-map-mask", NULL) &&
+			     fdt_delprop(fdt, node, "iommu-map-mask")))
+				goto bad;
+			node = fdt_next_node(fdt, -1, NULL);
+			continue;
+		}
+		if (arm64_fdt_names_smmu(fdt, node, "iommus", 0, 2)) {
+			if (fdt_delprop(fdt, node, "iommus"))
+				goto bad;
+			node = fdt_next_node(fdt, -1, NULL);
+			continue;
+		}
+		node = fdt_next_node(fdt, node, NULL);
+	}
+	for (node = fdt_node_offset_by_compatible(fdt, -1, ARM64_FDT_SMMU); node >= 0;
+	     node = fdt_node_offset_by_compatible(fdt, node, ARM64_FDT_SMMU)) {
+		if (fdt_setprop_string(fdt, node, "status", "disabled")) {
+			*why = "device tree: no room to disable the SMMU nodes";
+			return KC_ENOMEM;
+		}
+	}
+	if (fdt_pack(fdt) != 0) {
+		*why = "device tree: fdt_pack failed";
+		return KC_EINVAL;
+	}
+	return KC_OK;
+bad:
+	*why = "device tree: could not remove an SMMU reference";
+	return KC_EINVAL;
 }

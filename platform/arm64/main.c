@@ -24,6 +24,7 @@
 #include "el2_mmu.h"
 #include "pl011.h"
 #include "semihost.h"
+#include "smmuv3.h"
 #include "sysreg.h"
 
 #include <libfdt.h>
@@ -41,6 +42,9 @@
 #define ARM64_MAX_VMS	    16
 #define ARM64_VM_POOL_PAGES 256
 #define ARM64_REMAP_PAGES   (64u << 8) /* 64 MiB of boot images over kcore's life */
+/* With an SMMU: 16 IO domains of up to 32 table pages (128 KiB) each. */
+#define ARM64_MAX_IODOMS    16
+#define ARM64_IODOM_PAGES   32
 
 /*
  * Inside the 48-bit VA range but never mapped: the core map is an identity
@@ -78,7 +82,8 @@ static _Noreturn void arm64_fail(int status)
 	semihost_exit(status);
 }
 
-static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_layout *l)
+static bool arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_layout *l,
+			       const char **why)
 {
 	uint64_t uart = fdt->uart_base & ~(PGT_PAGE_SIZE - 1);
 	uint64_t uart_end =
@@ -96,10 +101,32 @@ static void arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
 	 * messages are public) with bounded waits (pl011.c).
 	 */
 	l->devices_host_shared = 1u << 0;
+	/*
+	 * Each SMMU's registers are a kcore device the host does not share:
+	 * core maps them for the driver and keeps them out of the host's
+	 * stage 2, so a host access is refused with an abort
+	 * (docs/SMMU-arm64.md).  Probed here, MMU off, at their physical
+	 * address: the layout must say how many streams and IOVA bits.
+	 */
+	l->nsmmus = 0;
+	for (unsigned i = 0; i < fdt->nsmmus; i++) {
+		struct kc_smmu_desc *d = &l->smmus[l->nsmmus];
+
+		if (l->ndevices == KC_MAX_DEVICES) {
+			*why = "more devices than KC_MAX_DEVICES";
+			return false;
+		}
+		if (!smmuv3_probe(fdt->smmu[i].base, d, why))
+			return false;
+		d->device = l->ndevices;
+		l->devices[l->ndevices++] = fdt->smmu[i];
+		l->nsmmus++;
+	}
 	l->image.base = arm64_addr(__image_start);
 	l->image.size = arm64_addr(__image_end) - arm64_addr(__image_start);
 	l->text.base = arm64_addr(__text_start);
 	l->text.size = arm64_addr(__text_end) - arm64_addr(__text_start);
+	return true;
 }
 
 /*
@@ -113,6 +140,9 @@ static bool arm64_config_build(struct kc_boot_layout *l, struct kc_config *cfg)
 	cfg->max_vms = ARM64_MAX_VMS;
 	cfg->vm_pool_pages = ARM64_VM_POOL_PAGES;
 	cfg->remap_pages = ARM64_REMAP_PAGES;
+	/* No SMMU, no IO domains: the SMMU calls then refuse everything. */
+	cfg->max_iodoms = l->nsmmus ? ARM64_MAX_IODOMS : 0;
+	cfg->iodom_pool_pages = l->nsmmus ? ARM64_IODOM_PAGES : 0;
 	cfg->ntrusted_keys = arm64_ntrusted_keys;
 	for (unsigned i = 0; i < arm64_ntrusted_keys && i < KC_MAX_TRUSTED_KEYS; i++)
 		memcpy(cfg->trusted_keys[i], arm64_trusted_keys[i], sizeof(cfg->trusted_keys[i]));
@@ -284,12 +314,19 @@ static _Noreturn void arm64_host_boot(uint64_t dtb, uint64_t host, uint64_t host
 		kc_printf("kcore: this CPU has fewer than 48 PA bits: no host stage 2\n");
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
+	if (arm64_layout.nsmmus &&
+	    arm64_fdt_hide_smmus((void *)(uintptr_t)dtb, bufsize, &why) != KC_OK) {
+		kc_printf("kcore: %s\n", why);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 	if (arm64_fdt_reserve((void *)(uintptr_t)dtb, bufsize, hidden, 2, &why) != KC_OK) {
 		kc_printf("kcore: %s\n", why);
 		arm64_fail(KCORE_EXIT_BOOT);
 	}
 	plat_dcache_clean_inval_poc((void *)(uintptr_t)dtb, bufsize);
 	kc_printf("kcore: DTB for the host: kcore's image and pool reserved no-map\n");
+	if (arm64_layout.nsmmus)
+		kc_printf("kcore: DTB for the host: SMMU node(s) disabled, iommu-map removed\n");
 	if (KCORE_EL2_CHECK)
 		kc_printf("kcore: EL2 checker on: kcore_check after every host call and fault\n");
 	kc_printf("kcore: entering the host at 0x%llx at EL1, x0 = DTB 0x%llx\n",
@@ -343,7 +380,10 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 	kc_printf("kcore: DTB at 0x%llx, console PL011 at 0x%llx, bootargs \"%s\"\n",
 		  (unsigned long long)dtb, (unsigned long long)fdt.uart_base, fdt.bootargs);
 
-	arm64_layout_build(&fdt, &arm64_layout);
+	if (!arm64_layout_build(&fdt, &arm64_layout, &why)) {
+		kc_printf("kcore: SMMU: %s\n", why);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 	arm64_plat_set_ram(&arm64_layout);
 
 	if (!arm64_config_build(&arm64_layout, &arm64_config)) {
@@ -374,6 +414,12 @@ _Noreturn void kcore_arm64_main(uint64_t dtb)
 	if (!arm64_maintenance_check())
 		arm64_fail(KCORE_EXIT_BOOT);
 	kc_printf("kcore: TLB and cache maintenance ok\n");
+
+	/* Before anything else can run: GBPA abort, every stream aborting. */
+	if (!smmuv3_init(&arm64_layout, &why)) {
+		kc_printf("kcore: SMMU: %s\n", why);
+		arm64_fail(KCORE_EXIT_BOOT);
+	}
 
 	arm64_selftest_run(selftest);
 	arm64_entropy_report();

@@ -19,7 +19,7 @@
 #include "arm64_fdt.h"
 #include <kcore/abi.h>
 
-static const char *qemu_dtb_path;
+static const char *qemu_dtb_path, *qemu_smmu_dtb_path;
 
 /* A small tree-building vocabulary over libfdt's sequential writer. */
 struct tree {
@@ -361,6 +361,105 @@ static void test_qemu_virt_tree(void **state)
 	assert_int_equal(info.ram[0].base, 0x40000000);
 	assert_int_equal(info.ram[0].size, 1ull << 30); /* dumped with -m 1G */
 	assert_int_equal(info.uart_base, 0x9000000);
+	assert_int_equal(info.nsmmus, 0); /* no iommu=: no SMMU, everything as before */
+}
+
+static void t_smmu(struct tree *t, const char *name, uint64_t base, uint64_t size,
+		   const char *status)
+{
+	uint64_t reg[2] = { base, size };
+	assert_int_equal(fdt_begin_node(t->buf, name), 0);
+	assert_int_equal(fdt_property_string(t->buf, "compatible", "arm,smmu-v3"), 0);
+	t_reg(t, 2, reg, 1);
+	if (status)
+		assert_int_equal(fdt_property_string(t->buf, "status", status), 0);
+	assert_int_equal(fdt_end_node(t->buf), 0);
+}
+
+/* A tree with `n` SMMUs at 0x9050000 + i * 0x20000 of `size`, the first one `status`. */
+static void t_smmus(struct tree *t, unsigned n, uint64_t size, const char *status)
+{
+	uint64_t mem[2] = { 0x40000000, 0x40000000 };
+	char name[32];
+
+	t_begin(t, 2, 2);
+	t_memory(t, "memory@40000000", 2, mem, 1);
+	t_uart(t, "pl011@9000000", 2, 0x9000000, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "smmuv3@%x", 0x9050000 + i * 0x20000);
+		t_smmu(t, name, 0x9050000 + i * 0x20000ull, size, i == 0 ? status : NULL);
+	}
+	t_chosen(t, "", NULL);
+	t_end(t);
+}
+
+static void test_smmus(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct arm64_fdt_info info;
+	const char *why;
+
+	t_smmus(&t, 2, 0x20000, NULL);
+	assert_int_equal(parse(&t, &info, &why), KC_OK);
+	assert_int_equal(info.nsmmus, 2);
+	assert_int_equal(info.smmu[0].base, 0x9050000);
+	assert_int_equal(info.smmu[0].size, 0x20000);
+	assert_int_equal(info.smmu[1].base, 0x9070000);
+	/* A disabled SMMU is not kcore's to drive. */
+	t_smmus(&t, 2, 0x20000, "disabled");
+	assert_int_equal(parse(&t, &info, &why), KC_OK);
+	assert_int_equal(info.nsmmus, 1);
+	assert_int_equal(info.smmu[0].base, 0x9070000);
+	/* Refused: more than KC_MAX_SMMUS, registers that are not whole pages. */
+	t_smmus(&t, KC_MAX_SMMUS + 1, 0x20000, NULL);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "KC_MAX_SMMUS"));
+	t_smmus(&t, 1, 0x1f000 + 0x800, NULL);
+	assert_int_equal(parse(&t, &info, &why), KC_EINVAL);
+	assert_non_null(strstr(why, "whole pages"));
+}
+
+/* QEMU's own tree with iommu=smmuv3: found, then hidden from the host. */
+static void test_qemu_virt_smmu_tree(void **state)
+{
+	(void)state;
+	static char dtb[2 << 20];
+	struct arm64_fdt_info info;
+	const char *why;
+	int pcie, smmu, len;
+	const char *status;
+
+	if (!qemu_smmu_dtb_path)
+		skip();
+	FILE *f = fopen(qemu_smmu_dtb_path, "rb");
+	assert_non_null(f);
+	size_t n = fread(dtb, 1, sizeof(dtb) / 2, f);
+	fclose(f);
+	assert_true(n > 0);
+	assert_int_equal(arm64_fdt_parse(dtb, &info, &why), KC_OK);
+	assert_int_equal(info.nsmmus, 1);
+	assert_int_equal(info.smmu[0].base, 0x9050000);
+	assert_int_equal(info.smmu[0].size, 0x20000);
+	pcie = fdt_node_offset_by_compatible(dtb, -1, "pci-host-ecam-generic");
+	assert_true(pcie >= 0);
+	assert_non_null(fdt_getprop(dtb, pcie, "iommu-map", NULL)); /* what Linux would follow */
+
+	assert_int_equal(arm64_fdt_hide_smmus(dtb, fdt_totalsize(dtb) + 0x1000, &why), KC_OK);
+	smmu = fdt_node_offset_by_compatible(dtb, -1, "arm,smmu-v3");
+	assert_true(smmu >= 0);
+	status = fdt_getprop(dtb, smmu, "status", &len);
+	assert_non_null(status);
+	assert_string_equal(status, "disabled");
+	pcie = fdt_node_offset_by_compatible(dtb, -1, "pci-host-ecam-generic");
+	assert_true(pcie >= 0);
+	assert_null(fdt_getprop(dtb, pcie, "iommu-map", NULL));
+	assert_null(fdt_getprop(dtb, pcie, "iommu-map-mask", NULL));
+	assert_non_null(fdt_getprop(dtb, pcie, "ranges", NULL)); /* the rest is untouched */
+	/* The host's tree, read again: no SMMU left, RAM and console as before. */
+	assert_int_equal(arm64_fdt_parse(dtb, &info, &why), KC_OK);
+	assert_int_equal(info.nsmmus, 0);
+	assert_int_equal(info.uart_base, 0x9000000);
 }
 
 int main(int argc, char **argv)
@@ -374,7 +473,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_qemu_virt_tree),
+		cmocka_unit_test(test_smmus),
+		cmocka_unit_test(test_qemu_virt_smmu_tree),
 	};
 	qemu_dtb_path = argc > 1 ? argv[1] : NULL;
+	qemu_smmu_dtb_path = argc > 2 ? argv[2] : NULL;
 	return cmocka_run_group_tests_name("arm64-fdt", tests, NULL, NULL);
 }

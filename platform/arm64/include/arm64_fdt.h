@@ -25,6 +25,9 @@ struct arm64_fdt_info {
 	/* MPIDR affinity of every /cpus cpu node, in DTB order; 0 if no /cpus. */
 	uint64_t cpu_mpidr[ARM64_MAX_CPUS];
 	unsigned ncpus;
+	/* Every usable "arm,smmu-v3" node's registers (reg entry 0), in DTB order. */
+	struct kc_region smmu[KC_MAX_SMMUS];
+	unsigned nsmmus;
 	/* /chosen bootargs (points into the DTB), "" if there are none. */
 	const char *bootargs;
 };
@@ -53,5 +56,16 @@ bool arm64_fdt_bootarg_has(const char *bootargs, const char *arg);
  */
 int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions, unsigned n,
 		      const char **why);
+
+/*
+ * Take the SMMUs away from the host's view (docs/SMMU-arm64.md): every
+ * "arm,smmu-v3" node gets status = "disabled", and every iommu-map and
+ * iommus property that names one of them is removed, so a host neither
+ * probes the SMMU (its registers are kcore's) nor waits for it to set up
+ * its devices' DMA.  Edited in place, growing up to `bufsize` bytes;
+ * KC_OK or KC_EINVAL/KC_ENOMEM with *why.  On failure the tree may be
+ * half edited: the caller must not hand it to the host.
+ */
+int arm64_fdt_hide_smmus(void *fdt, size_t bufsize, const char **why);
 
 #endif /* KCORE_ARM64_FDT_H */

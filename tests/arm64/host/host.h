@@ -130,6 +130,23 @@ void test_vm_smp(void);
 /* ---- test_irq.c ---- */
 void test_irq(void);
 
+/* ---- pci_edu.c: QEMU's edu DMA engine on the DTB's ECAM bridge ---- */
+struct host_edu {
+	uint64_t ecam; /* bus 0's configuration space */
+	uint64_t bar0; /* where the host put the edu's registers */
+	uint32_t sid;  /* its requester id = its SMMU stream id */
+};
+#define EDU_BUF 0x40000ull /* the edu's 4 KiB buffer, as a DMA address */
+bool edu_find(const void *fdt, struct host_edu *e);
+/* One DMA (RAM -> buffer, or buffer -> RAM with to_ram); false if it never ends. */
+bool edu_dma(const struct host_edu *e, uint64_t src, uint64_t dst, uint64_t count, bool to_ram);
+
+/* ---- test_smmu.c: host DMA through kcore's SMMU (needs -M ...,iommu=smmuv3 -device edu) ---- */
+void test_smmu(const void *fdt);
+
+/* ---- demo_dma.c: ci/demo's DMA part (bootarg kcore-host.dma-demo) ---- */
+void run_dma_demo(const void *fdt);
+
 /* ---- bench.c ---- */
 void run_bench(void);
 

@@ -35,6 +35,10 @@ void host_main(uint64_t dtb)
 		run_bench();
 		power_off();
 	}
+	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.dma-demo")) {
+		run_dma_demo((const void *)(uintptr_t)dtb);
+		power_off();
+	}
 	if (host_bootarg((const void *)(uintptr_t)dtb, "kcore-host.demo")) {
 		run_demo();
 		power_off();
@@ -52,6 +56,7 @@ void host_main(uint64_t dtb)
 	test_hostile();
 	test_smp((const void *)(uintptr_t)dtb);
 	test_vm_smp();
+	test_smmu((const void *)(uintptr_t)dtb);
 	putdec(passed);
 	puts_(" passed, ");
 	putdec(failed);
