@@ -96,6 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
+	/* The full walk at the end, compared with the incremental checks that ran after every op. */
+	if (!rp_exec_final_check(ex, err, sizeof(err))) {
+		fprintf(stderr, "fuzz_hcall: the final full check failed: %s\n", err);
+		abort();
+	}
 	rp_exec_destroy(ex);
 	return 0;
 }

@@ -989,6 +989,11 @@ static void rp_do_selftest(struct rp_exec *ex, struct rp_result *r)
 		rp_text(r, "ok");
 }
 
+bool rp_exec_final_check(struct rp_exec *ex, char *why, size_t size)
+{
+	return hm_check_full(ex->m, why, size) == 0;
+}
+
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 {
 	memset(r, 0, sizeof(*r));

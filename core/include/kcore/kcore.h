@@ -160,6 +160,36 @@ bool kcore_psci_known(uint32_t fn);
  */
 int kcore_check(char *why, size_t size);
 
+/*
+ * The same verdict over what changed since the last check (the touch log,
+ * core/touch.h): every touched frame against the host's stage 2 at its PA
+ * and its VM's at its gfn, every touched descriptor against its tree's leaf
+ * rules, every VM whose frames, tables or metadata changed against the
+ * checker's own counts.  Falls back to the full walk (kcore_check) when
+ * there is no baseline yet (the first check after kcore_init, which turns
+ * recording on) or the log overflowed.  kcore_check that passes is a new
+ * baseline too.  Quiescent points only, like kcore_check.
+ */
+int kcore_check_incremental(char *why, size_t size);
+
+struct kcore_check_stats {
+	uint64_t full;	      /* full walks (kcore_check, and incremental fallbacks) */
+	uint64_t incremental; /* checks over the touch log alone */
+	uint64_t overflows;   /* incremental checks that fell back: the log was full */
+	uint64_t touches;     /* log entries checked */
+};
+void kcore_check_stats(struct kcore_check_stats *out);
+
+/*
+ * For tests that corrupt state by hand, so the incremental checker sees it
+ * as kcore's own writers would record it: a frame-table entry of `pa` and
+ * its value before, a descriptor of `tree` at (va, level) and its value
+ * before, a VM's metadata (state, images, layout, device claims).
+ */
+void kcore_touch_frame(kc_paddr_t pa, uint64_t old);
+void kcore_touch_desc(const struct pgt *tree, uint64_t va, unsigned level, uint64_t old);
+void kcore_touch_vm(unsigned id);
+
 /* SHA-256 of every piece of kcore state a call may change (not the locks). */
 #define KC_DIGEST_LEN 32
 void kcore_digest(uint8_t out[KC_DIGEST_LEN]);
