@@ -53,6 +53,61 @@ void kcore_touch_vm(unsigned id)
 	touch_vm(id);
 }
 
+static bool touch_usable(void)
+{
+	return touch_on() && !touch_log.overflow && touch_log.n <= TOUCH_LOG_MAX;
+}
+
+unsigned kcore_touch_mark(void)
+{
+	return touch_usable() ? touch_log.n : 0;
+}
+
+/* The value (tree, at) names now: a frame-table entry, or a descriptor (0 if none). */
+static uint64_t touch_now(const struct touch_entry *e)
+{
+	uint64_t d;
+
+	if (!e->tree)
+		return kc.frames[e->at];
+	pgt_entry_at(e->tree, e->at & ~(PGT_PAGE_SIZE - 1), (unsigned)(e->at & (PGT_PAGE_SIZE - 1)),
+		     &d);
+	return d;
+}
+
+int kcore_touch_unchanged(unsigned since)
+{
+	unsigned n = touch_log.n;
+
+	if (!touch_usable() || since > n || n - since > KC_TOUCH_UNCHANGED_MAX)
+		return -1;
+	for (unsigned i = since; i < n; i++) {
+		const struct touch_entry *e = &touch_log.e[i];
+		bool first = true;
+		for (unsigned j = since; j < i && first; j++)
+			first = touch_log.e[j].tree != e->tree || touch_log.e[j].at != e->at;
+		if (first && touch_now(e) != e->old)
+			return 0;
+	}
+	return 1;
+}
+
+unsigned kcore_touch_frames(uint64_t *idx, unsigned max)
+{
+	unsigned k = 0;
+
+	if (!touch_usable())
+		return ~0u;
+	for (unsigned i = 0; i < touch_log.n; i++) {
+		if (touch_log.e[i].tree)
+			continue;
+		if (k == max)
+			return ~0u;
+		idx[k++] = touch_log.e[i].at;
+	}
+	return k;
+}
+
 void kcore_check_stats(struct kcore_check_stats *out)
 {
 	*out = touch_log.stats;

@@ -78,6 +78,12 @@ struct kc_region hm_kcore_pool(struct hm_machine *m)
 }
 
 static unsigned hm_checks; /* since the last full walk */
+static unsigned hm_full_every = HM_CHECK_FULL_EVERY;
+
+void hm_check_set_full_every(unsigned n)
+{
+	hm_full_every = n ? n : HM_CHECK_FULL_EVERY;
+}
 
 /*
  * The incremental checker, and every HM_CHECK_FULL_EVERY checks (or when it
@@ -85,9 +91,11 @@ static unsigned hm_checks; /* since the last full walk */
  */
 static int hm_check_kcore(char *why, size_t size, bool full)
 {
+	if (hm_full_every == 1)
+		return kcore_check(why, size); /* the full walk alone, every time (as before) */
 	int inv = kcore_check_incremental(why, size);
 
-	if (!inv && !full && ++hm_checks < HM_CHECK_FULL_EVERY)
+	if (!inv && !full && ++hm_checks < hm_full_every)
 		return 0;
 	hm_checks = 0;
 	char whole[300];

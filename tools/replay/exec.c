@@ -42,6 +42,8 @@
 #define RP_MODEL_CORE	 0xFFFu
 #define RP_NRECENT	 8u
 #define RP_COMPARE_BLOCK 16u /* frames rp_model_compare tests at once */
+#define RP_TOUCHED_MAX	 4096u
+#define RP_GIVEN_MAX	 16u
 _Static_assert(RP_MODEL_HOST == OWNER_HOST && RP_MODEL_CORE == OWNER_CORE,
 	       "the model's owner values are kcore's frame-table values");
 
@@ -78,6 +80,25 @@ struct rp_exec {
 	bool snap_valid;
 	uint8_t digest[KC_DIGEST_LEN];
 	frame_t *snap_frames;
+	/*
+	 * With fast_digest, once kcore records its touches (after the first
+	 * check): the frame table and the trees are not copied or hashed; a
+	 * failed call must leave every frame and descriptor it touched as it was
+	 * (kcore_touch_unchanged since touch_mark, taken before each call).
+	 */
+	bool snap_by_log;
+	unsigned touch_mark;
+	/*
+	 * The reference model, compared where something changed: the frames
+	 * kcore touched in this operation (from the log, before the check
+	 * empties it; ~0u: compare every frame) and the runs the model gave.
+	 */
+	uint64_t touched[RP_TOUCHED_MAX];
+	unsigned ntouched;
+	struct {
+		uint64_t pfn, n;
+	} given[RP_GIVEN_MAX];
+	unsigned ngiven; /* RP_GIVEN_MAX + 1: more than fit, compare every frame */
 	/* the confidentiality oracle */
 	struct rp_secrets secrets;
 };
@@ -281,6 +302,12 @@ static void rp_model_claim(struct rp_exec *ex, const char *call, uint64_t vm, ui
 		}
 		*o = (uint16_t)vm;
 	}
+	if (ex->ngiven < RP_GIVEN_MAX) {
+		ex->given[ex->ngiven].pfn = pfn - ex->ram_pfn;
+		ex->given[ex->ngiven].n = n;
+	}
+	if (ex->ngiven <= RP_GIVEN_MAX)
+		ex->ngiven++;
 }
 
 static uint64_t rp_model_count(const struct rp_exec *ex, unsigned vm)
@@ -380,6 +407,18 @@ static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
 			  kc.total_frames, n);
 		return;
 	}
+	if (ex->ntouched != ~0u && ex->ngiven <= RP_GIVEN_MAX) {
+		/* Only where kcore or the model changed an owner in this operation. */
+		for (unsigned k = 0; k < ex->ntouched; k++)
+			if (ex->touched[k] < n && !rp_model_compare_frame(ex, ex->touched[k], r))
+				return;
+		for (unsigned k = 0; k < ex->ngiven; k++)
+			for (uint64_t i = ex->given[k].pfn; i < ex->given[k].pfn + ex->given[k].n;
+			     i++)
+				if (i < n && !rp_model_compare_frame(ex, i, r))
+					return;
+		goto reclaim;
+	}
 	/* Blocks that agree pass with one vectorised test; others frame by frame. */
 	for (uint64_t i = 0; i < n; i += RP_COMPARE_BLOCK) {
 		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
@@ -396,6 +435,7 @@ static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
 			if (!rp_model_compare_frame(ex, j, r))
 				return;
 	}
+reclaim:
 	if (ex->reclaim_vm >= 0) {
 		uint64_t left = rp_model_count(ex, (unsigned)ex->reclaim_vm);
 		if (left != ex->reclaim_remain)
@@ -554,12 +594,13 @@ static bool rp_mix_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	return true;
 }
 
-static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t)
+static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t, bool entries)
 {
 	h = rp_mix(h, t->root);
 	h = rp_mix(h, t->pool->bump);
 	h = rp_mix(h, t->pool->nfree);
-	pgt_for_each_entry(t, rp_mix_entry, &h); /* one pass, not a walk per leaf */
+	if (entries) /* else the touch log answers for them (rp_exec.snap_by_log) */
+		pgt_for_each_entry(t, rp_mix_entry, &h); /* one pass, not a walk per leaf */
 	return h;
 }
 
@@ -580,8 +621,8 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 	uint64_t h = rp_mix(0, kc.up);
 	h = rp_mix(h, kc.total_frames);
 	h = rp_mix(rp_mix(rp_mix(h, kc.remap_next), kc.remap_filled), kc.remap_sum);
-	h = rp_mix_tree(h, &kc.coremap);
-	h = rp_mix_tree(h, &kc.host_s2);
+	h = rp_mix_tree(h, &kc.coremap, !ex->snap_by_log);
+	h = rp_mix_tree(h, &kc.host_s2, !ex->snap_by_log);
 	h = rp_mix(h, ioclaims.n);
 	for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
 		const struct ioclaim *c = &ioclaims.runs[i];
@@ -603,7 +644,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 			h = rp_mix(rp_mix(h, v->fault_ipa), v->fault_esr);
 			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
 		}
-		h = rp_mix_tree(h, &vm->s2);
+		h = rp_mix_tree(h, &vm->s2, !ex->snap_by_log);
 	}
 	memset(out, 0, KC_DIGEST_LEN);
 	memcpy(out, &h, sizeof(h));
@@ -612,8 +653,10 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 /* Remember kcore's state as it is now, for rp_state_same. */
 static void rp_state_take(struct rp_exec *ex)
 {
+	ex->touch_mark = kcore_touch_mark();
+	ex->snap_by_log = ex->opts.fast_digest && kcore_touch_unchanged(ex->touch_mark) == 1;
 	rp_digest(ex, ex->digest);
-	if (ex->snap_frames)
+	if (ex->snap_frames && !ex->snap_by_log)
 		memcpy(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t));
 	ex->snap_valid = true;
 }
@@ -625,6 +668,8 @@ static bool rp_state_same(const struct rp_exec *ex)
 	rp_digest(ex, now);
 	if (memcmp(now, ex->digest, sizeof(now)))
 		return false;
+	if (ex->snap_by_log) /* -1: more touched than the log holds, for a call that failed */
+		return kcore_touch_unchanged(ex->touch_mark) == 1;
 	return !ex->snap_frames ||
 	       (kc.total_frames == ex->nframes &&
 		!memcmp(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t)));
@@ -652,6 +697,8 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 		rp_secret_host_supplied(&ex->secrets, in[i]);
 	if (ex->opts.check_every_op && !ex->snap_valid)
 		rp_state_take(ex);
+	else if (ex->snap_by_log)
+		ex->touch_mark = kcore_touch_mark(); /* a check emptied the log since */
 	if (hm_host_call(ex->m, ex->cpu, &h))
 		abort(); /* ex->cpu is checked when a `cpu` line is parsed */
 	memcpy(x, h.x, sizeof(h.x));
@@ -1032,10 +1079,15 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 	}
 	if (ex->opts.check_every_op) {
 		char why[300];
+		/* What kcore touched, before the check empties the log. */
+		ex->ntouched = ex->opts.fast_digest
+				       ? kcore_touch_frames(ex->touched, RP_TOUCHED_MAX)
+				       : ~0u;
 		if (!r->oracle_fail && hm_check(ex->m, why, sizeof(why)))
 			rp_oracle(r, "%s", why);
 		if (!r->oracle_fail)
 			rp_model_compare(ex, r);
+		ex->ngiven = 0;
 	}
 	r->mismatch = op->expect[0] && !rp_expect_match(op->expect, r->text);
 	return !r->oracle_fail;

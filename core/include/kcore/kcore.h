@@ -190,6 +190,25 @@ void kcore_touch_frame(kc_paddr_t pa, uint64_t old);
 void kcore_touch_desc(const struct pgt *tree, uint64_t va, unsigned level, uint64_t old);
 void kcore_touch_vm(unsigned id);
 
+/*
+ * For oracles that run between operations (the fuzzers' error atomicity and
+ * reference model), from the same log, before the next check empties it:
+ *   kcore_touch_mark       where the log stands now (before a call);
+ *   kcore_touch_unchanged  1 if every frame and descriptor recorded since
+ *                          `mark` holds its value from before again (a
+ *                          failed call changed nothing there), 0 if one does
+ *                          not, -1 if the log cannot say (recording off,
+ *                          overflowed, or more than KC_TOUCH_UNCHANGED_MAX
+ *                          entries since `mark`);
+ *   kcore_touch_frames     the indices of the frames touched since the last
+ *                          check into idx[0, max), how many, or ~0u if the
+ *                          log cannot say or they do not fit.
+ */
+#define KC_TOUCH_UNCHANGED_MAX 1024u
+unsigned kcore_touch_mark(void);
+int kcore_touch_unchanged(unsigned mark);
+unsigned kcore_touch_frames(uint64_t *idx, unsigned max);
+
 /* SHA-256 of every piece of kcore state a call may change (not the locks). */
 #define KC_DIGEST_LEN 32
 void kcore_digest(uint8_t out[KC_DIGEST_LEN]);

@@ -50,6 +50,12 @@ struct kc_region hm_kcore_pool(struct hm_machine *m);
  */
 #define HM_CHECK_FULL_EVERY 64
 int hm_check(struct hm_machine *m, char *why, size_t size);
+/*
+ * The full walk every n checks instead (0: HM_CHECK_FULL_EVERY); n = 1 is
+ * the full walk alone after every step, no incremental check (for
+ * measuring what the incremental one saves).  Process-wide.
+ */
+void hm_check_set_full_every(unsigned n);
 /* The same with the full walk (and the comparison) now: at the end of a run. */
 int hm_check_full(struct hm_machine *m, char *why, size_t size);
 
