@@ -118,6 +118,21 @@ static void bit_set(uint64_t *map, unsigned i)
 	map[i / 64] |= 1ull << (i % 64);
 }
 
+/* The next set bit of map[0, nwords) at or after i, or ~0u: set bits only, a word at a time. */
+static unsigned bit_next(const uint64_t *map, unsigned nwords, unsigned i)
+{
+	for (unsigned w = i / 64; w < nwords; w++) {
+		uint64_t bits = map[w] & (w == i / 64 ? ~0ull << (i % 64) : ~0ull);
+		if (bits)
+			return w * 64 + (unsigned)__builtin_ctzll(bits);
+	}
+	return ~0u;
+}
+
+#define FOR_EACH_BIT(i, map)                                                                       \
+	for (unsigned i = bit_next(map, sizeof(map) / sizeof(map[0]), 0); i != ~0u;                \
+	     i = bit_next(map, sizeof(map) / sizeof(map[0]), i + 1))
+
 struct incr {
 	struct check c;
 	uint64_t trees[(TOUCH_NTREES + 63) / 64];     /* trees with a touched descriptor */
@@ -247,9 +262,10 @@ static bool incr_descs_wellformed(struct incr *x, unsigned m)
 		t->tables[id] += (uint64_t)is - (uint64_t)was;
 		bit_set(x->trees, (unsigned)id);
 	}
-	for (unsigned id = 0; id < TOUCH_NTREES; id++) {
+	FOR_EACH_BIT(id, x->trees)
+	{
 		/* A VM whose metadata changed is counted afresh below (incr_vms). */
-		if (!bit_test(x->trees, id) || (id <= KC_MAX_VMS && id && bit_test(t->vms, id)))
+		if (id <= KC_MAX_VMS && id && bit_test(t->vms, id))
 			continue;
 		const struct pgt *tree = id == 0		 ? &kc.coremap
 					 : id == TOUCH_TREE_HOST ? &kc.host_s2
@@ -346,8 +362,9 @@ static bool incr_vms(struct incr *x)
 	struct touch_log *t = &touch_log;
 	bool any = false;
 
-	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
-		if (!bit_test(t->vms, id))
+	FOR_EACH_BIT(id, t->vms)
+	{
+		if (id < 1 || id > kc.cfg.max_vms)
 			continue;
 		const struct kc_vm *vm = &kc.vms[id];
 		any = true;
@@ -386,9 +403,8 @@ static bool incr_frames(struct incr *x, unsigned m)
 	if (t->core != kc.core_frames)
 		return fail(&x->c, 2, "%llu CORE frames, not the %llu kcore took at boot",
 			    ull(t->core), ull(kc.core_frames));
-	for (unsigned id = 1; id <= KC_MAX_VMS; id++) {
-		if (!bit_test(x->counted, id))
-			continue;
+	FOR_EACH_BIT(id, x->counted)
+	{
 		if (incr_live_vm(id)) {
 			if (!check_vm_counts(&x->c, id, t->owned[id], t->mapped[id]))
 				return false;
@@ -418,6 +434,12 @@ int kcore_check_incremental(char *why, size_t size)
 	}
 	t->stats.incremental++;
 	t->stats.touches += t->n;
+	/* Nothing changed (a null call): nothing to check, a few instructions at EL2. */
+	uint64_t vms = 0;
+	for (unsigned i = 0; i < sizeof(t->vms) / sizeof(t->vms[0]); i++)
+		vms |= t->vms[i];
+	if (!t->n && !vms)
+		return 0;
 
 	struct incr x = { .c = { why, size, 0 } };
 	unsigned m = incr_sort_unique(t->n);

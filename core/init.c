@@ -181,3 +181,8 @@ kc_paddr_t kcore_host_s2_root(void)
 {
 	return kc.host_s2.root;
 }
+
+const struct pgt *kcore_host_s2(void)
+{
+	return &kc.host_s2;
+}

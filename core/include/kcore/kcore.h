@@ -125,6 +125,8 @@ const struct pgt *kcore_coremap(void);
 
 /* The host's stage-2 root (VTTBR_EL2 of the host, VMID 0). */
 kc_paddr_t kcore_host_s2_root(void);
+/* The host's stage-2 tree itself (for kcore_touch_desc in checker self-tests). */
+const struct pgt *kcore_host_s2(void);
 
 /* Registers of a host call: x0..x6 in; x0 (status) and x1..x3 out. */
 struct kc_hcall {
