@@ -40,6 +40,7 @@ void check_log_clear(void)
 {
 	touch_log.n = 0;
 	touch_log.overflow = false;
+	touch_log.any_vm = false;
 	memset(touch_log.vms, 0, sizeof(touch_log.vms));
 }
 
@@ -417,6 +418,16 @@ static bool incr_frames(struct incr *x, unsigned m)
 	return true;
 }
 
+bool kcore_check_idle(void)
+{
+	struct touch_log *t = &touch_log;
+
+	if (!t->on || !t->baseline || t->n || t->any_vm)
+		return false;
+	t->stats.incremental++;
+	return true;
+}
+
 int kcore_check_incremental(char *why, size_t size)
 {
 	struct touch_log *t = &touch_log;
@@ -434,12 +445,8 @@ int kcore_check_incremental(char *why, size_t size)
 	}
 	t->stats.incremental++;
 	t->stats.touches += t->n;
-	/* Nothing changed (a null call): nothing to check, a few instructions at EL2. */
-	uint64_t vms = 0;
-	for (unsigned i = 0; i < sizeof(t->vms) / sizeof(t->vms[0]); i++)
-		vms |= t->vms[i];
-	if (!t->n && !vms)
-		return 0;
+	if (!t->n && !t->any_vm)
+		return 0; /* nothing changed */
 
 	struct incr x = { .c = { why, size, 0 } };
 	unsigned m = incr_sort_unique(t->n);

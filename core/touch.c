@@ -22,8 +22,10 @@ void touch_record(const struct pgt *tree, uint64_t at, uint64_t old)
 
 void touch_vm_record(unsigned id)
 {
-	if (id <= KC_MAX_VMS)
+	if (id <= KC_MAX_VMS) {
 		__atomic_fetch_or(&touch_log.vms[id / 64], 1ull << (id % 64), __ATOMIC_RELAXED);
+		__atomic_store_n(&touch_log.any_vm, true, __ATOMIC_RELAXED);
+	}
 }
 
 void touch_reset(void)

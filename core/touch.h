@@ -41,6 +41,7 @@ struct touch_log {
 	bool on;       /* recording */
 	bool baseline; /* the shadow counts below hold (a full walk passed since init) */
 	bool overflow; /* some touch did not fit: the next check walks everything */
+	bool any_vm;   /* some bit of vms[] is set */
 	uint32_t n;
 	uint64_t vms[(KC_MAX_VMS + 1 + 63) / 64]; /* VMs whose metadata changed */
 	/*

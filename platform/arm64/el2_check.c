@@ -71,13 +71,35 @@ static void check_corrupt_host_s2(void)
 	arm64_check_selftest_corrupt = false;
 }
 
+static __attribute__((noinline)) void check_leave_slow(const char *after);
+
 void arm64_check_leave(const char *after)
+{
+	if (!KCORE_EL2_CHECK)
+		return;
+	/* Incremental and nothing changed (a null call): no buffer, no walk. */
+	if (KCORE_EL2_CHECK == 2 && !arm64_check_selftest_corrupt &&
+	    check_since_full + 1 < KCORE_EL2_CHECK_FULL_EVERY && kcore_check_idle()) {
+		check_since_full++;
+		check_count++;
+		__atomic_store_n(&check_lock, 0u, __ATOMIC_RELEASE);
+		return;
+	}
+	check_leave_slow(after);
+}
+
+void arm64_check_host_call(struct kc_hcall *regs)
+{
+	arm64_check_enter();
+	kcore_host_call(regs);
+	arm64_check_leave("host call");
+}
+
+static void check_leave_slow(const char *after)
 {
 	char why[160];
 	int bad;
 
-	if (!KCORE_EL2_CHECK)
-		return;
 	/* Incremental: after a few checks, so the first (a full walk) is not the one that sees it. */
 	if (arm64_check_selftest_corrupt && (KCORE_EL2_CHECK != 2 || check_count >= 8))
 		check_corrupt_host_s2();

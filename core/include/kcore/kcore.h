@@ -174,6 +174,14 @@ int kcore_check(char *why, size_t size);
  */
 int kcore_check_incremental(char *why, size_t size);
 
+/*
+ * The incremental check's verdict when nothing was recorded since the last
+ * check (a null call): true, counted as an incremental check, if a baseline
+ * holds and the log is empty; false if kcore_check_incremental must run.
+ * A few instructions, for an always-on checker's fast path (arm64).
+ */
+bool kcore_check_idle(void);
+
 struct kcore_check_stats {
 	uint64_t full;	      /* full walks (kcore_check, and incremental fallbacks) */
 	uint64_t incremental; /* checks over the touch log alone */

@@ -37,6 +37,14 @@ void arm64_check_enter(void);
 void arm64_check_leave(const char *after);
 
 /*
+ * The incremental configuration's `hvc #0` fast path (vectors.S): the trap
+ * frame is the call's registers, as in an image without a checker; enter,
+ * kcore_host_call, leave.
+ */
+struct kc_hcall;
+void arm64_check_host_call(struct kc_hcall *regs);
+
+/*
  * Checker builds: let other CPUs make host calls while this one runs a
  * guest inside VCPU_RUN (arm64_check_enter's lock is given up without a
  * check: kcore's state is between two steps, none half done), so two
