@@ -49,6 +49,7 @@
 #define BM_IMG_IPA    0x80000000ull		   /* boot images */
 #define BM_DATA_IPA   0x100000000ull		   /* faulted-in memory, 1 GiB aligned */
 #define BM_2M	      (2ull << 20)
+#define BM_IOVA	      0x100000ull /* figure 10: the host's DMA buffer */
 #define BM_1G	      (1ull << 30)
 #define BM_PAGES_2M   512u
 
@@ -158,11 +159,14 @@ static void bm_create(struct bm *b, uint64_t ram_size, unsigned max_vms, unsigne
 		.ram_size = ram_size,
 		.ncpus = 1, /* a TLBI in the model visits every CPU's TLB: keep it one */
 		.rng_seed = 1,
+		.nsmmus = 1, /* figure 10: one SMMU, one IO domain */
 	};
 	struct kc_config cfg = {
 		.max_vms = max_vms,
 		.vm_pool_pages = vm_pool_pages,
 		.remap_pages = remap_pages,
+		.max_iodoms = 1,
+		.iodom_pool_pages = 8,
 		.ntrusted_keys = 1,
 	};
 
@@ -518,6 +522,63 @@ static double bm_nullcall(unsigned calls)
 	return res;
 }
 
+/*
+ * Figure 10: IODOM_MAP + IODOM_UNMAP of one 4 KiB host frame in the host's
+ * IO domain (stream 0 attached), the unmap with its IOTLB invalidation.
+ * The domain's tables exist (a neighbour page stays mapped), as for a
+ * driver that maps and unmaps its buffers over and over.  Returns the
+ * domain; *iova and *pa are what the loop maps.
+ */
+static uint64_t bm_smmu_setup(struct bm *b, uint64_t *iova, uint64_t *pa)
+{
+	uint64_t r[3], pfn = bm_frames(b, 2, 1);
+	struct kc_hcall h = { { KC_HC_IODOM_MAP, 0, BM_IOVA + PGT_PAGE_SIZE,
+				(pfn + 1) << PGT_PAGE_SHIFT, 1, KC_IO_R | KC_IO_W, 0 } };
+
+	bm_ok(bm_call(KC_HC_IODOM_ALLOC, 0, 0, 0, 0, r), "IODOM_ALLOC");
+	bm_ok(bm_call(KC_HC_IODOM_ATTACH, r[0], 0, 0, 0, NULL), "IODOM_ATTACH");
+	h.x[1] = r[0];
+	kcore_host_call(&h);
+	bm_ok((int)(int64_t)h.x[0], "IODOM_MAP");
+	*iova = BM_IOVA;
+	*pa = pfn << PGT_PAGE_SHIFT;
+	return r[0];
+}
+
+static void bm_smmu_map_unmap(uint64_t dom, uint64_t iova, uint64_t pa)
+{
+	struct kc_hcall m = { { KC_HC_IODOM_MAP, dom, iova, pa, 1, KC_IO_R | KC_IO_W, 0 } };
+	struct kc_hcall u = { { KC_HC_IODOM_UNMAP, dom, iova, 1, 0, 0, 0 } };
+
+	bench_cg_call(&m);
+	bench_cg_call(&u);
+	if (m.x[0] || u.x[0])
+		bm_die("IODOM_MAP/UNMAP: %s", kcore_err_name((int)(int64_t)(m.x[0] | u.x[0])));
+}
+
+static void bm_smmu_teardown(uint64_t dom)
+{
+	bm_ok(bm_call(KC_HC_IODOM_DETACH, dom, 0, 0, 0, NULL), "IODOM_DETACH");
+	bm_ok(bm_call(KC_HC_IODOM_FREE, dom, 0, 0, 0, NULL), "IODOM_FREE");
+}
+
+static double bm_smmu(struct bm *b, unsigned n)
+{
+	double *t = calloc(bm_reps, sizeof(double));
+	uint64_t iova, pa, dom = bm_smmu_setup(b, &iova, &pa);
+
+	for (unsigned rep = 0; rep < bm_reps; rep++) {
+		double t0 = bm_now_ns();
+		for (unsigned i = 0; i < n; i++)
+			bm_smmu_map_unmap(dom, iova, pa);
+		t[rep] = (bm_now_ns() - t0) / n;
+	}
+	bm_smmu_teardown(dom);
+	double res = bm_median(t, bm_reps);
+	free(t);
+	return res;
+}
+
 /* 2 MiB block fault-in next to memset of the same 2 MiB; host-mapped or not. */
 static void bm_fault2m(struct bm *b, uint64_t vmid, bool host_mapped, const char *name)
 {
@@ -734,6 +795,7 @@ static void bm_main_figures(struct bm *b)
 	bm_out("hostfault_ns", h.warm_ns);
 	bm_out("hostfault_cold_ns", h.cold_ns);
 	bm_out("nullcall_ns", bm_nullcall(bm_smoke ? 1000 : 200000));
+	bm_out("smmu_map_unmap_ns", bm_smmu(b, bm_smoke ? 100 : 100000));
 	bm_vm_free(vmid);
 	bm_reclaim(b, bm_reclaim_bytes());
 	bm_verify(b, bm_image_bytes());
@@ -862,6 +924,14 @@ static void bm_cg_run(struct bm *b)
 			      "host fault");
 		}
 		CALLGRIND_STOP_INSTRUMENTATION;
+	} else if (!strcmp(op, "smmu_map_unmap")) {
+		uint64_t iova, pa, dom = bm_smmu_setup(b, &iova, &pa);
+		bm_smmu_map_unmap(dom, iova, pa); /* warm */
+		CALLGRIND_START_INSTRUMENTATION;
+		for (unsigned i = 0; i < n; i++)
+			bm_smmu_map_unmap(dom, iova, pa);
+		CALLGRIND_STOP_INSTRUMENTATION;
+		bm_smmu_teardown(dom);
 	} else {
 		bm_die("unknown --cg operation '%s'", op);
 	}

@@ -398,8 +398,8 @@ bool check_claims(struct check *c, const uint64_t *dev_pages)
 	return true;
 }
 
-/* 2, 4 and 5 for one frame; counts CORE frames and each VM's frames. */
-bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core)
+/* 2, 4 and 5 for one frame; counts CORE frames, each VM's frames and host DMA counts. */
+bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core, uint64_t *dma)
 {
 	frame_t f = kc.frames[i];
 	unsigned owner = frame_owner(f);
@@ -409,11 +409,8 @@ bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core)
 		if (f != frame_make(OWNER_CORE, 0, 0))
 			return fail(c, 2, "CORE frame 0x%llx has a count or gfn", ull(frame_pa(i)));
 	} else if (owner == OWNER_HOST) {
-		/* No SMMU yet: a host frame has no DMA mapping to count. */
-		if (frame_count(f))
-			return fail(c, 5,
-				    "host frame 0x%llx counts %u DMA mappings that do not exist",
-				    ull(frame_pa(i)), frame_count(f));
+		/* Its DMA mappings: check_iodom_counts compares them leaf by leaf. */
+		*dma += frame_count(f);
 	} else if (owner > kc.cfg.max_vms || kc.vms[owner].state == VM_FREE) {
 		return fail(c, 4, "frame 0x%llx is owned by VM %u, which does not exist",
 			    ull(frame_pa(i)), owner);
@@ -433,7 +430,7 @@ bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core)
 _Static_assert(OWNER_HOST == 0, "check_frames' host test needs OWNER_HOST == 0");
 
 /* 2, 4 and 5 from the frame table's side: counts agree with the tables. */
-static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *owned)
+static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *owned, uint64_t *dma)
 {
 	uint64_t core = 0, n = kc.total_frames;
 	const frame_t core_frame = frame_make(OWNER_CORE, 0, 0);
@@ -455,7 +452,7 @@ static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *o
 			}
 		}
 		for (uint64_t j = i; j < end; j++)
-			if (!check_frame(c, j, owned, &core))
+			if (!check_frame(c, j, owned, &core, dma))
 				return false;
 	}
 	if (core != kc.core_frames)
@@ -479,6 +476,209 @@ bool check_vm_counts(struct check *c, unsigned id, uint64_t owned, uint64_t mapp
 		return fail(c, 4, "VM %u owns %llu frames, maps %llu (+%llu image), counts %llu",
 			    id, ull(owned), ull(mapped), ull(pending), ull(vm->nframes));
 	return true;
+}
+
+/* ---- 5: IO domains (core/iodom.c) ---------------------------------------- */
+
+/* Whether some VM holds device page `pa` alone (ioclaim_host_denied_locked, lock-free). */
+static bool io_held_alone(kc_paddr_t pa)
+{
+	for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
+		const struct ioclaim *a = &ioclaims.runs[i];
+		if (!a->shared && pa - a->pa < ((uint64_t)a->npages << PGT_PAGE_SHIFT))
+			return true;
+	}
+	return false;
+}
+
+struct iodom_walk {
+	struct check *c;
+	const struct kc_iodom *d;
+	unsigned id;
+	uint64_t leaves;
+	uint64_t host_leaves; /* leaves to host RAM frames */
+	/* check_iodom_counts: count the leaves to frames [lo, lo + IODOM_CHUNK) only. */
+	uint32_t *tally;
+	kc_paddr_t lo;
+};
+
+/* Frames whose host-domain leaves one pass of check_iodom_counts tallies. */
+#define IODOM_CHUNK 2048u
+static uint32_t iodom_tally[IODOM_CHUNK];
+
+static bool iodom_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+{
+	struct iodom_walk *w = arg;
+	struct check *c = w->c;
+	unsigned owner = w->d->owner;
+	kc_paddr_t pa;
+	pgt_prot_t prot;
+
+	if (w->tally) {
+		/* Second pass: the tree already passed the first. */
+		pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot);
+		if (pa - w->lo < (uint64_t)IODOM_CHUNK << PGT_PAGE_SHIFT)
+			w->tally[(pa - w->lo) >> PGT_PAGE_SHIFT]++;
+		return true;
+	}
+	if (pgt_is_mark(desc, level) || level != PGT_LEAF_LEVEL ||
+	    !pgt_decode_leaf(PGT_S2, desc, level, &pa, &prot))
+		return fail(c, 5, "IO domain %u maps 0x%llx with something other than a page",
+			    w->id, ull(va));
+	if ((prot & PGT_PROT_X) || va >= kc.iova_limit)
+		return fail(c, 5, "IO domain %u leaf 0x%llx is executable or beyond the IOVA space",
+			    w->id, ull(va));
+	const frame_t *f = frame_peek(pa);
+	if (f && frame_owner(*f) == OWNER_CORE)
+		return fail(c, 5, "IO domain %u maps CORE frame 0x%llx", w->id, ull(pa));
+	if (owner != OWNER_HOST) {
+		if (!f || frame_owner(*f) != owner)
+			return fail(c, 5, "IO domain %u of VM %u maps 0x%llx, not the VM's frame",
+				    w->id, owner, ull(pa));
+		if (frame_gfn(*f) != va >> PGT_PAGE_SHIFT)
+			return fail(c, 5,
+				    "IO domain %u of VM %u maps frame 0x%llx at IOVA 0x%llx, its "
+				    "gfn is 0x%llx",
+				    w->id, owner, ull(pa), ull(va), ull(frame_gfn(*f)));
+		if (prot & PGT_PROT_DEVICE)
+			return fail(c, 5, "IO domain %u maps RAM 0x%llx as a device", w->id,
+				    ull(pa));
+	} else if (!f) {
+		if (!frame_is_io(pa) || io_held_alone(pa) || !(prot & PGT_PROT_DEVICE))
+			return fail(c, 5, "host IO domain %u maps 0x%llx, neither RAM nor its IO",
+				    w->id, ull(pa));
+	} else {
+		if (frame_owner(*f) != OWNER_HOST)
+			return fail(c, 5, "host IO domain %u maps frame 0x%llx of VM %u", w->id,
+				    ull(pa), frame_owner(*f));
+		if (prot & PGT_PROT_DEVICE)
+			return fail(c, 5, "IO domain %u maps RAM 0x%llx as a device", w->id,
+				    ull(pa));
+		if (!frame_count(*f))
+			return fail(c, 5, "host IO domain %u maps frame 0x%llx, whose count is 0",
+				    w->id, ull(pa));
+		w->host_leaves++;
+	}
+	w->leaves++;
+	return true;
+}
+
+/*
+ * 5: each live domain's table is well formed, in its own pool (CORE frames
+ * inside kcore's pool), and maps what its owner may; the stream table
+ * names only live domains, and their attach counts agree.  *host_leaves =
+ * the leaves to host frames, over all domains.
+ */
+bool check_iodoms(struct check *c, uint64_t *host_leaves)
+{
+	uint32_t attached[KC_MAX_IODOMS + 1] = { 0 };
+
+	*host_leaves = 0;
+	if (kc.cfg.max_iodoms > KC_MAX_IODOMS)
+		return fail(c, 5, "max_iodoms %u is beyond KC_MAX_IODOMS", kc.cfg.max_iodoms);
+	for (unsigned s = 0; s < KC_MAX_SMMUS; s++) {
+		for (unsigned sid = 0; sid < KC_SMMU_MAX_STREAMS; sid++) {
+			unsigned id = kc.streams[s][sid];
+			if (!id)
+				continue;
+			if (s >= kc.layout.nsmmus || sid >= kc.layout.smmus[s].nstreams ||
+			    id > kc.cfg.max_iodoms || kc.iodoms[id].state != IODOM_LIVE)
+				return fail(c, 5,
+					    "SMMU %u stream %u translates through domain %u, "
+					    "which is not live (or no such stream)",
+					    s, sid, id);
+			attached[id]++;
+		}
+	}
+	for (unsigned id = 1; id <= kc.cfg.max_iodoms; id++) {
+		const struct kc_iodom *d = &kc.iodoms[id];
+		if (d->state == IODOM_FREE) {
+			if (d->pgt.root || d->mapped || d->attached)
+				return fail(c, 5, "free IO domain %u still has a table or counts",
+					    id);
+			continue;
+		}
+		if (d->state != IODOM_LIVE)
+			return fail(c, 5, "IO domain %u is in no state", id);
+		kc_paddr_t base = kc.iodom_pools +
+				  ((uint64_t)(id - 1) * kc.cfg.iodom_pool_pages << PGT_PAGE_SHIFT);
+		if (d->pool.base != base || d->pool.npages != kc.cfg.iodom_pool_pages ||
+		    d->pgt.pool != &d->pool || d->pgt.fmt != PGT_S2 || d->pgt.vmid != 0)
+			return fail(c, 5, "IO domain %u's table is not in its own pool", id);
+		for (uint64_t p = 0; p < d->pool.npages; p += 1) {
+			const frame_t *f = frame_peek(base + (p << PGT_PAGE_SHIFT));
+			if (!f || frame_owner(*f) != OWNER_CORE)
+				return fail(c, 5, "IO domain %u's pool page 0x%llx is not CORE", id,
+					    ull(base + (p << PGT_PAGE_SHIFT)));
+		}
+		if (d->owner != OWNER_HOST &&
+		    (d->owner > kc.cfg.max_vms || kc.vms[d->owner].state == VM_FREE))
+			return fail(c, 5, "IO domain %u belongs to VM %u, which does not exist", id,
+				    d->owner);
+		if (attached[id] != d->attached)
+			return fail(c, 5, "IO domain %u counts %u streams, the stream table %u", id,
+				    d->attached, attached[id]);
+		uint64_t tables;
+		const char *why = pgt_check(&d->pgt, &tables);
+		if (why)
+			return fail(c, 5, "IO domain %u tables: %s", id, why);
+		struct iodom_walk w = { c, d, id, 0, 0, NULL, 0 };
+		if (!pgt_for_each_entry(&d->pgt, iodom_entry, &w))
+			return false;
+		if (w.leaves != d->mapped)
+			return fail(c, 5, "IO domain %u maps %llu pages, counts %llu", id,
+				    ull(w.leaves), ull(d->mapped));
+		*host_leaves += w.host_leaves;
+	}
+	return true;
+}
+
+/*
+ * 5: every host frame's DMA count is exactly the number of host-domain
+ * leaves that map it.  Every such leaf's frame has a count (iodom_entry),
+ * so only the stretches of frames with counts need a tally: one walk of the
+ * host domains per IODOM_CHUNK frames that hold a counted frame.
+ */
+static bool check_iodom_counts(struct check *c)
+{
+	for (uint64_t i = 0; i < kc.total_frames; i++) {
+		frame_t f = kc.frames[i];
+		if (frame_owner(f) != OWNER_HOST || !frame_count(f))
+			continue;
+		/* A chunk of frames from this one, inside its region. */
+		kc_paddr_t lo = frame_pa(i);
+		uint64_t n = 1;
+		while (n < IODOM_CHUNK && i + n < kc.total_frames &&
+		       frame_pa(i + n) == lo + (n << PGT_PAGE_SHIFT))
+			n++;
+		memset(iodom_tally, 0, sizeof(iodom_tally));
+		for (unsigned id = 1; id <= kc.cfg.max_iodoms; id++) {
+			const struct kc_iodom *d = &kc.iodoms[id];
+			struct iodom_walk w = { c, d, id, 0, 0, iodom_tally, lo };
+			if (d->state == IODOM_LIVE && d->owner == OWNER_HOST)
+				pgt_for_each_entry(&d->pgt, iodom_entry, &w);
+		}
+		for (uint64_t k = 0; k < n; k++) {
+			frame_t g = kc.frames[i + k];
+			unsigned want = frame_owner(g) == OWNER_HOST ? frame_count(g) : 0;
+			if (iodom_tally[k] != want)
+				return fail(c, 5,
+					    "host frame 0x%llx counts %u DMA mappings, its IO "
+					    "domains map it %u times",
+					    ull(lo + (k << PGT_PAGE_SHIFT)), want, iodom_tally[k]);
+		}
+		i += n - 1;
+	}
+	return true;
+}
+
+bool check_dma_counts(struct check *c, uint64_t dma, uint64_t host_leaves)
+{
+	/* Totals agree in the common case of no DMA at all: no tally needed then. */
+	if ((dma || host_leaves) && check_iodom_counts(c) && dma != host_leaves)
+		return fail(c, 5, "host frames count %llu DMA mappings, IO domains hold %llu",
+			    ull(dma), ull(host_leaves));
+	return !c->failed;
 }
 
 int kcore_check(char *why, size_t size)
@@ -513,12 +713,15 @@ int kcore_check(char *why, size_t size)
 			return c.failed;
 	if (!check_claims(&c, dev_pages))
 		return c.failed;
-	if (!check_frames(&c, vm_mapped, t->owned))
+	uint64_t dma = 0, host_leaves = 0;
+	if (!check_iodoms(&c, &host_leaves) || !check_frames(&c, vm_mapped, t->owned, &dma) ||
+	    !check_dma_counts(&c, dma, host_leaves))
 		return c.failed;
-	/* All hold: the log so far is covered, and recording starts if it was off. */
+	/* All hold: the log so far is covered. */
 	t->core = kc.core_frames;
 	t->filled = kc.remap_filled;
 	t->sum = kc.remap_sum;
+	t->dma = dma;
 	check_log_clear();
 	/* A baseline only if every change since is recorded. */
 	t->baseline = __atomic_load_n(&t->on, __ATOMIC_RELAXED);
@@ -578,6 +781,18 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 			digest_u64(&h, c->gpa);
 			digest_u64(&h,
 				   (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
+		}
+		/* IO domains and the stream table (core/iodom.c). */
+		crypto_sha256_update(&h, kc.streams, sizeof(kc.streams));
+		for (unsigned id = 1; id <= kc.cfg.max_iodoms && id <= KC_MAX_IODOMS; id++) {
+			const struct kc_iodom *d = &kc.iodoms[id];
+			digest_u64(&h, d->state);
+			if (d->state == IODOM_FREE)
+				continue;
+			digest_u64(&h, d->owner);
+			digest_u64(&h, d->attached);
+			digest_u64(&h, d->mapped);
+			digest_tree(&h, &d->pgt);
 		}
 		for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 			const struct kc_vm *vm = &kc.vms[id];

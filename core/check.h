@@ -45,7 +45,11 @@ bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped, uint64_
 /* 3 and 4 from the claims' side; dev_pages[id]: device pages VM id's leaves map. */
 bool check_claims(struct check *c, const uint64_t *dev_pages);
 /* 2, 4, 5 for frame i; counts CORE frames and each VM's frames. */
-bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core);
+bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core, uint64_t *dma);
+/* 5: every IO domain and the stream table; *host_leaves: leaves to host frames, all domains. */
+bool check_iodoms(struct check *c, uint64_t *host_leaves);
+/* 5: the host frames' DMA counts (summing to dma) against the host domains' leaves. */
+bool check_dma_counts(struct check *c, uint64_t dma, uint64_t host_leaves);
 /* 4: VM id's counter against the frames it owns and maps. */
 bool check_vm_counts(struct check *c, unsigned id, uint64_t owned, uint64_t mapped);
 

@@ -41,6 +41,7 @@ void check_log_clear(void)
 	touch_log.n = 0;
 	touch_log.overflow = false;
 	touch_log.any_vm = false;
+	touch_log.io = false;
 	memset(touch_log.vms, 0, sizeof(touch_log.vms));
 }
 
@@ -85,13 +86,17 @@ static unsigned incr_sort_unique(unsigned n)
 	return m;
 }
 
-/* Which tree: 0 the core map, a VM id, TOUCH_TREE_HOST, or -1 (not kcore's). */
+/* Which tree: 0 the core map, a VM id, TOUCH_TREE_HOST, an IO domain's, or -1. */
 static int incr_tree_id(const struct pgt *t)
 {
 	if (t == &kc.coremap)
 		return 0;
 	if (t == &kc.host_s2)
 		return TOUCH_TREE_HOST;
+	uintptr_t io = (uintptr_t)t - (uintptr_t)&kc.iodoms[0].pgt;
+	if ((uintptr_t)t >= (uintptr_t)&kc.iodoms[0].pgt && !(io % sizeof(struct kc_iodom)) &&
+	    io / sizeof(struct kc_iodom) >= 1 && io / sizeof(struct kc_iodom) <= KC_MAX_IODOMS)
+		return TOUCH_TREE_IODOM + (int)(io / sizeof(struct kc_iodom));
 	uintptr_t off = (uintptr_t)t - (uintptr_t)&kc.vms[0].s2;
 	if ((uintptr_t)t < (uintptr_t)&kc.vms[0].s2 || off % sizeof(struct kc_vm))
 		return -1;
@@ -138,6 +143,7 @@ struct incr {
 	struct check c;
 	uint64_t trees[(TOUCH_NTREES + 63) / 64];     /* trees with a touched descriptor */
 	uint64_t counted[(KC_MAX_VMS + 1 + 63) / 64]; /* VMs whose counters to compare */
+	bool io; /* an IO table, a DMA count or a frame an IO domain may map changed */
 	/* The last leaf a frame led to, so a run of frames in one block checks it once. */
 	const struct pgt *last_tree;
 	uint64_t last_va;
@@ -247,6 +253,10 @@ static bool incr_descs_wellformed(struct incr *x, unsigned m)
 	for (unsigned k = 0; k < m; k++) {
 		const struct touch_entry *e = &t->e[incr_order[k]];
 		int id = e->tree ? incr_tree_id(e->tree) : -1;
+		if (id > TOUCH_TREE_HOST) {
+			x->io = true; /* an IO table: the IO part is checked whole (incr_io) */
+			continue;
+		}
 		if (id < 0 || (id != TOUCH_TREE_HOST && id && kc.vms[id].state == VM_FREE))
 			continue; /* a frame, not kcore's tree, or a VM's tree that is gone */
 		uint64_t va = e->at & ~(PGT_PAGE_SIZE - 1), cur;
@@ -288,6 +298,10 @@ static bool incr_descs_rules(struct incr *x, unsigned m)
 	for (unsigned k = 0; k < m; k++) {
 		const struct touch_entry *e = &t->e[incr_order[k]];
 		int id = e->tree ? incr_tree_id(e->tree) : -1;
+		if (id > TOUCH_TREE_HOST) {
+			x->io = true; /* an IO table: the IO part is checked whole (incr_io) */
+			continue;
+		}
 		if (id < 0 || (id != TOUCH_TREE_HOST && id && kc.vms[id].state == VM_FREE))
 			continue;
 		uint64_t va = e->at & ~(PGT_PAGE_SIZE - 1), cur;
@@ -327,6 +341,11 @@ static bool incr_live_vm(unsigned owner)
 static bool incr_frames_tables(struct incr *x, unsigned m)
 {
 	struct touch_log *t = &touch_log;
+	uint64_t io_vms[(KC_MAX_VMS + 1 + 63) / 64] = { 0 }; /* VMs that own a live IO domain */
+
+	for (unsigned d = 1; d <= kc.cfg.max_iodoms && d <= KC_MAX_IODOMS; d++)
+		if (kc.iodoms[d].state == IODOM_LIVE && kc.iodoms[d].owner <= KC_MAX_VMS)
+			bit_set(io_vms, kc.iodoms[d].owner);
 
 	for (unsigned k = 0; k < m; k++) {
 		const struct touch_entry *e = &t->e[incr_order[k]];
@@ -344,6 +363,16 @@ static bool incr_frames_tables(struct incr *x, unsigned m)
 		    !incr_leaf_over(x, &kc.vms[o1].s2, &kc.vms[o1],
 				    frame_gfn(old) << PGT_PAGE_SHIFT))
 			return false;
+		/* DMA counts, and frames an IO domain may map: the IO part is checked whole. */
+		if (o1 == OWNER_HOST)
+			t->dma -= frame_count(old);
+		if (o2 == OWNER_HOST)
+			t->dma += frame_count(cur);
+		if ((o1 == OWNER_HOST && frame_count(old)) ||
+		    (o2 == OWNER_HOST && frame_count(cur)) ||
+		    (o1 <= KC_MAX_VMS && o1 != OWNER_HOST && bit_test(io_vms, o1)) ||
+		    (o2 <= KC_MAX_VMS && o2 != OWNER_HOST && bit_test(io_vms, o2)))
+			x->io = true;
 		/* The counts by delta: the old owner loses the frame, the new one gains it. */
 		if (o1 == OWNER_CORE)
 			t->core--;
@@ -390,15 +419,33 @@ static bool incr_vms(struct incr *x)
 	return true;
 }
 
+/*
+ * Phase G (5): when an IO table, the stream table, a DMA count or a frame of
+ * a VM with an IO domain changed, the IO part whole: every live domain's
+ * table and leaves (check_iodoms) and the DMA counts against the host
+ * domains' leaves, with the DMA total kept by delta.  IO calls are rare
+ * next to faults and host calls; per-leaf DMA tallies by delta are the
+ * next step if they are not.
+ */
+static bool incr_io(struct incr *x)
+{
+	uint64_t host_leaves = 0;
+
+	if (!x->io && !touch_log.io)
+		return true;
+	return check_iodoms(&x->c, &host_leaves) &&
+	       check_dma_counts(&x->c, touch_log.dma, host_leaves);
+}
+
 /* Phase F: each touched frame on its own, and the counts. */
 static bool incr_frames(struct incr *x, unsigned m)
 {
 	struct touch_log *t = &touch_log;
-	uint64_t core = 0;
+	uint64_t core = 0, dma = 0;
 
 	for (unsigned k = 0; k < m; k++) {
 		const struct touch_entry *e = &t->e[incr_order[k]];
-		if (!e->tree && !check_frame(&x->c, e->at, incr_scratch, &core))
+		if (!e->tree && !check_frame(&x->c, e->at, incr_scratch, &core, &dma))
 			return false;
 	}
 	if (t->core != kc.core_frames)
@@ -422,7 +469,7 @@ bool kcore_check_idle(void)
 {
 	struct touch_log *t = &touch_log;
 
-	if (!t->on || !t->baseline || t->n || t->any_vm)
+	if (!t->on || !t->baseline || t->n || t->any_vm || t->io)
 		return false;
 	t->stats.incremental++;
 	return true;
@@ -445,13 +492,13 @@ int kcore_check_incremental(char *why, size_t size)
 	}
 	t->stats.incremental++;
 	t->stats.touches += t->n;
-	if (!t->n && !t->any_vm)
+	if (!t->n && !t->any_vm && !t->io)
 		return 0; /* nothing changed */
 
 	struct incr x = { .c = { why, size, 0 } };
 	unsigned m = incr_sort_unique(t->n);
 	if (incr_descs_wellformed(&x, m) && incr_descs_rules(&x, m) && incr_frames_tables(&x, m) &&
-	    incr_vms(&x) && incr_frames(&x, m)) {
+	    incr_vms(&x) && incr_frames(&x, m) && incr_io(&x)) {
 		if (t->filled != kc.remap_filled || t->sum != kc.remap_sum)
 			fail(&x.c, 1,
 			     "a remap window slot was changed or removed (%llu of %llu slots as "

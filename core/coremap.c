@@ -60,6 +60,22 @@ static bool layout_valid(const struct kc_boot_layout *l)
 			if (regions_overlap(&l->devices[i], &l->devices[j]))
 				return false;
 	}
+	/*
+	 * Each SMMU's registers are one of kcore's devices, never shared with
+	 * the host (it would program the SMMU around kcore), and one SMMU's only.
+	 */
+	if (l->nsmmus > KC_MAX_SMMUS)
+		return false;
+	for (unsigned i = 0; i < l->nsmmus; i++) {
+		const struct kc_smmu_desc *d = &l->smmus[i];
+		if (d->device >= l->ndevices || ((l->devices_host_shared >> d->device) & 1) ||
+		    d->nstreams < 1 || d->nstreams > KC_SMMU_MAX_STREAMS || d->ia_bits < 32 ||
+		    d->ia_bits > PGT_IA_BITS)
+			return false;
+		for (unsigned j = 0; j < i; j++)
+			if (l->smmus[j].device == d->device)
+				return false;
+	}
 	return region_ok(&l->image) && region_ok(&l->text) && region_ok(&l->pool) &&
 	       region_inside(&l->text, &l->image) && inside_ram(l, &l->image) &&
 	       inside_ram(l, &l->pool) && !regions_overlap(&l->pool, &l->text);

@@ -23,8 +23,8 @@ static int hc_version(const uint64_t *args, uint64_t *res)
 	return KC_OK;
 }
 
-/* The most arguments a host call takes (x1..x4): x5 and x6 are always must-be-zero. */
-#define HC_MAX_ARGS 4u
+/* The most arguments a host call takes (x1..x5, IODOM_MAP): x6 is always must-be-zero. */
+#define HC_MAX_ARGS 5u
 
 /*
  * One call, whole: the must-be-zero registers past its `nargs` arguments
@@ -37,9 +37,10 @@ static inline __attribute__((always_inline)) void hc_invoke(struct kc_hcall *r, 
 							    unsigned nargs)
 {
 	uint64_t res[3] = { 0, 0, 0 };
-	uint64_t mbz = r->x[5] | r->x[6];
+	/* x5 apart: only IODOM_MAP takes it, and the rest keep the 4-wide OR of x1..x4. */
+	uint64_t mbz = r->x[6] | (nargs < 5 ? r->x[5] : 0);
 
-	for (unsigned i = nargs + 1; i <= HC_MAX_ARGS; i++)
+	for (unsigned i = nargs + 1; i <= 4; i++)
 		mbz |= r->x[i];
 	int rc = mbz ? KC_EINVAL : h(&r->x[1], res);
 	uint64_t keep = rc ? 0 : ~0ull;
@@ -72,6 +73,14 @@ HC_CALL(hc_vm_poweroff, 1)
 HC_CALL(hc_vm_reclaim, 2)
 HC_CALL(hc_vm_destroy, 1)
 HC_CALL(hc_vcpu_inject_irq, 4)
+HC_CALL(hc_iodom_alloc, 1)
+HC_CALL(hc_iodom_free, 1)
+HC_CALL(hc_iodom_attach, 3)
+HC_CALL(hc_iodom_detach, 3)
+HC_CALL(hc_iodom_map, 5)
+HC_CALL(hc_iodom_unmap, 3)
+HC_CALL(hc_iodom_lookup, 2)
+HC_CALL(hc_smmu_event, 0)
 
 /* Indexed by function number: the null call is a bounds check, a load and a jump. */
 static const hc_call hc_table[] = {
@@ -88,6 +97,14 @@ static const hc_call hc_table[] = {
 	[KC_FN_NUM(KC_HC_VM_RECLAIM)] = hc_vm_reclaim_call,
 	[KC_FN_NUM(KC_HC_VM_DESTROY)] = hc_vm_destroy_call,
 	[KC_FN_NUM(KC_HC_VCPU_INJECT_IRQ)] = hc_vcpu_inject_irq_call,
+	[KC_FN_NUM(KC_HC_IODOM_ALLOC)] = hc_iodom_alloc_call,
+	[KC_FN_NUM(KC_HC_IODOM_FREE)] = hc_iodom_free_call,
+	[KC_FN_NUM(KC_HC_IODOM_ATTACH)] = hc_iodom_attach_call,
+	[KC_FN_NUM(KC_HC_IODOM_DETACH)] = hc_iodom_detach_call,
+	[KC_FN_NUM(KC_HC_IODOM_MAP)] = hc_iodom_map_call,
+	[KC_FN_NUM(KC_HC_IODOM_UNMAP)] = hc_iodom_unmap_call,
+	[KC_FN_NUM(KC_HC_IODOM_LOOKUP)] = hc_iodom_lookup_call,
+	[KC_FN_NUM(KC_HC_SMMU_EVENT)] = hc_smmu_event_call,
 };
 
 /*

@@ -4,6 +4,7 @@
  * platform-provided pool of frames,
  *
  *     layout->pool:  [frame table][core pool][host pool][VM pool 1]...[VM pool n]
+ *                    [IO domain pool 1]...[IO domain pool m]
  *
  * marks kcore's frames CORE before any host stage-2 entry exists (SeKVM's
  * W15: everything of kcore's, image included, is CORE from the start), and
@@ -35,7 +36,8 @@ struct init_sizes {
 	uint64_t table_pages; /* frame table */
 	uint64_t core_pages;
 	uint64_t host_pages;
-	uint64_t vm_pages; /* all VM pools */
+	uint64_t vm_pages;    /* all VM pools */
+	uint64_t iodom_pages; /* all IO domain pools (core/iodom.c) */
 };
 
 static void init_sizes(const struct kc_boot_layout *l, const struct kc_config *cfg,
@@ -59,6 +61,7 @@ static void init_sizes(const struct kc_boot_layout *l, const struct kc_config *c
 				 div_up(pages, 512ull * 512 * 512) + 1;
 	}
 	s->vm_pages = (uint64_t)cfg->max_vms * cfg->vm_pool_pages;
+	s->iodom_pages = (uint64_t)cfg->max_iodoms * cfg->iodom_pool_pages;
 }
 
 uint64_t kcore_core_bytes(const struct kc_boot_layout *l, const struct kc_config *cfg)
@@ -66,7 +69,8 @@ uint64_t kcore_core_bytes(const struct kc_boot_layout *l, const struct kc_config
 	struct init_sizes s;
 
 	init_sizes(l, cfg, &s);
-	return (s.table_pages + s.core_pages + s.host_pages + s.vm_pages) << PGT_PAGE_SHIFT;
+	return (s.table_pages + s.core_pages + s.host_pages + s.vm_pages + s.iodom_pages)
+	       << PGT_PAGE_SHIFT;
 }
 
 static bool config_valid(const struct kc_boot_layout *l, const struct kc_config *cfg)
@@ -74,7 +78,10 @@ static bool config_valid(const struct kc_boot_layout *l, const struct kc_config 
 	if (cfg->ncpus < 1 || cfg->ncpus > KC_MAX_CPUS || cfg->max_vms < 1 ||
 	    cfg->max_vms > KC_MAX_VMS || cfg->vm_pool_pages < 4 ||
 	    cfg->vm_pool_pages > (1u << 20) || cfg->remap_pages > WINDOW_MAX_PAGES ||
-	    cfg->ntrusted_keys > KC_MAX_TRUSTED_KEYS)
+	    cfg->ntrusted_keys > KC_MAX_TRUSTED_KEYS || cfg->max_iodoms > KC_MAX_IODOMS)
+		return false;
+	/* A domain's pool holds its root and one path of tables, at least. */
+	if (cfg->max_iodoms && (cfg->iodom_pool_pages < 4 || cfg->iodom_pool_pages > (1u << 20)))
 		return false;
 	for (unsigned i = 0; i < cfg->ntrusted_keys; i++)
 		if (cfg->trusted_keys[i][0] != 0x04) /* uncompressed points only */
@@ -116,7 +123,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	    !config_valid(l, cfg))
 		return KC_EINVAL;
 	init_sizes(l, cfg, &s);
-	uint64_t need = s.table_pages + s.core_pages + s.host_pages + s.vm_pages;
+	uint64_t need = s.table_pages + s.core_pages + s.host_pages + s.vm_pages + s.iodom_pages;
 	if ((l->pool.size >> PGT_PAGE_SHIFT) < need)
 		return KC_ENOMEM;
 
@@ -129,6 +136,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	kc.layout = *l;
 	lock_init(&kc.frames_lock);
 	lock_init(&kc.core_lock);
+	lock_init(&kc.smmu_lock);
 
 	kc_paddr_t at = l->pool.base;
 	kc.frames = plat_phys_to_virt(at);
@@ -138,10 +146,20 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 	pgt_pool_init(&kc.host_pool, at, s.host_pages);
 	at += s.host_pages << PGT_PAGE_SHIFT;
 	kc.vm_pools = at;
+	at += s.vm_pages << PGT_PAGE_SHIFT;
+	kc.iodom_pools = at;
 
 	int rc = kcore_coremap_build(l, &kc.core_pool, &kc.coremap);
 	if (rc)
 		return rc;
+	/* IOVAs every SMMU translates; no SMMU (or no domain) turns the calls off. */
+	kc.iova_limit = 0;
+	for (unsigned i = 0; i < l->nsmmus && cfg->max_iodoms; i++) {
+		uint64_t lim = 1ull
+			       << l->smmus[i].ia_bits; /* 32..48: kcore_coremap_build checked */
+		if (!kc.iova_limit || lim < kc.iova_limit)
+			kc.iova_limit = lim;
+	}
 
 	uint64_t first = 0;
 	for (unsigned i = 0; i < l->nram; i++) {

@@ -5,10 +5,15 @@
  * The lock order (a CPU holding a lock may only take locks further down):
  *
  *     vm->lock            one VM: state, vCPUs, images, its stage-2 and pool
- *       frames_lock       the frame table, the host's stage 2 (which
+ *       smmu_lock         the IO domains, their tables and pools, and the
+ *                         stream table (core/iodom.c); taken before
+ *                         frames_lock since a DMA mapping changes a frame's
+ *                         count, and after vm->lock since IODOM_ALLOC and
+ *                         VM_RECLAIM read a VM's state with it
+ *         frames_lock     the frame table, the host's stage 2 (which
  *                         changes exactly when a frame changes hands) and
  *                         the device-page claims (core/ioclaim.h)
- *         core_lock       the remap window, kcore's own map
+ *           core_lock     the remap window, kcore's own map
  *
  * Two VM locks are never held at once.  Acquire and release are full
  * barriers (acquire/release ordering on the ticket), as SeKVM's proofs

@@ -563,6 +563,19 @@ static uint64_t *pgt_find_leaf(const struct pgt *pgt, uint64_t va, unsigned *lev
 	return pgt_find_leaf_inline(pgt, va, level);
 }
 
+int pgt_take_page(struct pgt *pgt, uint64_t va, kc_paddr_t *pa)
+{
+	unsigned level;
+	uint64_t *slot = pgt_find_leaf_inline(pgt, va, &level);
+
+	if (!slot || level != PGT_LEAF_LEVEL)
+		return KC_ENOENT;
+	*pa = desc_read(slot) & DESC_OA_MASK;
+	/* valid -> invalid, no TLBI: the caller invalidates the tree's own TLBs. */
+	desc_set(pgt, va, PGT_LEAF_LEVEL, slot, 0);
+	return KC_OK;
+}
+
 int pgt_split_block(struct pgt *pgt, uint64_t va)
 {
 	unsigned level;

@@ -10,6 +10,8 @@
  *                 kc.host_pool, kc.host_io_tables): the two always change
  *                 together, so one lock guards both
  *   core_lock     kc.coremap, kc.core_pool, kc.remap_*
+ *   smmu_lock     kc.iodoms[] (state, owner, IO table and pool) and the
+ *                 stream table kc.streams (core/iodom.c)
  *   vm->lock      the rest of *vm (state, vCPUs, images, s2, pool, counters)
  */
 #ifndef KCORE_STATE_H
@@ -30,7 +32,9 @@
  *   bits 36..47  owner: OWNER_HOST, a VM id (1..KC_MAX_VMS) or OWNER_CORE
  *   bits 48..63  count: for a VM frame, how many times the VM shared it
  *                with the host (the host may map it while count > 0); for
- *                a host frame, its host DMA mappings (none until the SMMU)
+ *                a host frame, how many leaves of the host's IO domains map
+ *                it (its DMA mappings, core/iodom.c): a frame with a count
+ *                is never given to a VM or to kcore
  * Device (IO) frames are not RAM and have no entry.
  */
 typedef uint64_t frame_t;
@@ -136,6 +140,24 @@ struct kc_vm {
 	struct kc_manifest_layout layout;
 };
 
+/* ---- IO domains (core/iodom.c, docs/SMMU.md) ------------------------------ */
+
+enum iodom_state { IODOM_FREE, IODOM_LIVE };
+
+/*
+ * One IO domain: an IO page table (stage-2 format, 4 KiB leaves only, never
+ * executable) in its own pool, and who owns it.  Its id is also its SMMU
+ * tag (S2VMID): the IOTLB entries of its streams are dropped by that tag.
+ */
+struct kc_iodom {
+	enum iodom_state state;
+	uint16_t owner;	   /* OWNER_HOST, or the VM id whose frames it maps */
+	uint32_t attached; /* streams whose kc.streams entry is this domain */
+	uint64_t mapped;   /* leaves (4 KiB pages) its table holds */
+	struct pgt pgt;	   /* vmid 0: pgt never invalidates a CPU TLB for it */
+	struct pgt_pool pool;
+};
+
 /* ---- the machine ------------------------------------------------------- */
 
 struct kc_ram {
@@ -183,7 +205,15 @@ struct kcore {
 	uint64_t remap_filled; /* window slots mapped so far */
 	uint64_t remap_sum;    /* sum of remap_slot_hash over every slot ever mapped */
 
-	kc_paddr_t vm_pools;		  /* max_vms runs of vm_pool_pages frames */
+	kc_paddr_t vm_pools; /* max_vms runs of vm_pool_pages frames */
+
+	struct kc_lock smmu_lock;
+	kc_paddr_t iodom_pools; /* max_iodoms runs of iodom_pool_pages frames */
+	uint64_t iova_limit;	/* 2^(least ia_bits of the SMMUs); 0: no SMMU calls */
+	struct kc_iodom iodoms[KC_MAX_IODOMS + 1]; /* by id; [0] unused (no domain) */
+	/* Which domain each stream translates through (0: none, it aborts). */
+	uint8_t streams[KC_MAX_SMMUS][KC_SMMU_MAX_STREAMS];
+
 	struct kc_vm vms[KC_MAX_VMS + 1]; /* by id; [0] unused (the host) */
 };
 
@@ -240,6 +270,20 @@ kc_paddr_t frame_pa(uint64_t i);
 
 /* A slot's contribution to kc.remap_sum (write-once evidence). */
 uint64_t remap_slot_hash(uint64_t va, kc_paddr_t pa);
+
+/* ---- IO domains (core/iodom.c) ------------------------------------------- */
+
+/*
+ * Whether VM `id` still owns an IO domain (VM_RECLAIM and VM_DESTROY wait
+ * for IODOM_FREE).  vm->lock held, so no new domain can be allocated to it.
+ */
+bool iodom_vm_has_domains(uint16_t id);
+/*
+ * VM_MAP_IO: KC_EBUSY if a host IO domain maps a page of the n device pages
+ * from `pa` (a VM may not hold a page alone that the host's DMA reaches).
+ * smmu_lock held.
+ */
+int iodom_io_busy_locked(kc_paddr_t pa, uint64_t n);
 
 /* ---- helpers shared by the call handlers ------------------------------- */
 

@@ -55,6 +55,11 @@ void kcore_touch_vm(unsigned id)
 	touch_vm(id);
 }
 
+void kcore_touch_io(void)
+{
+	touch_io();
+}
+
 static bool touch_usable(void)
 {
 	return touch_on() && !touch_log.overflow && touch_log.n <= TOUCH_LOG_MAX;

@@ -26,10 +26,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TOUCH_LOG_MAX	4096u
-/* Trees the shadow table counts follow: the core map, VMs 1..KC_MAX_VMS, the host. */
-#define TOUCH_TREE_HOST (KC_MAX_VMS + 1)
-#define TOUCH_NTREES	(KC_MAX_VMS + 2)
+#define TOUCH_LOG_MAX	 4096u
+/*
+ * Trees by number: the core map (0), VMs 1..KC_MAX_VMS, the host, and the
+ * IO domains 1..KC_MAX_IODOMS after it (TOUCH_TREE_IODOM + id).
+ */
+#define TOUCH_TREE_HOST	 (KC_MAX_VMS + 1)
+#define TOUCH_TREE_IODOM (KC_MAX_VMS + 1)
+#define TOUCH_NTREES	 (KC_MAX_VMS + 2 + KC_MAX_IODOMS)
 
 struct touch_entry {
 	const struct pgt *tree; /* NULL: a frame */
@@ -42,6 +46,7 @@ struct touch_log {
 	bool baseline; /* the shadow counts below hold (a full walk passed since init) */
 	bool overflow; /* some touch did not fit: the next check walks everything */
 	bool any_vm;   /* some bit of vms[] is set */
+	bool io;       /* an IO domain or the stream table changed (core/iodom.c) */
 	uint32_t n;
 	uint64_t vms[(KC_MAX_VMS + 1 + 63) / 64]; /* VMs whose metadata changed */
 	/*
@@ -55,6 +60,7 @@ struct touch_log {
 	uint64_t dev_pages[KC_MAX_VMS + 1];
 	uint64_t tables[TOUCH_NTREES];
 	uint64_t core, filled, sum;
+	uint64_t dma; /* the host frames' DMA counts, summed */
 	struct kcore_check_stats stats;
 	struct touch_entry e[TOUCH_LOG_MAX];
 };
@@ -75,6 +81,13 @@ static inline void touch_vm(unsigned id)
 {
 	if (touch_on())
 		touch_vm_record(id);
+}
+
+/* An IO domain's state, owner or streams changed: the IO part is checked whole. */
+static inline void touch_io(void)
+{
+	if (touch_on())
+		__atomic_store_n(&touch_log.io, true, __ATOMIC_RELAXED);
 }
 
 /* kcore_init: a new machine, nothing recorded, no shadow counts yet. */

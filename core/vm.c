@@ -123,9 +123,9 @@ int hc_vm_destroy(const uint64_t *args, uint64_t *res)
 	int rc = vm_lock_off_idle(args[0], &vm);
 	if (rc)
 		return rc;
-	if (vm->nframes) {
+	if (vm->nframes || iodom_vm_has_domains(vm->id)) {
 		lock_release(&vm->lock);
-		return KC_EBUSY; /* VM_RECLAIM first */
+		return KC_EBUSY; /* VM_RECLAIM first, IODOM_FREE of its domains before that */
 	}
 	pgt_destroy(&vm->s2);
 	/*

@@ -3,7 +3,7 @@
  * Host-call handlers (core/vm.c, core/vmmem.c, core/image.c, core/vcpu.c)
  * and guest-call handlers.  Core-private.
  *
- * Every handler gets the call's arguments (x1..x6, already checked against
+ * Every handler gets the call's arguments (x1..x5, already checked against
  * the must-be-zero rule by core/hvc.c) and fills its results (x1..x3).  A
  * handler that returns an error has changed nothing: it validates, takes its
  * locks in the documented order, checks everything, and only then commits.
@@ -33,6 +33,15 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res);
 int hc_vm_reclaim(const uint64_t *args, uint64_t *res);
 int hc_vcpu_run(const uint64_t *args, uint64_t *res);
 int hc_vcpu_inject_irq(const uint64_t *args, uint64_t *res);
+/* IO domains and the SMMU (core/iodom.c). */
+int hc_iodom_alloc(const uint64_t *args, uint64_t *res);
+int hc_iodom_free(const uint64_t *args, uint64_t *res);
+int hc_iodom_attach(const uint64_t *args, uint64_t *res);
+int hc_iodom_detach(const uint64_t *args, uint64_t *res);
+int hc_iodom_map(const uint64_t *args, uint64_t *res);
+int hc_iodom_unmap(const uint64_t *args, uint64_t *res);
+int hc_iodom_lookup(const uint64_t *args, uint64_t *res);
+int hc_smmu_event(const uint64_t *args, uint64_t *res);
 
 /* Guest calls, from a running vCPU of `vm` (vm->lock not held). */
 int gc_share(struct kc_vm *vm, uint64_t gfn, uint64_t n);

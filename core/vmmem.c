@@ -156,10 +156,14 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res)
 		lock_release(&vm->lock);
 		return rc;
 	}
+	/* smmu_lock, so that no host IO domain maps the pages meanwhile (core/iodom.c). */
+	lock_acquire(&kc.smmu_lock);
 	lock_acquire(&kc.frames_lock);
 	rc = pgt_map_range_check(&vm->s2, gpa, pa, size, VM_IO_PROT);
 	if (!rc)
 		rc = ioclaim_check_locked(vm->id, pa, npages, shared);
+	if (!rc && !shared)
+		rc = iodom_io_busy_locked(pa, npages);
 	if (!rc) {
 		/* The claim first (an exclusive page leaves the host, TLBI), then the VM's map. */
 		ioclaim_add_locked(vm->id, pa, gpa, npages, shared);
@@ -167,6 +171,7 @@ int hc_vm_map_io(const uint64_t *args, uint64_t *res)
 			plat_panic("vmmem: a device range failed to map after its check");
 	}
 	lock_release(&kc.frames_lock);
+	lock_release(&kc.smmu_lock);
 	lock_release(&vm->lock);
 	return rc;
 }
@@ -287,6 +292,11 @@ int hc_vm_reclaim(const uint64_t *args, uint64_t *res)
 	int rc = vm_lock_off_idle(args[0], &vm);
 	if (rc)
 		return rc;
+	if (iodom_vm_has_domains(vm->id)) {
+		/* A device may still reach its frames: IODOM_FREE of its domains first. */
+		lock_release(&vm->lock);
+		return KC_EBUSY;
+	}
 	lock_acquire(&kc.frames_lock);
 	struct reclaim_run run = { 0, 0 };
 	/* Image frames never mapped into the VM: found through the window. */

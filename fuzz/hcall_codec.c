@@ -21,6 +21,10 @@ static const enum rp_key fz_key_class[4] = { RP_KEY_TEST, RP_KEY_TEST, RP_KEY_NO
 static const unsigned fz_pool_class[4] = { 64, 8, 3, 1 };      /* tiny pools: ENOMEM paths */
 static const uint64_t fz_remap_class[4] = { 4096, 64, 8, 2 };  /* tiny window: ENOMEM */
 static const unsigned fz_entropy_class[4] = { 0, 0, 1, 1000 }; /* entropy failures */
+/* SMMUs (docs/SMMU.md): none (the old inputs), one, one with tiny IO pools, two. */
+static const unsigned fz_smmu_class[4] = { 0, 1, 1, 2 };
+static const unsigned fz_iodoms_class[4] = { 0, 4, 2, 8 };
+static const unsigned fz_iopool_class[4] = { 16, 16, 4, 16 };
 
 /* ---- reading bytes ---------------------------------------------------------- */
 
@@ -53,6 +57,9 @@ bool fz_decode_machine(struct fz_in *in, struct rp_machine *mc)
 	mc->pool = fz_pool_class[b & 3];
 	mc->remap = fz_remap_class[(b >> 2) & 3];
 	mc->entropy_fail = fz_entropy_class[(b >> 4) & 3];
+	mc->smmus = fz_smmu_class[b >> 6];
+	mc->iodoms = fz_iodoms_class[b >> 6];
+	mc->iopool = fz_iopool_class[b >> 6];
 	in->ram = mc->ram;
 	in->next_pfn = 0;
 	return true;
@@ -79,6 +86,13 @@ enum fz_arg_kind {
 	FZ_PAGES,
 	FZ_INTID,
 	FZ_PRIO,
+	FZ_OWNER,   /* IODOM_ALLOC: the host, or a VM */
+	FZ_DOM,	    /* an IO domain id */
+	FZ_SMMU,    /* an SMMU index */
+	FZ_SID,	    /* a stream id */
+	FZ_IOVA,    /* an IOVA: the host's buffers, a VM's IPAs */
+	FZ_IOPAGES, /* pages of a MAP or UNMAP */
+	FZ_IOPROT,  /* KC_IO_* rights */
 };
 
 #define FZ_LITERAL 0xFF
@@ -243,6 +257,40 @@ static uint64_t fz_arg(struct fz_in *in, struct rp_exec *ex, const struct rp_mac
 				  : (uint64_t)s << 24;
 	case FZ_PAGES:
 		return 1 + s % 4;
+	case FZ_OWNER: {
+		unsigned n = rp_exec_live_vms(ex, ids, KC_MAX_VMS);
+		if (s < 0x80 || !n)
+			return s < 0xF0 ? 0 : s % (mc->vms + 2);
+		return ids[s % n];
+	}
+	case FZ_DOM: {
+		uint64_t doms[KC_MAX_IODOMS];
+		unsigned n = rp_exec_live_iodoms(ex, doms, KC_MAX_IODOMS);
+		if (s < 0xE0 && n)
+			return doms[s % n];
+		return s % (mc->iodoms + 2);
+	}
+	case FZ_SMMU:
+		return s < 0xC0 ? 0 : s < 0xF0 ? 1 : s % 4;
+	case FZ_SID:
+		return s < 0xF0 ? s % 4 : 60 + s % 8; /* some beyond the streams a machine has */
+	case FZ_IOVA:
+		switch (s % 5) {
+		case 0:
+		case 1:
+			return 0x100000ull + (k % 8) * 0x1000; /* the host's buffers */
+		case 2:
+			return 0x80000000ull + (k % 8) * 0x1000; /* a VM's image */
+		case 3:
+			return fault ? ipa & ~0xfffull : 0x90000000ull; /* a VM's data */
+		default:
+			return k & 1 ? 0x1FF000ull + (k % 4) * 0x1000 /* across a table */
+				     : (1ull << 48) - 0x1000 * (1 + k % 2);
+		}
+	case FZ_IOPAGES:
+		return s < 0xF0 ? 1u + s % 4u : s < 0xF8 ? KC_IODOM_MAX_PAGES : s % 2 ? 513u : 0u;
+	case FZ_IOPROT:
+		return s < 0x80 ? KC_IO_R | KC_IO_W : s < 0xE0 ? KC_IO_R : s % 8;
 	}
 	return s;
 }
@@ -296,16 +344,19 @@ enum {
 	FZ_OP_MANIFEST = 12,
 	FZ_OP_CHECK = 13,
 	FZ_OP_CPU = 14,
+	FZ_OP_DMA = 15,
 };
 
 /* The argument kinds of each host call, in order (x1..). */
-#define FZ_NCALLS 13
+#define FZ_NCALLS 21
 static const uint64_t fz_calls[FZ_NCALLS] = {
 	KC_HC_VERSION,	       KC_HC_VM_CREATE,		 KC_HC_VCPU_CREATE,
 	KC_HC_VM_SET_IMAGE,    KC_HC_VM_LOAD_IMAGE_PAGE, KC_HC_VM_VERIFY,
 	KC_HC_VCPU_RUN,	       KC_HC_VM_MAP_FAULT,	 KC_HC_VM_MAP_IO,
 	KC_HC_VM_POWEROFF,     KC_HC_VM_RECLAIM,	 KC_HC_VM_DESTROY,
-	KC_HC_VCPU_INJECT_IRQ,
+	KC_HC_VCPU_INJECT_IRQ, KC_HC_IODOM_ALLOC,	 KC_HC_IODOM_FREE,
+	KC_HC_IODOM_ATTACH,    KC_HC_IODOM_DETACH,	 KC_HC_IODOM_MAP,
+	KC_HC_IODOM_UNMAP,     KC_HC_IODOM_LOOKUP,	 KC_HC_SMMU_EVENT,
 };
 static const enum fz_arg_kind fz_call_args[FZ_NCALLS][5] = {
 	{ 0 },
@@ -321,8 +372,17 @@ static const enum fz_arg_kind fz_call_args[FZ_NCALLS][5] = {
 	{ FZ_VM, FZ_MAX },
 	{ FZ_VM },
 	{ FZ_VM, FZ_VCPU, FZ_INTID, FZ_PRIO },
+	{ FZ_OWNER },
+	{ FZ_DOM },
+	{ FZ_DOM, FZ_SMMU, FZ_SID },
+	{ FZ_DOM, FZ_SMMU, FZ_SID },
+	{ FZ_DOM, FZ_IOVA, FZ_PA, FZ_IOPAGES, FZ_IOPROT },
+	{ FZ_DOM, FZ_IOVA, FZ_IOPAGES },
+	{ FZ_DOM, FZ_IOVA },
+	{ 0 },
 };
-static const unsigned fz_call_nargs[FZ_NCALLS] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2, 1, 4 };
+static const unsigned fz_call_nargs[FZ_NCALLS] = { 0, 0, 2, 3, 3, 2, 4, 4, 4, 1, 2,
+						   1, 4, 1, 1, 3, 3, 5, 3, 2, 0 };
 
 /* Guest ops the decoder folds a byte onto (enum hm_gop). */
 #define FZ_GOPS 11
@@ -410,8 +470,7 @@ bool fz_decode_op(struct fz_in *in, struct rp_exec *ex, const struct rp_machine 
 	case 2:
 	case 3:
 	case 4:
-	case 5:
-	case 15: {
+	case 5: {
 		op->kind = RP_CALL;
 		unsigned c = fz_u8(in) % (FZ_NCALLS + 1);
 		unsigned nargs = c < FZ_NCALLS ? fz_call_nargs[c] : 6;
@@ -491,6 +550,23 @@ bool fz_decode_op(struct fz_in *in, struct rp_exec *ex, const struct rp_machine 
 	case FZ_OP_CHECK:
 		op->kind = RP_CHECK;
 		break;
+	case FZ_OP_DMA: {
+		/* A device's DMA: on a machine without an SMMU, a check instead. */
+		uint8_t f = fz_u8(in);
+		op->kind = mc->smmus ? RP_DMA : RP_CHECK;
+		op->smmu = mc->smmus ? (unsigned)(fz_arg(in, ex, mc, FZ_SMMU) % mc->smmus) : 0;
+		op->dev = (uint32_t)(fz_arg(in, ex, mc, FZ_SID) % RP_SMMU_STREAMS);
+		op->dma_write = f & 1;
+		/* Flags: bit 0 write, bits 1-3 len - 1, bit 4 a page (reads), bits 5-7 offset / 8. */
+		op->addr = fz_arg(in, ex, mc, FZ_IOVA) + (uint64_t)(f >> 5) * 8;
+		op->len = !op->dma_write && (f & 0x10) ? 4096 : 1 + ((f >> 1) & 7);
+		if (op->dma_write)
+			op->value = fz_arg(in, ex, mc, FZ_VALUE);
+		if (op->kind == RP_CHECK)
+			op->len = 0, op->addr = 0, op->value = 0, op->dev = 0,
+			op->dma_write = false;
+		break;
+	}
 	default:
 		op->kind = RP_CPU;
 		op->value = fz_u8(in) % mc->cpus;
@@ -532,18 +608,24 @@ static int fz_index_of(uint64_t v, const uint64_t *tab, unsigned n)
 
 bool fz_encode_machine(const struct rp_machine *mc, uint8_t *out, size_t size, size_t *len)
 {
-	int ram = fz_index_of(mc->ram, fz_ram_class, 4), key = -1, pool = -1, entropy = -1;
+	int ram = fz_index_of(mc->ram, fz_ram_class, 4), key = -1, pool = -1, entropy = -1,
+	    smmu = -1;
 	int remap = fz_index_of(mc->remap, fz_remap_class, 4);
 	for (int i = 3; i >= 0; i--) {
 		key = fz_key_class[i] == mc->key ? i : key;
 		pool = fz_pool_class[i] == mc->pool ? i : pool;
 		entropy = fz_entropy_class[i] == mc->entropy_fail ? i : entropy;
+		if (fz_smmu_class[i] == mc->smmus && fz_iodoms_class[i] == mc->iodoms &&
+		    fz_iopool_class[i] == mc->iopool)
+			smmu = i;
 	}
-	if (ram < 0 || key < 0 || pool < 0 || remap < 0 || entropy < 0 || mc->cpus > 4 ||
-	    mc->vms > 4 || *len + 2 > size)
+	if (!mc->smmus && !mc->iodoms)
+		smmu = 0; /* no SMMU: the IO pool size does not matter */
+	if (ram < 0 || key < 0 || pool < 0 || remap < 0 || entropy < 0 || smmu < 0 ||
+	    mc->cpus > 4 || mc->vms > 4 || *len + 2 > size)
 		return false;
 	out[(*len)++] = (uint8_t)(ram | (mc->cpus - 1) << 2 | (mc->vms - 1) << 4 | key << 6);
-	out[(*len)++] = (uint8_t)(pool | remap << 2 | entropy << 4);
+	out[(*len)++] = (uint8_t)(pool | remap << 2 | entropy << 4 | smmu << 6);
 	return true;
 }
 
@@ -674,6 +756,24 @@ bool fz_encode_op(const struct rp_op *op, uint8_t *out, size_t size, size_t *len
 	case RP_CHECK:
 		fz_put8(&o, FZ_OP_CHECK);
 		break;
+	case RP_DMA: {
+		/* Flags as fz_decode_op reads them; the IOVA goes whole, offset 0. */
+		uint8_t f = op->dma_write ? 1 : 0;
+		if (op->len == 4096 && !op->dma_write)
+			f |= 0x10;
+		else if (op->len >= 1 && op->len <= 8)
+			f |= (uint8_t)((op->len - 1) << 1);
+		else
+			return false;
+		fz_put8(&o, FZ_OP_DMA);
+		fz_put8(&o, f);
+		fz_put_lit(&o, op->smmu);
+		fz_put_lit(&o, op->dev);
+		fz_put_lit(&o, op->addr);
+		if (op->dma_write)
+			fz_put_lit(&o, op->value);
+		break;
+	}
 	case RP_CPU:
 		fz_put8(&o, FZ_OP_CPU);
 		fz_put8(&o, (uint8_t)op->value);

@@ -164,6 +164,11 @@ bool hm_is_device(const struct hm_machine *m, uint64_t pa, uint64_t len)
 	for (unsigned i = 0; i < m->cfg.ndevices; i++)
 		if (range_inside(pa, len, m->cfg.devices[i].base, m->cfg.devices[i].size))
 			return true;
+	/* The SMMUs' registers: reached only by kcore's driver (which the model does in C). */
+	for (unsigned i = 0; i < m->cfg.nsmmus; i++)
+		if (range_inside(pa, len, HM_SMMU_MMIO_BASE + i * HM_SMMU_MMIO_SIZE,
+				 HM_SMMU_MMIO_SIZE))
+			return true;
 	return false;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <kcore/abi.h>
 #include <kcore_hosted/boot.h>
+#include <kcore_hosted/smmu.h>
 
 #include <stdio.h>
 
@@ -48,12 +49,23 @@ int hm_kcore_boot_devices(struct hm_machine *m, const struct kc_config *cfg_in,
 	struct kc_config cfg = *cfg_in;
 	struct kc_boot_layout l = hm_layout(mc);
 
-	if (ndevices > KC_MAX_DEVICES)
+	if (ndevices + mc->nsmmus > KC_MAX_DEVICES || mc->nsmmus > KC_MAX_SMMUS)
 		return KC_EINVAL;
 	for (unsigned i = 0; i < ndevices; i++)
 		l.devices[i] = devices[i];
-	l.ndevices = ndevices;
+	/* Each SMMU's registers: one of kcore's devices, never the host's. */
+	for (unsigned i = 0; i < mc->nsmmus; i++) {
+		l.devices[ndevices + i].base = HM_SMMU_MMIO_BASE + i * HM_SMMU_MMIO_SIZE;
+		l.devices[ndevices + i].size = HM_SMMU_MMIO_SIZE;
+		l.smmus[i].device = ndevices + i;
+		l.smmus[i].nstreams = mc->smmu_streams;
+		l.smmus[i].ia_bits = mc->smmu_ia_bits;
+	}
+	l.nsmmus = mc->nsmmus;
+	l.ndevices = ndevices + mc->nsmmus;
 	l.devices_host_shared = host_shared;
+	/* A fresh kcore finds fresh SMMUs: every stream aborts, nothing cached. */
+	hm_smmu_reset(m);
 
 	if (!cfg.ncpus)
 		cfg.ncpus = mc->ncpus;

@@ -8,6 +8,7 @@
 
 #include <kcore_hosted/cache.h>
 #include <kcore_hosted/machine.h>
+#include <kcore_hosted/smmu.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -37,8 +38,48 @@ struct hm_tlb {
 	unsigned long guest_flushes; /* plat_guest_flush_local on this CPU */
 };
 
+/* smmu.c: one stream's configuration (table entry or cached copy). */
+struct hm_ste {
+	bool valid;    /* translates (else aborts) */
+	uint16_t tag;  /* S2VMID of its IOTLB entries */
+	uint64_t root; /* stage-2 level-0 table */
+};
+
+struct hm_iotlb_entry {
+	bool valid;
+	uint16_t tag;
+	uint64_t iova; /* page */
+	uint64_t pa;   /* page */
+	bool r, w;
+	uint64_t root; /* the root it was walked from: not a tag, for hm_smmu_coherent */
+};
+
+struct hm_smmu_event_rec {
+	unsigned smmu;
+	uint32_t sid;
+	enum hm_dma_fault fault;
+	bool write;
+	uint64_t iova;
+};
+
+struct hm_smmu {
+	struct hm_ste table[HM_SMMU_MAX_STREAMS];
+	struct hm_ste cfg_cache[HM_SMMU_MAX_STREAMS];
+	bool cached[HM_SMMU_MAX_STREAMS];
+	struct hm_iotlb_entry iotlb[HM_IOTLB_ENTRIES];
+	unsigned next_victim;
+};
+
 struct hm_machine {
 	struct hm_config cfg;
+
+	/* smmu.c: one lock for the SMMUs, their caches and the event queue */
+	pthread_mutex_t smmu_lock;
+	struct hm_smmu smmus[HM_MAX_SMMUS];
+	struct hm_smmu_event_rec events[HM_SMMU_EVENTS];
+	unsigned ev_head, ev_len;
+	uint64_t ev_lost;
+	struct hm_smmu_stats smmu_stats;
 
 	/* arena.c */
 	void *map; /* the whole mapping, guard pages included */
@@ -166,6 +207,10 @@ void hm_cache_access(struct hm_machine *m, uint64_t pa, uint8_t *ram, void *buf,
 		     bool write, bool cacheable);
 /* The PA of `va`, an arena address for `len` bytes (plat_phys_to_virt's inverse). */
 uint64_t hm_virt_to_phys(struct hm_machine *m, const void *va, size_t len);
+
+/* smmu.c */
+void hm_smmu_init(struct hm_machine *m);
+void hm_smmu_fini(struct hm_machine *m);
 
 /* guest.c */
 struct hm_gprog;

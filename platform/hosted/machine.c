@@ -110,7 +110,18 @@ static int validate(const struct hm_config *c)
 		for (unsigned j = 0; j < i; j++)
 			if (overlap(d->base, d->size, c->devices[j].base, c->devices[j].size))
 				return reject("device %u overlaps device %u", i, j);
+		if (c->nsmmus &&
+		    overlap(d->base, d->size, HM_SMMU_MMIO_BASE, HM_SMMU_MMIO_SIZE * c->nsmmus))
+			return reject("device %u overlaps the SMMUs' registers", i);
 	}
+	if (c->nsmmus > HM_MAX_SMMUS || c->smmu_streams > HM_SMMU_MAX_STREAMS ||
+	    (c->smmu_ia_bits && (c->smmu_ia_bits < 32 || c->smmu_ia_bits > HM_VA_BITS)))
+		return reject("%u SMMUs, %u streams, %u IOVA bits: need 0..%u, 0..%u, 0 or 32..%u",
+			      c->nsmmus, c->smmu_streams, c->smmu_ia_bits, HM_MAX_SMMUS,
+			      HM_SMMU_MAX_STREAMS, HM_VA_BITS);
+	if (c->nsmmus &&
+	    overlap(c->ram_base, c->ram_size, HM_SMMU_MMIO_BASE, HM_SMMU_MMIO_SIZE * c->nsmmus))
+		return reject("RAM overlaps the SMMUs' registers");
 	return 0;
 }
 
@@ -128,6 +139,10 @@ int hm_machine_create(const struct hm_config *cfg, struct hm_machine **out)
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	if (!m->cfg.smmu_streams)
+		m->cfg.smmu_streams = 64;
+	if (!m->cfg.smmu_ia_bits)
+		m->cfg.smmu_ia_bits = HM_VA_BITS;
 	rc = hm_arena_map(m);
 	if (rc) {
 		snprintf(hm_err, sizeof(hm_err), "cannot map 0x%" PRIx64 " bytes of RAM",
@@ -147,6 +162,7 @@ int hm_machine_create(const struct hm_config *cfg, struct hm_machine **out)
 	hm_data_init(m);
 	hm_guest_init(m);
 	hm_cache_init(m);
+	hm_smmu_init(m);
 	hm_machine_select(m);
 	*out = m;
 	return 0;
@@ -158,6 +174,7 @@ void hm_machine_destroy(struct hm_machine *m)
 		return;
 	if (hm_machine_current() == m)
 		hm_machine_select(NULL);
+	hm_smmu_fini(m);
 	hm_cache_fini(m);
 	hm_guest_fini(m);
 	hm_data_fini(m);

@@ -338,7 +338,6 @@ bool hm_tlb_coherent(struct hm_machine *m, char *why, size_t why_size)
 		}
 		pthread_mutex_unlock(&t->lock);
 	}
-	if (why && why_size)
-		why[0] = '\0';
-	return true;
+	/* The SMMUs' caches are TLBs too: what they hold must still be what the tables say. */
+	return hm_smmu_coherent(m, why, why_size);
 }

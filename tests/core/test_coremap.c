@@ -135,7 +135,28 @@ static void test_malformed_layouts_are_refused(void **state)
 	REFUSED(l.pool.base = 0x1000);					/* pool outside RAM */
 	REFUSED(l.pool.base = l.text.base);				/* pool over text */
 	REFUSED(l.text.size = 0x800);
+	/* SMMUs (docs/SMMU.md): a kcore device, never the host's, sane streams and IOVA bits. */
+#define SMMU_OK                                                                                    \
+	(l.ndevices = 2, l.devices[1] = (struct kc_region){ 0x0a000000, 0x20000 }, l.nsmmus = 1,   \
+	 l.smmus[0] = (struct kc_smmu_desc){ 1, 64, 48 })
+	REFUSED((SMMU_OK, l.smmus[0].device = 2));     /* not a listed device */
+	REFUSED((SMMU_OK, l.devices_host_shared = 2)); /* the host's */
+	REFUSED((SMMU_OK, l.smmus[0].nstreams = 0));   /* no stream */
+	REFUSED((SMMU_OK, l.smmus[0].nstreams = KC_SMMU_MAX_STREAMS + 1));
+	REFUSED((SMMU_OK, l.smmus[0].ia_bits = 31));
+	REFUSED((SMMU_OK, l.smmus[0].ia_bits = PGT_IA_BITS + 1));
+	REFUSED((SMMU_OK, l.nsmmus = KC_MAX_SMMUS + 1));
+	REFUSED((SMMU_OK, l.nsmmus = 2, l.smmus[1] = l.smmus[0])); /* one device, two SMMUs */
 #undef REFUSED
+	/* The controls: the same SMMU well described, at both ends of each range. */
+	l = good_layout();
+	SMMU_OK;
+	assert_int_equal(build(&l, &map), KC_OK);
+	l.smmus[0].nstreams = KC_SMMU_MAX_STREAMS;
+	l.smmus[0].ia_bits = 32;
+	l.devices_host_shared = 1; /* the UART may be shared, the SMMU is not */
+	assert_int_equal(build(&l, &map), KC_OK);
+#undef SMMU_OK
 
 	/* The table pages must come from inside the layout's pool. */
 	l = good_layout();

@@ -40,6 +40,11 @@ void kf_setup(struct kf *f)
 
 void kf_setup_vms(struct kf *f, unsigned max_vms)
 {
+	kf_setup_smmu(f, max_vms, 0, 0);
+}
+
+void kf_setup_smmu(struct kf *f, unsigned max_vms, unsigned nsmmus, unsigned max_iodoms)
+{
 	struct hm_config mc = {
 		.ram_base = KF_RAM_BASE,
 		.ram_size = KF_RAM_SIZE,
@@ -47,6 +52,8 @@ void kf_setup_vms(struct kf *f, unsigned max_vms)
 		.ndevices = 1,
 		.ncpus = 2,
 		.rng_seed = 42,
+		.nsmmus = nsmmus,
+		.smmu_streams = KF_SMMU_STREAMS,
 	};
 	memset(f, 0, sizeof(*f));
 	memset(&kf_secrets, 0, sizeof(kf_secrets));
@@ -55,6 +62,8 @@ void kf_setup_vms(struct kf *f, unsigned max_vms)
 	f->cfg.max_vms = max_vms;
 	f->cfg.vm_pool_pages = 64;
 	f->cfg.remap_pages = 4096;
+	f->cfg.max_iodoms = max_iodoms;
+	f->cfg.iodom_pool_pages = KF_IODOM_POOL_PAGES;
 	f->cfg.ntrusted_keys = 1;
 	memcpy(f->cfg.trusted_keys[0], f->pub, 65);
 	assert_int_equal(hm_kcore_boot(f->m, &f->cfg), KC_OK);
@@ -103,19 +112,35 @@ int kf_call(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	return (int)(int64_t)h.x[0];
 }
 
+int kf_call5(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+	     uint64_t a5, uint64_t r[3])
+{
+	struct kc_hcall h = { { fn, a1, a2, a3, a4, a5, 0 } };
+	kf_call_checked(f, 0, &h);
+	if (r)
+		memcpy(r, &h.x[1], 3 * sizeof(uint64_t));
+	return (int)(int64_t)h.x[0];
+}
+
 void kf_call_refused(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
 		     uint64_t a4)
+{
+	kf_call_refused5(f, want, fn, a1, a2, a3, a4, 0);
+}
+
+void kf_call_refused5(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
+		      uint64_t a4, uint64_t a5)
 {
 	uint8_t before[KC_DIGEST_LEN], after[KC_DIGEST_LEN];
 	uint64_t r[3];
 
 	kf_digest(f, before);
-	int rc = kf_call(f, fn, a1, a2, a3, a4, r);
+	int rc = kf_call5(f, fn, a1, a2, a3, a4, a5, r);
 	if (rc != want)
-		fail_msg("call 0x%llx(0x%llx, 0x%llx, 0x%llx, 0x%llx): got %s, want %s",
+		fail_msg("call 0x%llx(0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx): got %s, want %s",
 			 (unsigned long long)fn, (unsigned long long)a1, (unsigned long long)a2,
-			 (unsigned long long)a3, (unsigned long long)a4, kcore_err_name(rc),
-			 kcore_err_name(want));
+			 (unsigned long long)a3, (unsigned long long)a4, (unsigned long long)a5,
+			 kcore_err_name(rc), kcore_err_name(want));
 	assert_true(!r[0] && !r[1] && !r[2]);
 	kf_digest(f, after);
 	kf_assert_same("refused call", before, after);

@@ -38,17 +38,30 @@ struct kf {
 void kf_setup(struct kf *f);
 /* The same with another kc_config.max_vms (the default is 4). */
 void kf_setup_vms(struct kf *f, unsigned max_vms);
+/*
+ * ... and with `nsmmus` model SMMUs (KF_SMMU_STREAMS streams each, their
+ * registers kcore's devices) and kc_config.max_iodoms IO domains of
+ * KF_IODOM_POOL_PAGES table pages (kcore_hosted/smmu.h, docs/SMMU.md).
+ */
+#define KF_SMMU_STREAMS	    16u
+#define KF_IODOM_POOL_PAGES 8u
+void kf_setup_smmu(struct kf *f, unsigned max_vms, unsigned nsmmus, unsigned max_iodoms);
 void kf_teardown(struct kf *f);
 
 /* One host call as CPU 0; returns x0 (status), results in r[0..2]. */
 int kf_call(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 	    uint64_t r[3]);
+/* The same with x5 (IODOM_MAP's rights). */
+int kf_call5(struct kf *f, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+	     uint64_t a5, uint64_t r[3]);
 /*
  * A host call that must be refused with `want`: x1..x3 come back zero, the
  * state digest is unchanged, and invariants 1-7 hold after it.
  */
 void kf_call_refused(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
 		     uint64_t a4);
+void kf_call_refused5(struct kf *f, int want, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3,
+		      uint64_t a4, uint64_t a5);
 
 /* A fresh host frame (pfn), or a 2 MiB aligned run of 512 (first pfn). */
 uint64_t kf_frame(struct kf *f);

@@ -20,6 +20,8 @@
 #include "../../core/state.h"
 #include "fixture.h"
 
+#include <kcore_hosted/smmu.h>
+
 #define IMG_BASE 0x80000000ull
 #define DATA_IPA 0x90000000ull
 #define OA_MASK	 PGT_DESC_OA_MASK
@@ -595,10 +597,168 @@ static void test_digest_covers_claims_and_layout(void **state)
 	holds(w);
 }
 
+/* ---- invariant 5: IO domains ------------------------------------------------ */
+
+#define SMMU_IOVA 0x100000ull
+#define SMMU_SID  3u
+
+/* A host domain mapping host_free at SMMU_IOVA (count 1), and VM 1's domain mapping its image. */
+struct io_world {
+	uint64_t host_dom, vm_dom;
+	uint64_t img0, img1; /* VM 1's image frames */
+};
+static struct io_world the_io;
+
+static int setup_smmu(void **state)
+{
+	struct world *w = &the_world;
+	struct kf *f = &w->f;
+	struct kf_image img = { IMG_BASE, 2, 0x10 };
+	uint64_t r[3];
+
+	memset(w, 0, sizeof(*w));
+	kf_setup_smmu(f, 4, 1, 4);
+	w->vm = kf_vm_verified(f, &img, 1);
+	w->host_free = kf_frame(f);
+	the_io.img0 = kf_vm_lookup(w->vm, IMG_BASE) >> 12;
+	the_io.img1 = kf_vm_lookup(w->vm, IMG_BASE + 0x1000) >> 12;
+	assert_int_equal(kf_call(f, KC_HC_IODOM_ALLOC, 0, 0, 0, 0, r), KC_OK);
+	the_io.host_dom = r[0];
+	assert_int_equal(kf_call(f, KC_HC_IODOM_ATTACH, r[0], 0, SMMU_SID, 0, NULL), KC_OK);
+	assert_int_equal(kf_call5(f, KC_HC_IODOM_MAP, r[0], SMMU_IOVA, w->host_free << 12, 1,
+				  KC_IO_R | KC_IO_W, NULL),
+			 KC_OK);
+	assert_int_equal(kf_call(f, KC_HC_IODOM_ALLOC, w->vm, 0, 0, 0, r), KC_OK);
+	the_io.vm_dom = r[0];
+	assert_int_equal(kf_call5(f, KC_HC_IODOM_MAP, r[0], IMG_BASE, the_io.img0 << 12, 1,
+				  KC_IO_R | KC_IO_W, NULL),
+			 KC_OK);
+	assert_int_equal(kf_frame_count(w->host_free), 1);
+	*state = w;
+	return 0;
+}
+
+static uint64_t *io_leaf(struct world *w, uint64_t dom, uint64_t iova)
+{
+	return slot_of(w, kc.iodoms[dom].pgt.root, iova, 3);
+}
+
+/* 5: a host frame's DMA count one more than the leaves that map it. */
+static void test_inv5_count_off_by_one(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	set_frame(w->host_free, *frame_rw(w->host_free) + (1ull << FRAME_COUNT_SHIFT));
+	expect_violation(w, 5, "DMA mappings");
+}
+
+/* 5: ... and one less (the leaf is still there). */
+static void test_inv5_count_one_less(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
+	expect_violation(w, 5, "count is 0");
+}
+
+/* 5: a host domain's leaf now points at a CORE frame. */
+static void test_inv5_leaf_to_core(void **state)
+{
+	struct world *w = *state;
+	uint64_t *s = io_leaf(w, the_io.host_dom, SMMU_IOVA);
+
+	holds(w);
+	set_desc(s, &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA, 3,
+		 (*s & ~OA_MASK) | hm_kcore_pool(w->f.m).base);
+	expect_violation(w, 5, "CORE frame");
+}
+
+/* 5: a VM domain's leaf maps the VM's own frame, but at the wrong IOVA (gfn). */
+static void test_inv5_vm_leaf_wrong_gfn(void **state)
+{
+	struct world *w = *state;
+	uint64_t *s = io_leaf(w, the_io.vm_dom, IMG_BASE);
+
+	holds(w);
+	set_desc(s, &kc.iodoms[the_io.vm_dom].pgt, IMG_BASE, 3,
+		 (*s & ~OA_MASK) | (the_io.img1 << 12));
+	expect_violation(w, 5, "gfn");
+}
+
+/* 5: a host domain maps a VM's frame. */
+static void test_inv5_host_leaf_to_vm_frame(void **state)
+{
+	struct world *w = *state;
+	uint64_t *s = io_leaf(w, the_io.host_dom, SMMU_IOVA);
+
+	holds(w);
+	set_desc(s, &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA, 3,
+		 (*s & ~OA_MASK) | (the_io.img1 << 12));
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
+	expect_violation(w, 5, "of VM");
+}
+
+/* 5: the stream table names a free domain. */
+static void test_inv5_stream_to_free_domain(void **state)
+{
+	struct world *w = *state;
+
+	holds(w);
+	kc.streams[0][SMMU_SID + 1] = 4;
+	kcore_touch_io();
+	expect_violation(w, 5, "not live");
+}
+
+/* 7: the IOTLB keeps a translation the table no longer has (a missing TLBI). */
+static void test_inv7_stale_iotlb(void **state)
+{
+	struct world *w = *state;
+	uint8_t b = 1;
+
+	assert_int_equal(hm_dma_write(w->f.m, 0, SMMU_SID, SMMU_IOVA, &b, 1), HM_DMA_OK);
+	holds(w);
+	set_desc(io_leaf(w, the_io.host_dom, SMMU_IOVA), &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA,
+		 3, 0);
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
+	kc.iodoms[the_io.host_dom].mapped--;
+	expect_violation(w, 7, "IOTLB");
+}
+
+/* The digest sees the stream table and a domain's counters. */
+static void test_digest_covers_iodoms(void **state)
+{
+	struct world *w = *state;
+	uint8_t a[KC_DIGEST_LEN], b[KC_DIGEST_LEN];
+
+	kcore_digest(a);
+	kc.streams[0][SMMU_SID] = 0;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	kc.streams[0][SMMU_SID] = (uint8_t)the_io.host_dom;
+	kc.iodoms[the_io.host_dom].attached++;
+	kcore_digest(b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	kc.iodoms[the_io.host_dom].attached--;
+	kcore_digest(b);
+	assert_memory_equal(a, b, sizeof(a));
+	holds(w);
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)  cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TS(fn) cmocka_unit_test_setup_teardown(fn, setup_smmu, teardown)
 	const struct CMUnitTest tests[] = {
+		TS(test_inv5_count_off_by_one),
+		TS(test_inv5_count_one_less),
+		TS(test_inv5_leaf_to_core),
+		TS(test_inv5_vm_leaf_wrong_gfn),
+		TS(test_inv5_host_leaf_to_vm_frame),
+		TS(test_inv5_stream_to_free_domain),
+		TS(test_inv7_stale_iotlb),
+		TS(test_digest_covers_iodoms),
 		T(test_inv1_window_slot_rewritten),
 		T(test_inv1_window_slot_removed),
 		T(test_inv1_window_above_bump),

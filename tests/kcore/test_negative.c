@@ -204,7 +204,9 @@ static void test_function_ids(void **state)
 		KC_HC_VM_SET_IMAGE,    KC_HC_VM_LOAD_IMAGE_PAGE, KC_HC_VM_VERIFY,
 		KC_HC_VCPU_RUN,	       KC_HC_VM_MAP_FAULT,	 KC_HC_VM_MAP_IO,
 		KC_HC_VM_POWEROFF,     KC_HC_VM_RECLAIM,	 KC_HC_VM_DESTROY,
-		KC_HC_VCPU_INJECT_IRQ,
+		KC_HC_VCPU_INJECT_IRQ, KC_HC_IODOM_ALLOC,	 KC_HC_IODOM_FREE,
+		KC_HC_IODOM_ATTACH,    KC_HC_IODOM_DETACH,	 KC_HC_IODOM_MAP,
+		KC_HC_IODOM_UNMAP,     KC_HC_IODOM_LOOKUP,	 KC_HC_SMMU_EVENT,
 	};
 	/* x0 with upper bits set is not the call, whatever its low 32 bits say. */
 	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -222,7 +224,7 @@ static void test_function_ids(void **state)
 	}
 	static const uint64_t unknown[] = {
 		0,
-		KC_FN(0x0D), /* the first number after the last call */
+		KC_FN(0x15), /* the first number after the last call */
 		KC_FN(0x7F),
 		KC_GC_SHARE, /* guest calls are not host calls */
 		KC_GC_UNSHARE,
@@ -235,7 +237,7 @@ static void test_function_ids(void **state)
 	for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		refuse(z, __LINE__, "unknown function", KC_ENOTSUP, unknown[i], 0, 0, 0, 0, 0, 0);
 	/* An unknown call with arguments is still unknown, not malformed. */
-	refuse(z, __LINE__, "unknown function with args", KC_ENOTSUP, KC_FN(0x0D), 1, 2, 3, 4, 5,
+	refuse(z, __LINE__, "unknown function with args", KC_ENOTSUP, KC_FN(0x15), 1, 2, 3, 4, 5,
 	       6);
 }
 

@@ -14,7 +14,12 @@
  *      frame's owner in kcore's table must be the model's, a frame may go
  *      to a VM only from the host, a destroyed VM owns nothing, VM ids are
  *      the lowest free, and the host may touch a VM frame only while the VM
- *      shares it.
+ *      shares it.  With SMMUs it also keeps every IO domain's owner, the
+ *      streams attached to it and its mappings (IOVA -> PA, rights), as
+ *      the IODOM_* calls that succeeded said: each host frame's DMA count
+ *      must be kcore's, a frame with DMA mappings never goes to a VM, a
+ *      VM with a live domain is never reclaimed, and a DMA that succeeds
+ *      reached only what the model says its stream's domain maps.
  *
  * The model reads kcore's frame table (core/state.h) only to compare: it
  * never copies from it.
@@ -31,6 +36,7 @@
 #include <kcore/manifest.h>
 #include <kcore_hosted/boot.h>
 #include <kcore_hosted/host.h>
+#include <kcore_hosted/smmu.h>
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -51,6 +57,14 @@ struct rp_img_rec {
 	uint64_t base, pages;
 	uint8_t fill;
 };
+
+/* One page an IO domain maps, as the model has it. */
+struct rp_iomap {
+	unsigned dom;
+	uint64_t iova, pa; /* pages */
+	bool w;
+};
+#define RP_DOM_FREE (-1)
 
 struct rp_exec {
 	struct rp_machine mc;
@@ -101,6 +115,12 @@ struct rp_exec {
 	unsigned ngiven; /* RP_GIVEN_MAX + 1: more than fit, compare every frame */
 	/* the confidentiality oracle */
 	struct rp_secrets secrets;
+	/* the reference model of IO domains (check_every_op) */
+	int dom_owner[KC_MAX_IODOMS + 1]; /* RP_DOM_FREE, 0 = the host, else a VM id */
+	unsigned stream_dom[HM_MAX_SMMUS][RP_SMMU_STREAMS];
+	struct rp_iomap *iomaps;
+	size_t niomaps, iomaps_cap;
+	uint16_t *dma; /* per frame: host DMA mappings */
 };
 
 /* ---- keys and signatures --------------------------------------------------- */
@@ -218,6 +238,15 @@ unsigned rp_exec_live_vms(const struct rp_exec *ex, uint64_t *ids, unsigned max)
 	return n;
 }
 
+unsigned rp_exec_live_iodoms(const struct rp_exec *ex, uint64_t *ids, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned id = 1; id <= ex->mc.iodoms && id <= KC_MAX_IODOMS && n < max; id++)
+		if (kc.iodoms[id].state != IODOM_FREE)
+			ids[n++] = id;
+	return n;
+}
+
 bool rp_exec_last_fault(const struct rp_exec *ex, uint64_t *vm, uint16_t *vcpu, uint64_t *ipa)
 {
 	*vm = ex->fault_vm, *vcpu = ex->fault_vcpu, *ipa = ex->fault_ipa;
@@ -293,6 +322,13 @@ static void rp_model_claim(struct rp_exec *ex, const char *call, uint64_t vm, ui
 			return;
 		}
 		uint16_t *o = &ex->owner[f - ex->ram_pfn];
+		if (ex->dma[f - ex->ram_pfn]) {
+			rp_oracle(r,
+				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
+				  ", which %u host DMA mappings still reach",
+				  call, vm, f, ex->dma[f - ex->ram_pfn]);
+			return;
+		}
 		if (*o != RP_MODEL_HOST) {
 			rp_oracle(r,
 				  "model: %s gave VM %" PRIu64 " frame 0x%" PRIx64
@@ -316,6 +352,141 @@ static uint64_t rp_model_count(const struct rp_exec *ex, unsigned vm)
 	for (uint64_t i = 0; i < ex->nframes; i++)
 		n += ex->owner[i] == vm;
 	return n;
+}
+
+/* ---- the model of IO domains ---- */
+
+static struct rp_iomap *rp_iomap_find(struct rp_exec *ex, unsigned dom, uint64_t iova)
+{
+	for (size_t i = 0; i < ex->niomaps; i++)
+		if (ex->iomaps[i].dom == dom && ex->iomaps[i].iova == iova)
+			return &ex->iomaps[i];
+	return NULL;
+}
+
+/* The model's frame index of `pa`, or -1 if it is not RAM. */
+static int64_t rp_frame_index(const struct rp_exec *ex, uint64_t pa)
+{
+	uint64_t pfn = pa >> 12;
+	return pfn >= ex->ram_pfn && pfn - ex->ram_pfn < ex->nframes ? (int64_t)(pfn - ex->ram_pfn)
+								     : -1;
+}
+
+static void rp_iomap_drop(struct rp_exec *ex, struct rp_iomap *m)
+{
+	int64_t i = rp_frame_index(ex, m->pa);
+	if (i >= 0 && ex->dom_owner[m->dom] == 0)
+		ex->dma[i]--;
+	*m = ex->iomaps[--ex->niomaps];
+}
+
+static bool rp_dom_live(const struct rp_exec *ex, uint64_t dom)
+{
+	return dom >= 1 && dom <= KC_MAX_IODOMS && ex->dom_owner[dom] != RP_DOM_FREE;
+}
+
+static void rp_model_iodom(struct rp_exec *ex, const uint64_t in[7], const uint64_t out[7],
+			   struct rp_result *r)
+{
+	uint64_t fn = in[0], dom = in[1];
+	char a[32];
+	if (fn == KC_HC_IODOM_ALLOC) {
+		if (out[1] < 1 || out[1] > KC_MAX_IODOMS || rp_dom_live(ex, out[1])) {
+			rp_oracle(r, "model: IODOM_ALLOC gave domain %" PRIu64 ", not a free one",
+				  out[1]);
+			return;
+		}
+		ex->dom_owner[out[1]] = (int)in[1];
+		return;
+	}
+	if (fn == KC_HC_SMMU_EVENT)
+		return;
+	if (!rp_dom_live(ex, dom)) {
+		rp_oracle(r, "model: %s on domain %" PRIu64 " succeeded, no such domain",
+			  rp_call_name(fn), dom);
+		return;
+	}
+	unsigned owner = (unsigned)ex->dom_owner[dom];
+	if (fn == KC_HC_IODOM_FREE) {
+		for (unsigned s = 0; s < HM_MAX_SMMUS; s++)
+			for (unsigned sid = 0; sid < RP_SMMU_STREAMS; sid++)
+				if (ex->stream_dom[s][sid] == dom)
+					rp_oracle(r,
+						  "model: IODOM_FREE of %" PRIu64
+						  " succeeded while "
+						  "SMMU %u stream %u is attached",
+						  dom, s, sid);
+		for (size_t i = ex->niomaps; i-- > 0;)
+			if (ex->iomaps[i].dom == dom)
+				rp_iomap_drop(ex, &ex->iomaps[i]);
+		ex->dom_owner[dom] = RP_DOM_FREE;
+	} else if (fn == KC_HC_IODOM_ATTACH || fn == KC_HC_IODOM_DETACH) {
+		if (in[2] >= HM_MAX_SMMUS || in[3] >= RP_SMMU_STREAMS) {
+			rp_oracle(r, "model: %s of a stream the machine lacks", rp_call_name(fn));
+			return;
+		}
+		unsigned *sd = &ex->stream_dom[in[2]][in[3]];
+		if (fn == KC_HC_IODOM_ATTACH ? *sd != 0 : *sd != dom)
+			rp_oracle(r, "model: %s succeeded, but the stream translates through %u",
+				  rp_call_name(fn), *sd);
+		*sd = fn == KC_HC_IODOM_ATTACH ? (unsigned)dom : 0;
+	} else if (fn == KC_HC_IODOM_MAP) {
+		for (uint64_t p = 0; p < in[4]; p++) {
+			uint64_t iova = in[2] + (p << 12), pa = in[3] + (p << 12);
+			int64_t i = rp_frame_index(ex, pa);
+			if (rp_iomap_find(ex, (unsigned)dom, iova)) {
+				rp_oracle(r,
+					  "model: IODOM_MAP over IOVA 0x%" PRIx64
+					  ", mapped already",
+					  iova);
+				return;
+			}
+			unsigned fo = i >= 0 ? ex->owner[i] : RP_MODEL_HOST;
+			if (i >= 0 ? fo != owner : owner != 0) {
+				rp_oracle(r,
+					  "model: IODOM_MAP gave domain %" PRIu64
+					  " of %s 0x%" PRIx64 ", which belongs to %s",
+					  dom, owner ? "a VM" : "the host", pa,
+					  i >= 0 ? rp_owner_str(fo, a, sizeof(a)) : "IO");
+				return;
+			}
+			if (ex->niomaps == ex->iomaps_cap) {
+				ex->iomaps_cap = ex->iomaps_cap ? 2 * ex->iomaps_cap : 64;
+				ex->iomaps =
+					realloc(ex->iomaps, ex->iomaps_cap * sizeof(*ex->iomaps));
+				if (!ex->iomaps)
+					abort();
+			}
+			ex->iomaps[ex->niomaps++] = (struct rp_iomap){ (unsigned)dom, iova, pa,
+								       (in[5] & KC_IO_W) != 0 };
+			if (i >= 0 && owner == 0)
+				ex->dma[i]++;
+		}
+	} else if (fn == KC_HC_IODOM_UNMAP) {
+		for (uint64_t p = 0; p < in[3]; p++) {
+			struct rp_iomap *m = rp_iomap_find(ex, (unsigned)dom, in[2] + (p << 12));
+			if (!m) {
+				rp_oracle(r, "model: IODOM_UNMAP of IOVA 0x%" PRIx64 ", not mapped",
+					  in[2] + (p << 12));
+				return;
+			}
+			rp_iomap_drop(ex, m);
+		}
+	} else if (fn == KC_HC_IODOM_LOOKUP) {
+		struct rp_iomap *m = rp_iomap_find(ex, (unsigned)dom, in[2] & ~0xFFFull);
+		if (!m || out[1] != (m->pa | (in[2] & 0xFFF)))
+			rp_oracle(r, "model: IODOM_LOOKUP of 0x%" PRIx64 " said 0x%" PRIx64, in[2],
+				  out[1]);
+	}
+}
+
+/* Whether VM `vm` owns a live IO domain in the model. */
+static bool rp_model_vm_has_dom(const struct rp_exec *ex, uint64_t vm)
+{
+	for (unsigned d = 1; d <= KC_MAX_IODOMS; d++)
+		if (ex->dom_owner[d] != RP_DOM_FREE && (uint64_t)ex->dom_owner[d] == vm && vm)
+			return true;
+	return false;
 }
 
 /* What a successful (or, for VM_CREATE, refused) call means for the model. */
@@ -344,6 +515,15 @@ static void rp_model_call(struct rp_exec *ex, const uint64_t in[7], const uint64
 	}
 	if (st != KC_OK)
 		return;
+	if (fn >= KC_HC_IODOM_ALLOC && fn <= KC_HC_SMMU_EVENT) {
+		rp_model_iodom(ex, in, out, r);
+		return;
+	}
+	if ((fn == KC_HC_VM_RECLAIM || fn == KC_HC_VM_DESTROY) && rp_model_vm_has_dom(ex, in[1])) {
+		rp_oracle(r, "model: %s of VM %" PRIu64 " succeeded while it owns an IO domain",
+			  rp_call_name(fn), in[1]);
+		return;
+	}
 	if (fn == KC_HC_VM_LOAD_IMAGE_PAGE)
 		rp_model_claim(ex, "VM_LOAD_IMAGE_PAGE", in[1], in[3], 1, r);
 	else if (fn == KC_HC_VM_MAP_FAULT)
@@ -377,6 +557,11 @@ static bool rp_model_compare_frame(struct rp_exec *ex, uint64_t i, struct rp_res
 	uint64_t pa = (ex->ram_pfn + i) << 12;
 	/* One RAM region (rp_exec_create checked it): frame i is kc.frames[i]. */
 	unsigned k = frame_owner(kc.frames[i]), mo = ex->owner[i];
+	if (k == mo && k == OWNER_HOST && frame_count(kc.frames[i]) != ex->dma[i])
+		return rp_oracle(r,
+				 "model: host frame 0x%" PRIx64 " has %u DMA mappings in kcore's "
+				 "table, %u in the model",
+				 pa >> 12, frame_count(kc.frames[i]), ex->dma[i]);
 	if (k == mo)
 		return true;
 	if (k == OWNER_HOST && (int)mo == ex->reclaim_vm) {
@@ -424,10 +609,15 @@ static void rp_model_compare(struct rp_exec *ex, struct rp_result *r)
 		uint64_t end = n - i < RP_COMPARE_BLOCK ? n : i + RP_COMPARE_BLOCK;
 		if (end - i == RP_COMPARE_BLOCK) {
 			const frame_t *kf = &kc.frames[i];
-			const uint16_t *mf = &ex->owner[i];
+			const uint16_t *mf = &ex->owner[i], *md = &ex->dma[i];
 			uint64_t diff = 0;
-			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++)
+			for (unsigned j = 0; j < RP_COMPARE_BLOCK; j++) {
 				diff |= ((kf[j] >> FRAME_OWNER_SHIFT) & FRAME_OWNER_MASK) ^ mf[j];
+				/* A host frame's count is its DMA mappings (VM frames: shares). */
+				diff |= mf[j] == RP_MODEL_HOST
+						? (kf[j] >> FRAME_COUNT_SHIFT) ^ md[j]
+						: 0;
+			}
 			if (!diff)
 				continue;
 		}
@@ -489,7 +679,11 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 		.ndevices = 1,
 		.ncpus = mc->cpus,
 		.rng_seed = 42,
+		.nsmmus = mc->smmus,
+		.smmu_streams = RP_SMMU_STREAMS,
 	};
+	for (unsigned d = 0; d <= KC_MAX_IODOMS; d++)
+		ex->dom_owner[d] = RP_DOM_FREE;
 	if (hm_machine_create(&hc, &ex->m)) {
 		snprintf(err, err_size, "the machine: %s", hm_last_error());
 		free(ex);
@@ -499,6 +693,8 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 		.max_vms = mc->vms,
 		.vm_pool_pages = mc->pool,
 		.remap_pages = mc->remap,
+		.max_iodoms = mc->iodoms,
+		.iodom_pool_pages = mc->iopool,
 	};
 	if (mc->key != RP_KEY_NONE) {
 		cfg.ntrusted_keys = 1;
@@ -521,7 +717,8 @@ struct rp_exec *rp_exec_create(const struct rp_machine *mc, const struct rp_exec
 	ex->alloc_end = hm_kcore_pool(ex->m).base >> 12;
 	if (opts->check_every_op) {
 		ex->owner = calloc(ex->nframes, sizeof(ex->owner[0]));
-		if (!ex->owner) {
+		ex->dma = calloc(ex->nframes, sizeof(ex->dma[0]));
+		if (!ex->owner || !ex->dma) {
 			snprintf(err, err_size, "out of memory");
 			rp_exec_destroy(ex);
 			return NULL;
@@ -550,6 +747,8 @@ void rp_exec_destroy(struct rp_exec *ex)
 		return;
 	hm_machine_destroy(ex->m);
 	free(ex->owner);
+	free(ex->dma);
+	free(ex->iomaps);
 	free(ex->snap_frames);
 	free(ex);
 }
@@ -628,6 +827,15 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		const struct ioclaim *c = &ioclaims.runs[i];
 		h = rp_mix(rp_mix(h, c->pa), c->gpa);
 		h = rp_mix(h, (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
+	}
+	h = rp_mix_mem(h, kc.streams, sizeof(kc.streams));
+	for (unsigned id = 1; id <= kc.cfg.max_iodoms && id <= KC_MAX_IODOMS; id++) {
+		const struct kc_iodom *d = &kc.iodoms[id];
+		h = rp_mix(h, d->state);
+		if (d->state == IODOM_FREE)
+			continue;
+		h = rp_mix(rp_mix(rp_mix(h, d->owner), d->attached), d->mapped);
+		h = rp_mix_tree(h, &d->pgt, !ex->snap_by_log);
 	}
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 		const struct kc_vm *vm = &kc.vms[id];
@@ -815,9 +1023,105 @@ static void rp_do_call(struct rp_exec *ex, const struct rp_op *op, struct rp_res
 	case KC_HC_VCPU_RUN:
 		rp_exit_text(ex, op->x, x, r);
 		break;
+	case KC_HC_IODOM_ALLOC:
+		rp_text(r, " dom=%" PRIu64, x[1]);
+		break;
+	case KC_HC_IODOM_LOOKUP:
+		rp_text(r, " pa=0x%" PRIx64 " prot=%s", x[1], x[2] & KC_IO_W ? "rw" : "r");
+		break;
+	case KC_HC_SMMU_EVENT: {
+		static const char *const faults[] = { "?", "TRANSLATION", "PERMISSION", "STREAM",
+						      "OTHER" };
+		unsigned fk = (unsigned)(x[3] & 0xff);
+		rp_text(r, " smmu=%" PRIu64 " dev=%" PRIu64 " iova=0x%" PRIx64 " fault=%s %s",
+			x[1] >> 32, x[1] & 0xffffffffu, x[2], fk < 5 ? faults[fk] : "?",
+			x[3] & (KC_IO_W << 8) ? "write" : "read");
+		break;
+	}
 	default:
 		break;
 	}
+}
+
+/* ---- DMA --------------------------------------------------------------- */
+
+static bool rp_frame_shared(uint64_t pa);
+
+static const char *rp_dma_fault_name(enum hm_dma_fault f)
+{
+	static const char *const names[] = { "OK", "TRANSLATION", "PERMISSION", "STREAM" };
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "FAULT?";
+}
+
+/*
+ * A DMA that went through: every page it touched must be one the model's
+ * domain of the stream maps, with the rights, to a frame of the domain's
+ * owner; what a host-side device read must carry no guest secret.
+ */
+static void rp_model_dma(struct rp_exec *ex, const struct rp_op *op, const uint8_t *buf,
+			 struct rp_result *r)
+{
+	unsigned dom = ex->stream_dom[op->smmu][op->dev];
+	char a[32];
+	for (uint64_t at = op->addr; at < op->addr + op->len; at = (at | 0xFFF) + 1) {
+		struct rp_iomap *m = dom ? rp_iomap_find(ex, dom, at & ~0xFFFull) : NULL;
+		if (!m || (op->dma_write && !m->w)) {
+			rp_oracle(r,
+				  "model: a DMA %s at IOVA 0x%" PRIx64 " went through, but the "
+				  "stream's domain %u %s",
+				  op->dma_write ? "write" : "read", at, dom,
+				  m ? "maps it read-only" : "does not map it");
+			return;
+		}
+		int64_t i = rp_frame_index(ex, m->pa);
+		unsigned owner = (unsigned)ex->dom_owner[dom];
+		if (i >= 0 && ex->owner[i] != owner) {
+			rp_oracle(r, "model: a DMA of domain %u reached frame 0x%" PRIx64 " of %s",
+				  dom, m->pa >> 12, rp_owner_str(ex->owner[i], a, sizeof(a)));
+			return;
+		}
+		uint64_t off = at - op->addr, n = ((at | 0xFFF) + 1) - at;
+		if (n > op->len - off)
+			n = op->len - off;
+		if (!op->dma_write && owner == 0 && i >= 0 &&
+		    rp_secret_check_read(&ex->secrets, m->pa | (at & 0xFFF), buf + off, n,
+					 rp_frame_shared) >= 0) {
+			rp_oracle(
+				r,
+				"confidentiality: a host device read a guest secret at 0x%" PRIx64,
+				m->pa | (at & 0xFFF));
+			return;
+		}
+	}
+}
+
+static void rp_do_dma(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
+{
+	static uint8_t buf[RP_MAX_READ_BYTES];
+	enum hm_dma_fault f;
+	if (op->smmu >= ex->mc.smmus || op->dev >= RP_SMMU_STREAMS || op->len < 1 ||
+	    op->len > (op->dma_write ? 8u : RP_MAX_READ_BYTES)) {
+		rp_text(r, "EINVAL");
+		return;
+	}
+	if (op->dma_write) {
+		for (unsigned i = 0; i < 8; i++)
+			buf[i] = (uint8_t)(op->value >> (8 * i));
+		rp_secret_host_supplied(&ex->secrets, op->value);
+		f = hm_dma_write(ex->m, op->smmu, op->dev, op->addr, buf, op->len);
+	} else {
+		memset(buf, 0, op->len);
+		f = hm_dma_read(ex->m, op->smmu, op->dev, op->addr, buf, op->len);
+	}
+	rp_text(r, "%s", rp_dma_fault_name(f));
+	if (f == HM_DMA_OK && !op->dma_write) {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < op->len && i < 8; i++)
+			v |= (uint64_t)buf[i] << (8 * i);
+		rp_text(r, " value=0x%" PRIx64, v);
+	}
+	if (f == HM_DMA_OK && ex->opts.check_every_op)
+		rp_model_dma(ex, op, buf, r);
 }
 
 /* ---- host accesses -------------------------------------------------------- */
@@ -1075,6 +1379,9 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 		break;
 	case RP_SELFTEST:
 		rp_do_selftest(ex, r);
+		break;
+	case RP_DMA:
+		rp_do_dma(ex, op, r);
 		break;
 	}
 	if (ex->opts.check_every_op) {

@@ -6,6 +6,8 @@
  */
 #include "replay.h"
 
+#include <kcore_hosted/smmu.h>
+
 #include <kcore/abi.h>
 #include <kcore/kcore.h>
 
@@ -40,6 +42,14 @@ static const struct rp_call_desc rp_calls[] = {
 	{ "VM_RECLAIM", KC_HC_VM_RECLAIM, { "vm", "max", NULL } },
 	{ "VM_DESTROY", KC_HC_VM_DESTROY, { "vm", NULL } },
 	{ "VCPU_INJECT_IRQ", KC_HC_VCPU_INJECT_IRQ, { "vm", "vcpu", "intid", "prio", NULL } },
+	{ "IODOM_ALLOC", KC_HC_IODOM_ALLOC, { "owner", NULL } },
+	{ "IODOM_FREE", KC_HC_IODOM_FREE, { "dom", NULL } },
+	{ "IODOM_ATTACH", KC_HC_IODOM_ATTACH, { "dom", "smmu", "sid", NULL } },
+	{ "IODOM_DETACH", KC_HC_IODOM_DETACH, { "dom", "smmu", "sid", NULL } },
+	{ "IODOM_MAP", KC_HC_IODOM_MAP, { "dom", "iova", "pa", "pages", "prot", NULL } },
+	{ "IODOM_UNMAP", KC_HC_IODOM_UNMAP, { "dom", "iova", "pages", NULL } },
+	{ "IODOM_LOOKUP", KC_HC_IODOM_LOOKUP, { "dom", "iova", NULL } },
+	{ "SMMU_EVENT", KC_HC_SMMU_EVENT, { NULL } },
 };
 #define RP_NCALLS (sizeof(rp_calls) / sizeof(rp_calls[0]))
 
@@ -71,6 +81,9 @@ struct rp_const {
 
 static const struct rp_const rp_consts[] = {
 	{ "SHARE", KC_GC_SHARE },
+	/* IODOM_MAP's rights. */
+	{ "IO_R", KC_IO_R },
+	{ "IO_RW", KC_IO_R | KC_IO_W },
 	{ "UNSHARE", KC_GC_UNSHARE },
 	{ "MMIO_GUARD_MAP", KC_GC_MMIO_GUARD_MAP },
 	{ "MMIO_GUARD_UNMAP", KC_GC_MMIO_GUARD_UNMAP },
@@ -238,6 +251,7 @@ void rp_machine_default(struct rp_machine *mc)
 		.pool = 64,
 		.remap = 4096,
 		.key = RP_KEY_TEST,
+		.iopool = 16,
 	};
 }
 
@@ -258,6 +272,7 @@ static int rp_parse_machine(struct rp_perr *e, const struct rp_tok *t, unsigned 
 			    struct rp_machine *mc)
 {
 	rp_machine_default(mc);
+	bool iodoms_set = false;
 	for (unsigned i = 1; i < n; i++) {
 		uint64_t v = 0;
 		if (!t[i].val)
@@ -294,13 +309,28 @@ static int rp_parse_machine(struct rp_perr *e, const struct rp_tok *t, unsigned 
 			if (v > 1000000)
 				return rp_fail(e, "entropy-fail: want at most 1000000");
 			mc->entropy_fail = (unsigned)v;
+		} else if (rp_key_is(&t[i], "smmus")) {
+			if (v > HM_MAX_SMMUS)
+				return rp_fail(e, "smmus: want 0..%u", HM_MAX_SMMUS);
+			mc->smmus = (unsigned)v;
+		} else if (rp_key_is(&t[i], "iodoms")) {
+			if (v > KC_MAX_IODOMS)
+				return rp_fail(e, "iodoms: want 0..%u", KC_MAX_IODOMS);
+			mc->iodoms = (unsigned)v;
+			iodoms_set = true;
+		} else if (rp_key_is(&t[i], "iopool")) {
+			if (v < 4 || v > 4096)
+				return rp_fail(e, "iopool: want 4..4096 table pages per IO domain");
+			mc->iopool = (unsigned)v;
 		} else {
 			return rp_fail(e,
 				       "machine: unknown key '%.*s' (know ram, cpus, vms, pool, "
-				       "remap, key, entropy-fail)",
+				       "remap, key, entropy-fail, smmus, iodoms, iopool)",
 				       (int)t[i].klen, t[i].s);
 		}
 	}
+	if (!iodoms_set && mc->smmus)
+		mc->iodoms = 8;
 	return 0;
 }
 
@@ -691,6 +721,63 @@ static int rp_parse_host(struct rp_perr *e, const struct rp_tok *t, unsigned n, 
 	return 0;
 }
 
+/* "dma dev=N [smmu=S] read IOVA [LEN]" / "dma dev=N [smmu=S] write IOVA VALUE [LEN]". */
+static int rp_parse_dma(struct rp_perr *e, const struct rp_tok *t, unsigned n,
+			const struct rp_machine *mc, struct rp_op *op)
+{
+	uint64_t num[3], v, len;
+	unsigned nnum = 0;
+	bool have_dev = false, have_dir = false;
+	op->kind = RP_DMA;
+	for (unsigned i = 1; i < n; i++) {
+		if (t[i].val) {
+			if (rp_tok_num(e, &t[i], &v))
+				return -1;
+			if (rp_key_is(&t[i], "dev")) {
+				if (v >= RP_SMMU_STREAMS)
+					return rp_fail(e, "dma: dev=%" PRIu64 ": streams are 0..%u",
+						       v, RP_SMMU_STREAMS - 1);
+				op->dev = (uint32_t)v;
+				have_dev = true;
+			} else if (rp_key_is(&t[i], "smmu")) {
+				if (v >= mc->smmus)
+					return rp_fail(e,
+						       "dma: smmu=%" PRIu64 ": the machine has %u",
+						       v, mc->smmus);
+				op->smmu = (unsigned)v;
+			} else {
+				return rp_fail(e, "dma: unknown key '%.*s' (know dev, smmu)",
+					       (int)t[i].klen, t[i].s);
+			}
+		} else if (!have_dir && (rp_word_eq(t[i].s, t[i].len, "read") ||
+					 rp_word_eq(t[i].s, t[i].len, "write"))) {
+			op->dma_write = t[i].len == 5;
+			have_dir = true;
+		} else if (nnum < 3) {
+			if (rp_tok_num(e, &t[i], &num[nnum++]))
+				return -1;
+		} else {
+			return rp_fail(e, "dma: too many words");
+		}
+	}
+	if (!have_dev || !have_dir || !mc->smmus)
+		return rp_fail(e, "dma dev=N [smmu=S] read IOVA [LEN] | dma dev=N [smmu=S] write "
+				  "IOVA VALUE [LEN] (the machine needs smmus=)");
+	unsigned want = op->dma_write ? 2 : 1;
+	if (nnum < want || nnum > want + 1)
+		return rp_fail(e, "dma: %s IOVA%s [LEN]", op->dma_write ? "write" : "read",
+			       op->dma_write ? " VALUE" : "");
+	op->addr = num[0];
+	if (op->dma_write)
+		op->value = num[1];
+	len = nnum > want ? num[want] : 8;
+	unsigned max = op->dma_write ? 8 : RP_MAX_READ_BYTES;
+	if (len < 1 || len > max)
+		return rp_fail(e, "dma: LEN 1..%u", max);
+	op->len = (unsigned)len;
+	return 0;
+}
+
 int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, struct rp_op *op,
 		  char *err, size_t err_size)
 {
@@ -744,6 +831,8 @@ int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, stru
 		rc = rp_parse_call(&e, t, n, op);
 	} else if (rp_word_eq(t[0].s, t[0].len, "host")) {
 		rc = rp_parse_host(&e, t, n, op);
+	} else if (rp_word_eq(t[0].s, t[0].len, "dma")) {
+		rc = rp_parse_dma(&e, t, n, mc, op);
 	} else if (is_guest) {
 		rc = rp_parse_guest(&e, line, body_end, op);
 	} else if (rp_word_eq(t[0].s, t[0].len, "image")) {
@@ -764,7 +853,7 @@ int rp_parse_line(const char *line, unsigned lineno, struct rp_machine *mc, stru
 				     mc->cpus);
 	} else {
 		rc = rp_fail(&e,
-			     "unknown operation '%.*s' (know machine, call, raw, host, guest, "
+			     "unknown operation '%.*s' (know machine, call, raw, host, dma, guest, "
 			     "image, manifest, check, cpu)",
 			     (int)t[0].len, t[0].s);
 	}
@@ -837,6 +926,8 @@ void rp_format_machine(const struct rp_machine *mc, char *buf, size_t size)
 	       mc->ram >> 20, mc->cpus, mc->vms, mc->pool, mc->remap, rp_key_names[mc->key]);
 	if (mc->entropy_fail)
 		rp_put(&b, " entropy-fail=%u", mc->entropy_fail);
+	if (mc->smmus || mc->iodoms)
+		rp_put(&b, " smmus=%u iodoms=%u iopool=%u", mc->smmus, mc->iodoms, mc->iopool);
 }
 
 void rp_format_op(const struct rp_op *op, char *buf, size_t size)
@@ -950,6 +1041,16 @@ void rp_format_op(const struct rp_op *op, char *buf, size_t size)
 		break;
 	case RP_SELFTEST:
 		rp_put(&b, "selftest");
+		break;
+	case RP_DMA:
+		rp_put(&b, "dma dev=%u", op->dev);
+		if (op->smmu)
+			rp_put(&b, " smmu=%u", op->smmu);
+		if (op->dma_write)
+			rp_put(&b, " write 0x%" PRIx64 " 0x%" PRIx64 " %u", op->addr, op->value,
+			       op->len);
+		else
+			rp_put(&b, " read 0x%" PRIx64 " %u", op->addr, op->len);
 		break;
 	}
 }

@@ -47,7 +47,13 @@ struct rp_machine {
 	uint64_t remap;	       /* kc_config.remap_pages (default 4096) */
 	enum rp_key key;       /* the key kcore trusts */
 	unsigned entropy_fail; /* the first N plat_entropy calls fail */
+	/* SMMUs (docs/SMMU.md): 0..2 model SMMUs of RP_SMMU_STREAMS streams, IO domains */
+	unsigned smmus;	 /* default 0: no SMMU, every SMMU call KC_ENOTSUP */
+	unsigned iodoms; /* kc_config.max_iodoms (default 8 with smmus, else 0) */
+	unsigned iopool; /* kc_config.iodom_pool_pages (default 16) */
 };
+
+#define RP_SMMU_STREAMS 64u /* stream ids per model SMMU in a trace's machine */
 
 /* The defaults, as `machine` with no arguments. */
 void rp_machine_default(struct rp_machine *mc);
@@ -83,6 +89,7 @@ enum rp_kind {
 	RP_CHECK,      /* invariants 1-7 and guest EXPECTs */
 	RP_CPU,	       /* later lines run on CPU `value` */
 	RP_SELFTEST,   /* kcore's crypto known-answer tests, as the arm64 image runs at boot */
+	RP_DMA,	       /* a device's DMA through an SMMU: `dma dev=N [smmu=S] read|write ...` */
 };
 
 #define RP_MAX_GOPS	  64
@@ -100,8 +107,12 @@ struct rp_op {
 	uint64_t x[7];
 	/* RP_HOST_READ / RP_HOST_WRITE (len 1..8 for writes, 1..RP_MAX_READ_BYTES reads), RP_CPU */
 	/* RP_HOST_CLEAN: len 1..2 MiB */
+	/* RP_DMA: addr = IOVA, len 1..8 (write) or 1..RP_MAX_READ_BYTES (read), value (write) */
 	uint64_t addr, value;
 	unsigned len;
+	unsigned smmu;	/* RP_DMA: which SMMU (smmu=, default 0) */
+	uint32_t dev;	/* RP_DMA: the device's stream id (dev=) */
+	bool dma_write; /* RP_DMA: write, else read */
 	/* RP_GUEST, RP_IMAGE, RP_MANIFEST */
 	uint64_t vm;
 	uint16_t vcpu;
@@ -183,6 +194,8 @@ bool rp_exec_final_check(struct rp_exec *ex, char *why, size_t size);
  * frames handed out recently, fresh host frames.
  */
 unsigned rp_exec_live_vms(const struct rp_exec *ex, uint64_t *ids, unsigned max);
+/* Live IO domain ids (kcore's records). */
+unsigned rp_exec_live_iodoms(const struct rp_exec *ex, uint64_t *ids, unsigned max);
 bool rp_exec_last_fault(const struct rp_exec *ex, uint64_t *vm, uint16_t *vcpu, uint64_t *ipa);
 /* The i-th most recently used frame (pfn), 0 if none. */
 uint64_t rp_exec_recent_frame(const struct rp_exec *ex, unsigned i);

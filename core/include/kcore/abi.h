@@ -27,7 +27,7 @@
  * SGI exits, WFI's x2 = the virtual timer's deadline.
  */
 #define KC_ABI_VERSION_MAJOR	 0
-#define KC_ABI_VERSION_MINOR	 3 /* 0.4: the SMMU calls (0x0D-0x14) */
+#define KC_ABI_VERSION_MINOR	 4 /* 0.4: the SMMU calls (0x0D-0x14) */
 #define KC_ABI_VERSION		 ((KC_ABI_VERSION_MAJOR << 16) | KC_ABI_VERSION_MINOR)
 
 /*

@@ -199,6 +199,8 @@ void kcore_check_stats(struct kcore_check_stats *out);
 void kcore_touch_frame(kc_paddr_t pa, uint64_t old);
 void kcore_touch_desc(const struct pgt *tree, uint64_t va, unsigned level, uint64_t old);
 void kcore_touch_vm(unsigned id);
+/* ... and an IO domain's state or the stream table (core/iodom.c). */
+void kcore_touch_io(void);
 
 /*
  * For oracles that run between operations (the fuzzers' error atomicity and

@@ -214,6 +214,14 @@ typedef bool (*pgt_visit_fn)(void *ctx, uint64_t va, uint64_t desc, unsigned lev
 bool pgt_for_each_entry(const struct pgt *pgt, pgt_visit_fn fn, void *ctx);
 
 /*
+ * Remove the 4 KiB page that maps `va` WITHOUT invalidating, and give its
+ * output address in *pa: for a tree whose translations no CPU caches (an
+ * IO table, core/iodom.c: the caller invalidates the SMMUs once for its
+ * whole range).  KC_ENOENT if no page maps va (nothing, or a block).
+ */
+int pgt_take_page(struct pgt *pgt, uint64_t va, kc_paddr_t *pa);
+
+/*
  * Find the first leaf at or above `from`, remove it WITHOUT invalidating,
  * and return it (VM_RECLAIM: the VM can no longer run, and one VMID-wide
  * invalidation follows the whole batch).  False when there is none.

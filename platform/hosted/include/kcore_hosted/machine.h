@@ -46,6 +46,14 @@ struct hm_config {
 	unsigned ndevices;
 	unsigned ncpus;	   /* 1..HM_MAX_CPUS */
 	uint64_t rng_seed; /* plat_entropy is a deterministic function of it */
+	/*
+	 * SMMUs (kcore_hosted/smmu.h): 0..HM_MAX_SMMUS, each with smmu_streams
+	 * stream ids (0 means 64; at most HM_SMMU_MAX_STREAMS) translating
+	 * smmu_ia_bits of IOVA (0 means 48; else 32..48).
+	 */
+	unsigned nsmmus;
+	uint32_t smmu_streams;
+	unsigned smmu_ia_bits;
 	bool console_echo; /* also copy console output to stdout */
 };
 
