@@ -469,7 +469,7 @@ bool kcore_check_idle(void)
 {
 	struct touch_log *t = &touch_log;
 
-	if (!t->on || !t->baseline || t->n || t->any_vm || t->io)
+	if (!TOUCH_COMPILED || !t->on || !t->baseline || t->n || t->any_vm || t->io)
 		return false;
 	t->stats.incremental++;
 	return true;
@@ -483,6 +483,8 @@ int kcore_check_incremental(char *why, size_t size)
 		why[0] = '\0';
 	if (!kc.up)
 		return 0;
+	if (!TOUCH_COMPILED) /* a release build without the log: the full walk is the check */
+		return kcore_check(why, size);
 	if (!t->on || !t->baseline || t->overflow || t->n > TOUCH_LOG_MAX) {
 		if (t->on && t->baseline)
 			t->stats.overflows++;

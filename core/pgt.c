@@ -83,7 +83,7 @@ static inline void desc_set(const struct pgt *pgt, uint64_t va, unsigned level, 
 			    uint64_t desc)
 {
 	if (touch_on())
-		touch_record(pgt, (va & ~(pgt_level_size(level) - 1)) | level, desc_read(slot));
+		touch_desc_record(pgt, va, level, slot);
 	desc_write(slot, desc);
 }
 

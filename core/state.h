@@ -227,7 +227,7 @@ extern struct kcore kc;
 static inline void frame_set(frame_t *f, frame_t v)
 {
 	if (touch_on())
-		touch_record(NULL, (uint64_t)(f - kc.frames), *f);
+		touch_frame_record(f);
 	*f = v;
 }
 

@@ -20,6 +20,17 @@ void touch_record(const struct pgt *tree, uint64_t at, uint64_t old)
 	touch_log.e[i] = (struct touch_entry){ tree, at, old };
 }
 
+void touch_frame_record(const uint64_t *f)
+{
+	touch_record(NULL, (uint64_t)(f - kc.frames), *f);
+}
+
+void touch_desc_record(const struct pgt *tree, uint64_t va, unsigned level, const uint64_t *slot)
+{
+	touch_record(tree, (va & ~(pgt_level_size(level) - 1)) | level,
+		     __atomic_load_n(slot, __ATOMIC_RELAXED));
+}
+
 void touch_vm_record(unsigned id)
 {
 	if (id <= KC_MAX_VMS) {

@@ -67,13 +67,34 @@ struct touch_log {
 
 extern struct touch_log touch_log;
 
-/* Out of line: only runs with recording on. */
+/*
+ * Out of line and cold: only runs with recording on, and the hot path
+ * passes what it has in registers anyway (the slot, not its value).
+ */
 void touch_record(const struct pgt *tree, uint64_t at, uint64_t old);
+__attribute__((cold, noinline)) void touch_frame_record(const uint64_t *f);
+__attribute__((cold, noinline)) void touch_desc_record(const struct pgt *tree, uint64_t va,
+						       unsigned level, const uint64_t *slot);
 void touch_vm_record(unsigned id);
+
+/*
+ * Recording is compiled out of a release build (NDEBUG) unless KCORE_TOUCH
+ * is 1 (core/meson.build builds such a core for the arm64 image with the
+ * incremental checker): there a store costs nothing at all, and
+ * kcore_check_incremental is the full walk.  In every other build (tests,
+ * fuzzers, debug images) a store costs a load and a branch while recording
+ * is off.
+ */
+#if defined(NDEBUG) && !defined(KCORE_TOUCH)
+#define TOUCH_COMPILED 0
+#else
+#define TOUCH_COMPILED 1
+#endif
 
 static inline bool touch_on(void)
 {
-	return __builtin_expect(__atomic_load_n(&touch_log.on, __ATOMIC_RELAXED), 0);
+	return TOUCH_COMPILED &&
+	       __builtin_expect(__atomic_load_n(&touch_log.on, __ATOMIC_RELAXED), 0);
 }
 
 /* A VM's state, images, layout or device claims changed. */
