@@ -568,6 +568,31 @@ static void test_log_overflow_walks_everything(void **state)
 	assert_int_equal(after.overflows, before.overflows + 1);
 }
 
+/*
+ * The fuzzers' error atomicity from the log (kcore_touch_unchanged): a
+ * change since the mark is seen, the same change undone is not, nothing
+ * touched (the control) holds; and a descriptor the same way.
+ */
+static void test_touch_unchanged(void **state)
+{
+	struct world *w = *state;
+	frame_t before = *frame_rw(w->host_free);
+
+	holds(w);
+	unsigned mark = kcore_touch_mark();
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	set_frame(w->host_free, frame_make(OWNER_HOST, 3, 0));
+	assert_int_equal(kcore_touch_unchanged(mark), 0);
+	set_frame(w->host_free, before);
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3), d = *s;
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, d & ~(1ull << 7));
+	assert_int_equal(kcore_touch_unchanged(mark), 0);
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, d);
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	holds(w);
+}
+
 /* The state digest covers the claims and the kept layouts (error atomicity sees them). */
 static void test_digest_covers_claims_and_layout(void **state)
 {
@@ -791,6 +816,7 @@ int main(void)
 		T(test_digest_covers_claims_and_layout),
 		T(test_unrecorded_write_is_a_disagreement),
 		T(test_log_overflow_walks_everything),
+		T(test_touch_unchanged),
 	};
 #undef T
 	return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
