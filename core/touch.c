@@ -14,7 +14,9 @@ void touch_record(const struct pgt *tree, uint64_t at, uint64_t old)
 	uint32_t i = __atomic_fetch_add(&touch_log.n, 1u, __ATOMIC_RELAXED);
 
 	if (i >= TOUCH_LOG_MAX) {
-		touch_log.overflow = true;
+		/* Two CPUs may both overflow it: the flag only ever goes to true. */
+		__atomic_store_n(&touch_log.overflow, true, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&touch_log.n, 1u, __ATOMIC_RELAXED); /* n stays bounded */
 		return;
 	}
 	touch_log.e[i] = (struct touch_entry){ tree, at, old };
