@@ -128,13 +128,15 @@ int hc_iodom_free(const uint64_t *args, uint64_t *res)
 		return KC_EBUSY; /* DETACH every stream first */
 	}
 	uint16_t tag = iodom_id(d);
-	uint64_t va;
+	uint64_t va, from = 0;
 	struct pgt_leaf leaf;
 	lock_acquire(&kc.frames_lock);
-	/* No stream uses the table: leaves go without an invalidation each. */
-	while (pgt_take_next(&d->pgt, 0, &va, &leaf))
+	/* No stream uses the table: leaves go without an invalidation each, in IOVA order. */
+	while (pgt_take_next(&d->pgt, from, &va, &leaf)) {
 		if (d->owner == OWNER_HOST)
 			iodom_host_put_locked(leaf.pa);
+		from = va + PGT_PAGE_SIZE;
+	}
 	/*
 	 * Whatever an SMMU cached under the tag goes before a frame whose count
 	 * reached 0 can change hands (under frames_lock) or the id is reused.

@@ -688,6 +688,25 @@ static void test_inv5_count_one_less(void **state)
 	expect_violation(w, 5, "count is 0");
 }
 
+/*
+ * 5: counts that add up but sit on the wrong frames: B has two leaves and
+ * count 1, host_free one leaf and count 2.  Only the per-frame tally sees it.
+ */
+static void test_inv5_counts_swapped(void **state)
+{
+	struct world *w = *state;
+	uint64_t b = kf_frame(&w->f);
+
+	for (unsigned i = 1; i <= 2; i++)
+		assert_int_equal(kf_call5(&w->f, KC_HC_IODOM_MAP, the_io.host_dom,
+					  SMMU_IOVA + i * 0x1000, b << 12, 1, KC_IO_R, NULL),
+				 KC_OK);
+	holds(w);
+	*frame_rw(b) -= 1ull << FRAME_COUNT_SHIFT;
+	*frame_rw(w->host_free) += 1ull << FRAME_COUNT_SHIFT;
+	expect_violation(w, 5, "its IO domains map it");
+}
+
 /* 5: a host domain's leaf now points at a CORE frame. */
 static void test_inv5_leaf_to_core(void **state)
 {
@@ -778,6 +797,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		TS(test_inv5_count_off_by_one),
 		TS(test_inv5_count_one_less),
+		TS(test_inv5_counts_swapped),
 		TS(test_inv5_leaf_to_core),
 		TS(test_inv5_vm_leaf_wrong_gfn),
 		TS(test_inv5_host_leaf_to_vm_frame),

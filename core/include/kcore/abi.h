@@ -60,8 +60,11 @@
  * domains map host frames and IO: each live mapping of a host frame raises
  * the frame's DMA count, and a frame whose count is not 0 cannot be given
  * to a VM or to kcore (KC_EBUSY).  A VM's domains map only that VM's
- * frames, at IOVA = the IPA kcore recorded for the frame.  Every UNMAP,
- * DETACH and FREE has invalidated the IOTLB before it returns.
+ * frames, at IOVA = the IPA kcore recorded for the frame, and VM_RECLAIM /
+ * VM_DESTROY of the VM are KC_EBUSY while one lives.  Every UNMAP, DETACH
+ * and FREE has invalidated the IOTLB before it returns.  No SMMU in the
+ * layout (or max_iodoms 0): every one of these calls is KC_ENOTSUP.
+ * MAP's rights are KC_IO_R or KC_IO_R | KC_IO_W (W alone: KC_EINVAL).
  */
 #define KC_HC_IODOM_ALLOC	 KC_FN(0x0D) /* x1 owner (0 = host, else VM id) -> x1 domain id */
 #define KC_HC_IODOM_FREE	 KC_FN(0x0E) /* x1 domain (no stream attached): unmap all, free */
