@@ -702,8 +702,8 @@ static void test_inv5_counts_swapped(void **state)
 					  SMMU_IOVA + i * 0x1000, b << 12, 1, KC_IO_R, NULL),
 				 KC_OK);
 	holds(w);
-	*frame_rw(b) -= 1ull << FRAME_COUNT_SHIFT;
-	*frame_rw(w->host_free) += 1ull << FRAME_COUNT_SHIFT;
+	set_frame(b, *frame_rw(b) - (1ull << FRAME_COUNT_SHIFT));
+	set_frame(w->host_free, *frame_rw(w->host_free) + (1ull << FRAME_COUNT_SHIFT));
 	expect_violation(w, 5, "its IO domains map it");
 }
 

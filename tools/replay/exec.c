@@ -1104,6 +1104,8 @@ static void rp_do_dma(struct rp_exec *ex, const struct rp_op *op, struct rp_resu
 		rp_text(r, "EINVAL");
 		return;
 	}
+	/* The host's device picked the address: SMMU_EVENT may report it back. */
+	rp_secret_host_supplied(&ex->secrets, op->addr);
 	if (op->dma_write) {
 		for (unsigned i = 0; i < 8; i++)
 			buf[i] = (uint8_t)(op->value >> (8 * i));
