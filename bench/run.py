@@ -201,6 +201,11 @@ def build_rows(f):
         row('9. arm64: null host call (hvc #0 VERSION)', fmt(g('arm64_hostcall_instr'), ' instr'),
             'pKVM 99', 'EL2 instructions, QEMU icount + PMU', '<= 60',
             g('arm64_hostcall_instr') <= 60)
+        if 'arm64_hostcall_checked_instr' in f:
+            chk, base = g('arm64_hostcall_checked_instr'), g('arm64_hostcall_instr')
+            row('   arm64: the same with the incremental EL2 checker (kcore-check-incr.bin)',
+                fmt(chk, ' instr'), '', 'ratio %.2fx; checks after every host call' %
+                (chk / base if base else 0), '<= 2x', base > 0 and chk <= 2 * base)
         row('   arm64: host stage-2 fault round trip, 4 KiB', fmt(g('arm64_hostfault_instr'),
                                                                  ' instr'),
             '', 'first touch minus a mapped touch', '<= 600', g('arm64_hostfault_instr') <= 600)
@@ -303,6 +308,12 @@ def main():
         figures.update(run_arm64(shutil.which('qemu-system-aarch64'),
                                  os.path.join(a.arm64, 'platform', 'arm64', 'kcore.bin'),
                                  os.path.join(a.arm64, 'tests', 'arm64', 'host', 'host.bin')))
+        # The same null call with the incremental EL2 checker on (-Del2_check=incremental):
+        # what checking after every host call costs a board that leaves it on.
+        checked = run_arm64(shutil.which('qemu-system-aarch64'),
+                            os.path.join(a.arm64, 'platform', 'arm64', 'kcore-check-incr.bin'),
+                            os.path.join(a.arm64, 'tests', 'arm64', 'host', 'host.bin'))
+        figures['arm64_hostcall_checked_instr'] = checked['arm64_hostcall_instr']
     if a.arm64 and a.no_linux:
         sys.stderr.write('ci/bench: --no-linux: the Linux figures are skipped\n')
     elif a.arm64:

@@ -17,19 +17,11 @@
 #include <kcore/printf.h>
 #include <stdarg.h>
 
+#include "check.h"
 #include "ioclaim.h"
 #include "remap.h"
-#include "vm.h"
 
-struct check {
-	char *why;
-	size_t size;
-	int failed; /* the invariant number, 0 while all hold */
-};
-
-static bool fail(struct check *c, int inv, const char *fmt, ...) KC_PRINTF(3, 4);
-
-static bool fail(struct check *c, int inv, const char *fmt, ...)
+bool fail(struct check *c, int inv, const char *fmt, ...)
 {
 	if (c->failed)
 		return false;
@@ -43,11 +35,6 @@ static bool fail(struct check *c, int inv, const char *fmt, ...)
 		va_end(ap);
 	}
 	return false;
-}
-
-static unsigned long long ull(uint64_t v)
-{
-	return (unsigned long long)v;
 }
 
 static bool range_inside(uint64_t base, uint64_t size, const struct kc_region *r)
@@ -90,10 +77,10 @@ static pgt_prot_t coremap_expected(uint64_t va, uint64_t size, uint64_t *end)
 }
 
 /* 6: each tree is well formed and holds exactly its pool's pages in use. */
-static bool check_tree(struct check *c, const struct pgt *t, const char *name, unsigned id)
+bool check_tree(struct check *c, const struct pgt *t, const char *name, unsigned id,
+		uint64_t *tables)
 {
-	uint64_t tables;
-	const char *why = pgt_check(t, &tables);
+	const char *why = pgt_check(t, tables);
 
 	if (why)
 		return fail(c, 6, "%s %u tables: %s", name, id, why);
@@ -153,7 +140,7 @@ static bool check_coremap(struct check *c)
 	uint64_t expect = 0;
 	struct coremap_walk w = { c, 0, 0,  0, KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT),
 				  0, 0, ~0u };
-	uint64_t covered, filled, sum, wend = w.wend;
+	uint64_t covered, filled, sum;
 
 	for (unsigned i = 0; i < l->nram; i++)
 		expect += l->ram[i].size;
@@ -170,40 +157,42 @@ static bool check_coremap(struct check *c)
 			c, 1,
 			"a remap window slot was changed or removed (%llu of %llu slots as written)",
 			ull(filled), ull(kc.remap_filled));
-	/* Image windows: inside the handed-out window, disjoint, empty above `loaded`. */
-	for (unsigned a = 1; a <= kc.cfg.max_vms; a++) {
-		const struct kc_vm *vm = &kc.vms[a];
-		if (vm->state == VM_FREE)
-			continue;
-		for (unsigned i = 0; i < vm->nimages; i++) {
-			const struct kc_image *im = &vm->images[i];
-			uint64_t end = im->window_va + (im->pages << PGT_PAGE_SHIFT);
-			struct pgt_leaf leaf;
-			if (im->window_va < KC_REMAP_BASE || end > wend || im->loaded > im->pages)
-				return fail(c, 1, "VM %u image %u window lies outside the window",
-					    a, i);
-			for (uint64_t p = 0; p < im->pages; p++) {
-				bool mapped = pgt_lookup(
-					&kc.coremap, im->window_va + (p << PGT_PAGE_SHIFT), &leaf);
-				if (mapped != (p < im->loaded))
-					return fail(c, 1, "VM %u image %u slot %llu is %s", a, i,
-						    ull(p),
-						    mapped ? "mapped before it was loaded"
-							   : "empty although loaded");
-			}
-			for (unsigned b = a; b <= kc.cfg.max_vms; b++) {
-				const struct kc_vm *o = &kc.vms[b];
-				for (unsigned j = b == a ? i + 1 : 0;
-				     o->state != VM_FREE && j < o->nimages; j++) {
-					const struct kc_image *om = &o->images[j];
-					if (im->window_va <
-						    om->window_va + (om->pages << PGT_PAGE_SHIFT) &&
-					    om->window_va < end)
-						return fail(
-							c, 1,
-							"image windows of VM %u and VM %u overlap",
-							a, b);
-				}
+	for (unsigned a = 1; a <= kc.cfg.max_vms; a++)
+		if (kc.vms[a].state != VM_FREE && !check_images(c, a, false))
+			return false;
+	return true;
+}
+
+/* 1: VM a's image windows: inside the handed-out window, disjoint, empty above `loaded`. */
+bool check_images(struct check *c, unsigned a, bool all_pairs)
+{
+	const struct kc_vm *vm = &kc.vms[a];
+	uint64_t wend = KC_REMAP_BASE + (kc.remap_next << PGT_PAGE_SHIFT);
+
+	for (unsigned i = 0; i < vm->nimages; i++) {
+		const struct kc_image *im = &vm->images[i];
+		uint64_t end = im->window_va + (im->pages << PGT_PAGE_SHIFT);
+		struct pgt_leaf leaf;
+		if (im->window_va < KC_REMAP_BASE || end > wend || im->loaded > im->pages)
+			return fail(c, 1, "VM %u image %u window lies outside the window", a, i);
+		for (uint64_t p = 0; p < im->pages; p++) {
+			bool mapped = pgt_lookup(&kc.coremap, im->window_va + (p << PGT_PAGE_SHIFT),
+						 &leaf);
+			if (mapped != (p < im->loaded))
+				return fail(c, 1, "VM %u image %u slot %llu is %s", a, i, ull(p),
+					    mapped ? "mapped before it was loaded"
+						   : "empty although loaded");
+		}
+		for (unsigned b = all_pairs ? 1 : a; b <= kc.cfg.max_vms; b++) {
+			const struct kc_vm *o = &kc.vms[b];
+			for (unsigned j = b == a ? i + 1 : 0; o->state != VM_FREE && j < o->nimages;
+			     j++) {
+				const struct kc_image *om = &o->images[j];
+				if (im->window_va < om->window_va + (om->pages << PGT_PAGE_SHIFT) &&
+				    om->window_va < end)
+					return fail(c, 1,
+						    "image windows of VM %u and VM %u overlap", a,
+						    b);
 			}
 		}
 	}
@@ -211,7 +200,7 @@ static bool check_coremap(struct check *c)
 }
 
 /* 3 (and 2): the host's stage 2, one leaf. */
-static bool host_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+bool host_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 {
 	struct check *c = arg;
 	kc_paddr_t pa;
@@ -264,14 +253,6 @@ static bool check_host(struct check *c)
 	return pgt_for_each_entry(&kc.host_s2, host_entry, c);
 }
 
-/* 4 (and 2): one VM's stage 2 maps only its own frames at their gfns, or IO. */
-struct vm_walk {
-	struct check *c;
-	const struct kc_vm *vm;
-	uint64_t mapped;
-	uint64_t dev_pages; /* device pages its leaves map */
-};
-
 /* The claim of VM `id` whose run maps [va, va + size) -> [pa, ...), if any. */
 static const struct ioclaim *claim_of(unsigned id, uint64_t va, kc_paddr_t pa, uint64_t size)
 {
@@ -305,7 +286,7 @@ static bool vm_device_entry(struct vm_walk *w, uint64_t va, kc_paddr_t pa, uint6
 	return true;
 }
 
-static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
+bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 {
 	struct vm_walk *w = arg;
 	struct check *c = w->c;
@@ -339,7 +320,7 @@ static bool vm_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	return true;
 }
 
-static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped, uint64_t *dev_pages)
+bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped, uint64_t *dev_pages)
 {
 	struct vm_walk w = { c, vm, 0, 0 };
 	bool ok = pgt_for_each_entry(&vm->s2, vm_entry, &w);
@@ -354,7 +335,7 @@ static bool check_vm(struct check *c, const struct kc_vm *vm, uint64_t *mapped, 
  * shared run sits in a SHARED window of a verified VM; an exclusive run
  * overlaps no other VM's run, and the host's stage 2 maps none of it.
  */
-static bool check_claims(struct check *c, const uint64_t *dev_pages)
+bool check_claims(struct check *c, const uint64_t *dev_pages)
 {
 	uint64_t claimed[KC_MAX_VMS + 1] = { 0 };
 
@@ -418,7 +399,7 @@ static bool check_claims(struct check *c, const uint64_t *dev_pages)
 }
 
 /* 2, 4 and 5 for one frame; counts CORE frames, each VM's frames and host DMA counts. */
-static bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core, uint64_t *dma)
+bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *core, uint64_t *dma)
 {
 	frame_t f = kc.frames[i];
 	unsigned owner = frame_owner(f);
@@ -449,9 +430,9 @@ static bool check_frame(struct check *c, uint64_t i, uint64_t *owned, uint64_t *
 _Static_assert(OWNER_HOST == 0, "check_frames' host test needs OWNER_HOST == 0");
 
 /* 2, 4 and 5 from the frame table's side: counts agree with the tables. */
-static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *dma)
+static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *owned, uint64_t *dma)
 {
-	uint64_t owned[KC_MAX_VMS + 1] = { 0 }, core = 0, n = kc.total_frames;
+	uint64_t core = 0, n = kc.total_frames;
 	const frame_t core_frame = frame_make(OWNER_CORE, 0, 0);
 
 	for (uint64_t i = 0; i < n; i += CHECK_FRAME_BLOCK) {
@@ -477,19 +458,23 @@ static bool check_frames(struct check *c, const uint64_t *vm_mapped, uint64_t *d
 	if (core != kc.core_frames)
 		return fail(c, 2, "%llu CORE frames, not the %llu kcore took at boot", ull(core),
 			    ull(kc.core_frames));
-	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
-		const struct kc_vm *vm = &kc.vms[id];
-		if (vm->state == VM_FREE)
-			continue;
-		uint64_t pending = 0; /* image frames not mapped into the VM yet */
-		for (unsigned i = 0; !vm->images_mapped && i < vm->nimages; i++)
-			pending += vm->images[i].loaded - vm->images[i].reclaimed;
-		if (owned[id] != vm->nframes || vm_mapped[id] + pending != vm->nframes)
-			return fail(c, 4,
-				    "VM %u owns %llu frames, maps %llu (+%llu image), counts %llu",
-				    id, ull(owned[id]), ull(vm_mapped[id]), ull(pending),
-				    ull(vm->nframes));
-	}
+	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
+		if (kc.vms[id].state != VM_FREE &&
+		    !check_vm_counts(c, id, owned[id], vm_mapped[id]))
+			return false;
+	return true;
+}
+
+bool check_vm_counts(struct check *c, unsigned id, uint64_t owned, uint64_t mapped)
+{
+	const struct kc_vm *vm = &kc.vms[id];
+	uint64_t pending = 0; /* image frames not mapped into the VM yet */
+
+	for (unsigned i = 0; !vm->images_mapped && i < vm->nimages; i++)
+		pending += vm->images[i].loaded - vm->images[i].reclaimed;
+	if (owned != vm->nframes || mapped + pending != vm->nframes)
+		return fail(c, 4, "VM %u owns %llu frames, maps %llu (+%llu image), counts %llu",
+			    id, ull(owned), ull(mapped), ull(pending), ull(vm->nframes));
 	return true;
 }
 
@@ -584,7 +569,7 @@ static bool iodom_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
  * names only live domains, and their attach counts agree.  *host_leaves =
  * the leaves to host frames, over all domains.
  */
-static bool check_iodoms(struct check *c, uint64_t *host_leaves)
+bool check_iodoms(struct check *c, uint64_t *host_leaves)
 {
 	uint32_t attached[KC_MAX_IODOMS + 1] = { 0 };
 
@@ -694,19 +679,38 @@ static bool check_iodom_counts(struct check *c)
 	return true;
 }
 
+bool check_dma_counts(struct check *c, uint64_t dma, uint64_t host_leaves)
+{
+	/* Totals agree in the common case of no DMA at all: no tally needed then. */
+	if ((dma || host_leaves) && check_iodom_counts(c) && dma != host_leaves)
+		return fail(c, 5, "host frames count %llu DMA mappings, IO domains hold %llu",
+			    ull(dma), ull(host_leaves));
+	return !c->failed;
+}
+
 int kcore_check(char *why, size_t size)
 {
 	struct check c = { why, size, 0 };
-	uint64_t vm_mapped[KC_MAX_VMS + 1] = { 0 }, dev_pages[KC_MAX_VMS + 1] = { 0 };
+	struct touch_log *t = &touch_log;
+	/* The counts go straight into the shadow: a walk that passes is the new baseline. */
+	uint64_t *vm_mapped = t->mapped, *dev_pages = t->dev_pages;
 
 	if (size)
 		why[0] = '\0';
+	t->stats.full++;
+	t->baseline = false;
 	if (!kc.up)
 		return 0;
-	if (!check_tree(&c, &kc.coremap, "core map", 0) || !check_tree(&c, &kc.host_s2, "host", 0))
+	memset(t->owned, 0, sizeof(t->owned));
+	memset(t->mapped, 0, sizeof(t->mapped));
+	memset(t->dev_pages, 0, sizeof(t->dev_pages));
+	memset(t->tables, 0, sizeof(t->tables));
+	if (!check_tree(&c, &kc.coremap, "core map", 0, &t->tables[0]) ||
+	    !check_tree(&c, &kc.host_s2, "host", 0, &t->tables[TOUCH_TREE_HOST]))
 		return c.failed;
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++)
-		if (kc.vms[id].state != VM_FREE && !check_tree(&c, &kc.vms[id].s2, "VM", id))
+		if (kc.vms[id].state != VM_FREE &&
+		    !check_tree(&c, &kc.vms[id].s2, "VM", id, &t->tables[id]))
 			return c.failed;
 	if (!check_coremap(&c) || !check_host(&c))
 		return c.failed;
@@ -717,13 +721,18 @@ int kcore_check(char *why, size_t size)
 	if (!check_claims(&c, dev_pages))
 		return c.failed;
 	uint64_t dma = 0, host_leaves = 0;
-	if (!check_iodoms(&c, &host_leaves) || !check_frames(&c, vm_mapped, &dma))
+	if (!check_iodoms(&c, &host_leaves) || !check_frames(&c, vm_mapped, t->owned, &dma) ||
+	    !check_dma_counts(&c, dma, host_leaves))
 		return c.failed;
-	/* Totals agree in the common case of no DMA at all: no tally needed then. */
-	if ((dma || host_leaves) && check_iodom_counts(&c) && dma != host_leaves)
-		fail(&c, 5, "host frames count %llu DMA mappings, IO domains hold %llu", ull(dma),
-		     ull(host_leaves));
-	return c.failed;
+	/* All hold: the log so far is covered. */
+	t->core = kc.core_frames;
+	t->filled = kc.remap_filled;
+	t->sum = kc.remap_sum;
+	t->dma = dma;
+	check_log_clear();
+	/* A baseline only if every change since is recorded. */
+	t->baseline = __atomic_load_n(&t->on, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* ---- the digest ---------------------------------------------------------- */

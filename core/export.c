@@ -79,6 +79,7 @@ int hc_export_begin(const uint64_t *args, uint64_t *res)
 	xfer_key_derive(sid, salt, x->key);
 	x->counter = 1;
 	vm->state = VM_EXPORTING;
+	touch_vm(vm->id);
 	res[0] = sid;
 	for (unsigned i = 0; i < 8; i++) {
 		res[1] |= (uint64_t)salt[i] << (8 * i);
@@ -248,6 +249,7 @@ static void export_close_locked(struct kc_vm *vm, enum vm_state state)
 		vm_set_poweroff_locked(vm);
 	else
 		vm->state = state;
+	touch_vm(vm->id);
 }
 
 int hc_export_end(const uint64_t *args, uint64_t *res)

@@ -67,6 +67,7 @@ int hc_vm_set_image(const uint64_t *args, uint64_t *res)
 		im->reclaimed = 0;
 		im->window_va = va;
 		res[0] = vm->nimages++;
+		touch_vm(vm->id);
 	}
 	lock_release(&vm->lock);
 	return rc;
@@ -107,8 +108,8 @@ int hc_vm_load_image_page(const uint64_t *args, uint64_t *res)
 	if (!rc)
 		rc = remap_check_locked(slot, pa);
 	if (!rc) {
-		*frame_of_locked(pa) =
-			frame_make(vm->id, 0, (im->guest_base >> PGT_PAGE_SHIFT) + im->loaded);
+		frame_set(frame_of_locked(pa),
+			  frame_make(vm->id, 0, (im->guest_base >> PGT_PAGE_SHIFT) + im->loaded));
 		host_unmap_locked(pa);
 		/* No dirty line of the host's may differ from what is hashed (ARCHITECTURE.md). */
 		plat_dcache_clean_inval_poc(plat_phys_to_virt(pa), PGT_PAGE_SIZE);
@@ -253,6 +254,7 @@ int hc_vm_verify(const uint64_t *args, uint64_t *res)
 		vcpu_regs_reset(&vm->vcpus[0].regs, m.entry_pc, 0);
 		vm->vcpus[0].power = VCPU_ON; /* only at the signed entry */
 		vm->state = VM_VERIFIED;
+		touch_vm(vm->id);
 	}
 	lock_release(&vm->lock);
 	return rc;

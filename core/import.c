@@ -75,6 +75,7 @@ int hc_import_begin(const uint64_t *args, uint64_t *res)
 		xfer_key_derive(x->sid, salt, x->key);
 		x->counter = 1;
 		vm->state = VM_IMPORTING;
+		touch_vm(vm->id);
 	}
 	lock_release(&vm->lock);
 	return rc;
@@ -148,7 +149,7 @@ int hc_import_page(const uint64_t *args, uint64_t *res)
 		if (!rc) {
 			frame_t *f = frame_of_locked(pa);
 			/* Owner first, then the host loses it (TLBI), then the data, then the VM. */
-			*f = frame_make(vm->id, KC_XREC_COUNT(meta), gfn);
+			frame_set(f, frame_make(vm->id, KC_XREC_COUNT(meta), gfn));
 			/*
 			 * The host's mapping goes; a page the guest had shared
 			 * (count > 0) the host may fault back in, as before.
@@ -252,6 +253,7 @@ int hc_import_end(const uint64_t *args, uint64_t *res)
 		vm->images_mapped = true; /* what was mapped came as pages */
 		xfer_scrub(&vm->xfer, sizeof(vm->xfer));
 		vm->state = VM_VERIFIED;
+		touch_vm(vm->id);
 	}
 	xfer_scrub(&rec, sizeof(rec));
 	lock_release(&vm->lock);

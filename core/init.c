@@ -108,7 +108,7 @@ static void mark_core(kc_paddr_t base, uint64_t size)
 		plat_panic("kcore_init: kcore's image or pool is not inside one RAM region");
 	for (uint64_t i = 0; i < n; i++) {
 		if (frame_owner(f[i]) != OWNER_CORE) { /* the image and the pool may overlap */
-			f[i] = frame_make(OWNER_CORE, 0, 0);
+			frame_set(&f[i], frame_make(OWNER_CORE, 0, 0));
 			kc.core_frames++;
 		}
 	}
@@ -129,6 +129,7 @@ int kcore_init(const struct kc_boot_layout *l, const struct kc_config *cfg)
 
 	/* Every field, and the VM slots this config can use (a fuzzer boots per input). */
 	memset(&kc, 0, offsetof(struct kcore, vms));
+	touch_reset(); /* recording off, no baseline: the first check walks everything */
 	memset(kc.vms, 0, (cfg->max_vms + 1) * sizeof(kc.vms[0]));
 	ioclaim_reset();
 	kc.cfg = *cfg;
@@ -210,4 +211,9 @@ const struct pgt *kcore_coremap(void)
 kc_paddr_t kcore_host_s2_root(void)
 {
 	return kc.host_s2.root;
+}
+
+const struct pgt *kcore_host_s2(void)
+{
+	return &kc.host_s2;
 }

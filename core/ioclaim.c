@@ -53,6 +53,7 @@ void ioclaim_add_locked(uint16_t vmid, kc_paddr_t pa, uint64_t gpa, uint64_t npa
 	/* The host loses an exclusive page before any VM can reach it. */
 	if (!shared)
 		host_unmap_run_locked(pa, npages);
+	touch_vm(vmid);
 	ioclaims.runs[ioclaims.n++] = (struct ioclaim){
 		.pa = pa, .gpa = gpa, .npages = (uint32_t)npages, .vmid = vmid, .shared = shared
 	};
@@ -97,6 +98,7 @@ void ioclaim_apply_layout_locked(uint16_t vmid, const struct kc_manifest_layout 
 		const struct kc_manifest_range *w = manifest_window_of(l, c->gpa, ioclaim_bytes(c));
 		if (!w)
 			plat_panic("ioclaim: a run outside the windows VM_VERIFY checked");
+		touch_vm(vmid);
 		/* Exclusive overlapped nothing, so it may become shared; never the reverse. */
 		c->shared = (w->flags & KC_MANIFEST_WIN_SHARED) != 0;
 	}
@@ -122,6 +124,7 @@ void ioclaim_release_leaf_locked(uint16_t vmid, uint64_t gpa, kc_paddr_t pa, uin
 			continue;
 		if (c->pa != pa || size > ioclaim_bytes(c))
 			plat_panic("ioclaim: a device leaf differs from the run that claims it");
+		touch_vm(vmid);
 		c->pa += size;
 		c->gpa += size;
 		c->npages -= (uint32_t)(size >> PGT_PAGE_SHIFT);
@@ -136,9 +139,11 @@ void ioclaim_release_vm_locked(uint16_t vmid)
 {
 	LOCK_ASSERT_HELD(&kc.frames_lock);
 	for (unsigned i = 0; i < ioclaims.n;) {
-		if (ioclaims.runs[i].vmid == vmid)
+		if (ioclaims.runs[i].vmid == vmid) {
+			touch_vm(vmid);
 			ioclaim_remove(i); /* the last run moved here: look at i again */
-		else
+		} else {
 			i++;
+		}
 	}
 }

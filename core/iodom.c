@@ -92,6 +92,7 @@ int hc_iodom_alloc(const uint64_t *args, uint64_t *res)
 		d->attached = 0;
 		d->mapped = 0;
 		d->state = IODOM_LIVE;
+		touch_io();
 		res[0] = id;
 		rc = KC_OK;
 		break;
@@ -111,7 +112,7 @@ static void iodom_host_put_locked(kc_paddr_t pa)
 		return; /* IO: nothing counted */
 	if (frame_owner(*f) != OWNER_HOST || frame_count(*f) == 0)
 		plat_panic("iodom: a host IO leaf maps a frame without a DMA count");
-	*f -= 1ull << FRAME_COUNT_SHIFT;
+	frame_set(f, *f - (1ull << FRAME_COUNT_SHIFT));
 }
 
 int hc_iodom_free(const uint64_t *args, uint64_t *res)
@@ -149,6 +150,7 @@ int hc_iodom_free(const uint64_t *args, uint64_t *res)
 	d->owner = 0;
 	d->mapped = 0;
 	d->state = IODOM_FREE;
+	touch_io();
 	lock_release(&kc.smmu_lock);
 	return KC_OK;
 }
@@ -179,6 +181,7 @@ int hc_iodom_attach(const uint64_t *args, uint64_t *res)
 	} else {
 		*s = (uint8_t)iodom_id(d);
 		d->attached++;
+		touch_io();
 		plat_smmu_stream_set((unsigned)smmu, (uint32_t)sid, iodom_id(d), d->pgt.root);
 	}
 	lock_release(&kc.smmu_lock);
@@ -204,6 +207,7 @@ int hc_iodom_detach(const uint64_t *args, uint64_t *res)
 		plat_smmu_stream_set((unsigned)smmu, (uint32_t)sid, iodom_id(d), 0);
 		*s = 0;
 		d->attached--;
+		touch_io();
 	}
 	lock_release(&kc.smmu_lock);
 	return rc;
@@ -297,7 +301,8 @@ int hc_iodom_map(const uint64_t *args, uint64_t *res)
 			rc = pgt_map_prepare(&d->pgt, iova, pa, PGT_LEAF_LEVEL, p, &prep);
 		if (!rc) {
 			if (f && d->owner == OWNER_HOST)
-				*f += 1ull << FRAME_COUNT_SHIFT; /* the count first */
+				frame_set(f,
+					  *f + (1ull << FRAME_COUNT_SHIFT)); /* the count first */
 			pgt_map_prepared(&d->pgt, &prep, pa, p);
 			d->mapped++;
 		}
@@ -321,7 +326,7 @@ int hc_iodom_map(const uint64_t *args, uint64_t *res)
 			pgt_prot_t p = f ? prot : prot | PGT_PROT_DEVICE;
 			/* The count first: a leaf never maps a host frame it does not count. */
 			if (f && d->owner == OWNER_HOST)
-				*f += 1ull << FRAME_COUNT_SHIFT;
+				frame_set(f, *f + (1ull << FRAME_COUNT_SHIFT));
 			if (pgt_map(&d->pgt, iova + off, pa + off, PGT_LEAF_LEVEL, p) != KC_OK)
 				plat_panic("iodom: an IO leaf failed to map after its check");
 		}

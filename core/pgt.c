@@ -16,6 +16,8 @@
 #include <kcore/mem.h>
 #include <kcore/pgt.h>
 
+#include "touch.h"
+
 /* ---- descriptor encoding (Arm ARM D8.3, "Translation table descriptor formats") ---- */
 
 #define DESC_TYPE_MASK		3ull
@@ -70,6 +72,19 @@ static inline uint64_t desc_read(const uint64_t *slot)
 static inline void desc_write(uint64_t *slot, uint64_t desc)
 {
 	__atomic_store_n(slot, desc, __ATOMIC_RELAXED);
+}
+
+/*
+ * Every store into a tree goes through here: with recording on, the touch
+ * log gets the slot as (tree, va at level, level) and its old value, for
+ * the incremental checker (core/touch.h).  Off, it costs a load and a branch.
+ */
+static inline void desc_set(const struct pgt *pgt, uint64_t va, unsigned level, uint64_t *slot,
+			    uint64_t desc)
+{
+	if (touch_on())
+		touch_desc_record(pgt, va, level, slot);
+	desc_write(slot, desc);
 }
 
 #define L3_REGION (pgt_level_size(2)) /* what one last-level table maps */
@@ -325,12 +340,12 @@ static void pgt_commit(struct pgt *pgt, uint64_t va, unsigned first, uint64_t *s
 		kc_paddr_t next = pool_alloc(pgt->pool);
 		/* The zeroed table must be visible before the link to it is. */
 		plat_barrier_tables();
-		desc_write(slot, next | DESC_TYPE_TABLE);
+		desc_set(pgt, va, l, slot, next | DESC_TYPE_TABLE);
 		slot = &pgt_table(next)[pgt_index(va, l + 1)];
 		if (l + 1 == PGT_LEAF_LEVEL)
 			pgt_hint_set(pgt, va, next);
 	}
-	desc_write(slot, leaf);
+	desc_set(pgt, va, level, slot, leaf);
 	/*
 	 * invalid -> valid needs no TLB invalidation (a translation fault is
 	 * never cached), only visibility to the walkers.
@@ -372,7 +387,7 @@ void pgt_map_prepared(struct pgt *pgt, const struct pgt_prep *prep, kc_paddr_t p
 
 	if (prep->first == prep->level) {
 		/* The common case: every table exists, only the leaf is new. */
-		desc_write(prep->slot, leaf);
+		desc_set(pgt, prep->va, prep->level, prep->slot, leaf);
 		plat_barrier_tables();
 		return;
 	}
@@ -504,7 +519,8 @@ int pgt_map_range(struct pgt *pgt, uint64_t va, kc_paddr_t pa, uint64_t size, pg
 			plat_panic("pgt: no last-level table right after mapping a page in it");
 		slot = &l3[pgt_index(va + off, PGT_LEAF_LEVEL)];
 		for (uint64_t k = 1; k < run >> PGT_PAGE_SHIFT; k++)
-			desc_write(&slot[k], leaf + (k << PGT_PAGE_SHIFT)); /* the OA field */
+			desc_set(pgt, va + off + (k << PGT_PAGE_SHIFT), PGT_LEAF_LEVEL, &slot[k],
+				 leaf + (k << PGT_PAGE_SHIFT)); /* the OA field */
 		plat_barrier_tables();
 		off += run;
 	}
@@ -556,7 +572,7 @@ int pgt_take_page(struct pgt *pgt, uint64_t va, kc_paddr_t *pa)
 		return KC_ENOENT;
 	*pa = desc_read(slot) & DESC_OA_MASK;
 	/* valid -> invalid, no TLBI: the caller invalidates the tree's own TLBs. */
-	desc_write(slot, 0);
+	desc_set(pgt, va, PGT_LEAF_LEVEL, slot, 0);
 	return KC_OK;
 }
 
@@ -582,20 +598,20 @@ int pgt_split_block(struct pgt *pgt, uint64_t va)
 	 * split is on the path of a VM's first page in a host 2 MiB block).
 	 */
 	uint64_t first = pgt_encode_leaf(pgt->fmt, pa, level + 1, prot);
+	uint64_t base = va & ~(pgt_level_size(level) - 1);
 	for (unsigned i = 0; i < PGT_ENTRIES; i++)
-		desc_write(&t[i], first + i * sub);
+		desc_set(pgt, base + i * sub, level + 1, &t[i], first + i * sub);
 	/*
 	 * Break before make: the TLBI makes the table's entries visible to the
 	 * walkers first (platform.h), drops the block, and completes before the
 	 * link is written.
 	 */
-	uint64_t base = va & ~(pgt_level_size(level) - 1);
-	desc_write(slot, 0);
+	desc_set(pgt, base, level, slot, 0);
 	if (pgt->fmt == PGT_S1_EL2)
 		plat_tlbi_el2_va(base);
 	else
 		plat_tlbi_s2_ipa(pgt->vmid, base);
-	desc_write(slot, next | DESC_TYPE_TABLE);
+	desc_set(pgt, base, level, slot, next | DESC_TYPE_TABLE);
 	plat_barrier_tables();
 	if (level + 1 == PGT_LEAF_LEVEL)
 		pgt_hint_set(pgt, va, next);
@@ -623,7 +639,7 @@ int pgt_unmap_page(struct pgt *pgt, uint64_t va)
 		pgt_split_to_pages(pgt, va);
 		slot = pgt_find_leaf(pgt, va, &level);
 	}
-	desc_write(slot, 0);
+	desc_set(pgt, va, PGT_LEAF_LEVEL, slot, 0);
 	/* valid -> invalid: the old translation may be cached; drop it. */
 	if (pgt->fmt == PGT_S1_EL2)
 		plat_tlbi_el2_va(va & ~(PGT_PAGE_SIZE - 1));
@@ -639,7 +655,7 @@ int pgt_unmap(struct pgt *pgt, uint64_t va, unsigned *level_out)
 
 	if (!slot)
 		return KC_ENOENT;
-	desc_write(slot, 0);
+	desc_set(pgt, va, level, slot, 0);
 	uint64_t base = va & ~(pgt_level_size(level) - 1);
 	/* valid -> invalid: the old translation may be cached; drop it. */
 	if (pgt->fmt == PGT_S1_EL2)
@@ -672,8 +688,8 @@ static inline bool pgt_chunk_empty(const uint64_t *t, unsigned i)
 }
 
 /* Clear the leaves of table `table` (at `level`, covering from `base`) inside [va, end). */
-static uint64_t pgt_clear_in(kc_paddr_t table, unsigned level, uint64_t base, uint64_t va,
-			     uint64_t end)
+static uint64_t pgt_clear_in(const struct pgt *pgt, kc_paddr_t table, unsigned level, uint64_t base,
+			     uint64_t va, uint64_t end)
 {
 	uint64_t *t = pgt_table(table), size = pgt_level_size(level), n = 0;
 	unsigned i = va > base ? (unsigned)((va - base) / size) : 0;
@@ -688,7 +704,7 @@ static uint64_t pgt_clear_in(kc_paddr_t table, unsigned level, uint64_t base, ui
 				continue;
 			if ((d & DESC_TYPE_MASK) != DESC_TYPE_PAGE)
 				plat_panic("pgt: a non-page entry in a last-level table");
-			desc_write(&t[i], 0);
+			desc_set(pgt, base + (uint64_t)i * size, level, &t[i], 0);
 			n++;
 		}
 		return n;
@@ -696,11 +712,11 @@ static uint64_t pgt_clear_in(kc_paddr_t table, unsigned level, uint64_t base, ui
 	for (; i < stop; i++) {
 		uint64_t d = desc_read(&t[i]), at = base + (uint64_t)i * size;
 		if (desc_is_table(d, level)) {
-			n += pgt_clear_in(d & DESC_OA_MASK, level + 1, at, va, end);
+			n += pgt_clear_in(pgt, d & DESC_OA_MASK, level + 1, at, va, end);
 		} else if (desc_is_leaf(d, level)) {
 			if (at < va || at + size > end)
 				plat_panic("pgt: a range unmap would split a leaf");
-			desc_write(&t[i], 0);
+			desc_set(pgt, at, level, &t[i], 0);
 			n++;
 		}
 	}
@@ -711,7 +727,7 @@ uint64_t pgt_unmap_range(struct pgt *pgt, uint64_t va, uint64_t size)
 {
 	if (!size || ((va | size) & (PGT_PAGE_SIZE - 1)) || va + size < va || va + size > IA_LIMIT)
 		plat_panic("pgt: malformed range unmap (a kcore bug, ranges are kcore's own)");
-	uint64_t n = pgt_clear_in(pgt->root, PGT_START_LEVEL, 0, va, va + size);
+	uint64_t n = pgt_clear_in(pgt, pgt->root, PGT_START_LEVEL, 0, va, va + size);
 	/* valid -> invalid: drop the old translations, once for the range. */
 	if (n && pgt->fmt == PGT_S1_EL2)
 		plat_tlbi_el2_all();
@@ -734,13 +750,13 @@ bool pgt_take_next(struct pgt *pgt, uint64_t from, uint64_t *va, struct pgt_leaf
 		if (!pgt_is_mark(desc, level))
 			break;
 		/* A mark maps nothing: it goes with the tree, silently. */
-		desc_write(slot, 0);
+		desc_set(pgt, *va, level, slot, 0);
 		from = *va + PGT_PAGE_SIZE;
 	}
 	if (!pgt_decode_leaf(pgt->fmt, desc, level, &leaf->pa, &leaf->prot))
 		plat_panic("pgt: a table entry kcore cannot decode");
 	leaf->level = level;
-	desc_write(slot, 0);
+	desc_set(pgt, *va, level, slot, 0);
 	return true;
 }
 
@@ -797,7 +813,7 @@ int pgt_unmark(struct pgt *pgt, uint64_t va, uint64_t mark)
 
 	if (!slot || desc_read(slot) != mark || !pgt_is_mark(mark, PGT_LEAF_LEVEL))
 		return KC_ENOENT;
-	desc_write(slot, 0);
+	desc_set(pgt, va, PGT_LEAF_LEVEL, slot, 0);
 	return KC_OK;
 }
 
@@ -969,6 +985,67 @@ const char *pgt_check(const struct pgt *pgt, uint64_t *tables)
 	if (!why && n != pgt->pool->bump - pgt->pool->nfree)
 		why = "the tree does not hold exactly the pool's pages in use";
 	return why;
+}
+
+const char *pgt_check_entry(const struct pgt *pgt, uint64_t d, unsigned level)
+{
+	kc_paddr_t pa;
+	pgt_prot_t prot;
+
+	if (!d)
+		return NULL;
+	if (desc_is_table(d, level)) {
+		kc_paddr_t next = d & DESC_OA_MASK;
+		if (d != (next | DESC_TYPE_TABLE))
+			return "a table descriptor has bits other than type and address";
+		if (!pgt_pool_contains(pgt->pool, next))
+			return "a table descriptor points outside the tree's pool";
+		return NULL;
+	}
+	if (pgt_is_mark(d, level))
+		return pgt_may_mark(pgt) ? NULL : "a software mark in a tree that holds none";
+	if (!pgt_decode_leaf(pgt->fmt, d, level, &pa, &prot))
+		return "an entry is neither a table nor a leaf kcore writes";
+	return NULL;
+}
+
+bool pgt_entry_at(const struct pgt *pgt, uint64_t va, unsigned level, uint64_t *desc)
+{
+	kc_paddr_t table = pgt->root;
+
+	*desc = 0;
+	if (!table || va >= IA_LIMIT || level > PGT_LEAF_LEVEL)
+		return false;
+	for (unsigned l = PGT_START_LEVEL;; l++) {
+		uint64_t d = desc_read(&pgt_table(table)[pgt_index(va, l)]);
+		if (l == level) {
+			*desc = d;
+			return true;
+		}
+		if (!desc_is_table(d, l) || !pgt_pool_contains(pgt->pool, d & DESC_OA_MASK))
+			return false;
+		table = d & DESC_OA_MASK;
+	}
+}
+
+bool pgt_leaf_at(const struct pgt *pgt, uint64_t va, uint64_t *desc, unsigned *level)
+{
+	kc_paddr_t table = pgt->root;
+
+	if (!table || va >= IA_LIMIT)
+		return false;
+	for (unsigned l = PGT_START_LEVEL; l <= PGT_LEAF_LEVEL; l++) {
+		uint64_t d = desc_read(&pgt_table(table)[pgt_index(va, l)]);
+		if (desc_is_leaf(d, l) || (l == PGT_LEAF_LEVEL && d)) {
+			*desc = d;
+			*level = l;
+			return true;
+		}
+		if (!desc_is_table(d, l) || !pgt_pool_contains(pgt->pool, d & DESC_OA_MASK))
+			return false;
+		table = d & DESC_OA_MASK;
+	}
+	return false;
 }
 
 void pgt_destroy(struct pgt *pgt)

@@ -23,6 +23,7 @@
 #include <kcore/pgt.h>
 
 #include "lock.h"
+#include "touch.h"
 
 /* ---- the frame table: 8 bytes per 4 KiB RAM frame ---------------------- */
 
@@ -277,6 +278,18 @@ struct kcore {
 };
 
 extern struct kcore kc;
+
+/*
+ * Every write to the frame table: the old value goes to the touch log when
+ * recording is on (core/touch.h), so the incremental checker knows which
+ * frames changed and keeps its per-owner counts by delta.
+ */
+static inline void frame_set(frame_t *f, frame_t v)
+{
+	if (touch_on())
+		touch_frame_record(f);
+	*f = v;
+}
 
 /* ---- frame table (core/frame.c) ---------------------------------------- */
 

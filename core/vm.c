@@ -44,6 +44,7 @@ int hc_vm_create(const uint64_t *args, uint64_t *res)
 		/* No vCPU of it ran anywhere yet: its first on each CPU flushes there. */
 		memset(vm->last_vcpu_ran, VCPU_NONE, sizeof(vm->last_vcpu_ran));
 		vm->state = VM_CREATED;
+		touch_vm(id);
 		lock_release(&vm->lock);
 		res[0] = id;
 		return KC_OK;
@@ -82,6 +83,7 @@ void vm_set_poweroff_locked(struct kc_vm *vm)
 	memset(&vm->xfer, 0, sizeof(vm->xfer));
 	vm->state = VM_POWEROFF;
 	vm->reclaim_cursor = 0;
+	touch_vm(vm->id);
 }
 
 int hc_vm_poweroff(const uint64_t *args, uint64_t *res)
@@ -143,6 +145,7 @@ int hc_vm_destroy(const uint64_t *args, uint64_t *res)
 	memset((char *)vm + sizeof(vm->lock), 0, sizeof(*vm) - sizeof(vm->lock));
 	vm->id = id;
 	vm->state = VM_FREE;
+	touch_vm(id);
 	lock_release(&vm->lock);
 	return KC_OK;
 }

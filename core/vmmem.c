@@ -101,7 +101,9 @@ int hc_vm_map_fault(const uint64_t *args, uint64_t *res)
 		/* Owner first, then the host loses it (TLBI), then the VM gets it. */
 		frame_t first = frame_make(vm->id, 0, ipa >> PGT_PAGE_SHIFT);
 		for (uint64_t i = 0; i < n; i++)
-			f[i] = first + i; /* the gfn is the low field: no carry in a 2 MiB run */
+			frame_set(
+				&f[i],
+				first + i); /* the gfn is the low field: no carry in a 2 MiB run */
 		host_unmap_run_locked(pa, n);
 		/* Nothing the host left in a cache may reach the VM (ARCHITECTURE.md). */
 		plat_dcache_clean_inval_poc(plat_phys_to_virt(pa), n << PGT_PAGE_SHIFT);
@@ -219,7 +221,7 @@ static int gc_share_common(struct kc_vm *vm, uint64_t gfn, uint64_t n, bool shar
 				plat_panic("vmmem: a frame checked under the lock went away");
 			frame_t *f = frame_of_locked(pa);
 			unsigned count = frame_count(*f) + (share ? 1 : -1u);
-			*f = frame_make(vm->id, count, frame_gfn(*f));
+			frame_set(f, frame_make(vm->id, count, frame_gfn(*f)));
 			if (!count) {
 				host_unmap_locked(pa); /* the host loses it again */
 				/* ... and no line it dirtied may be written back over the VM's data. */
@@ -257,7 +259,7 @@ static void vm_frames_return_locked(struct kc_vm *vm, kc_paddr_t pa, uint64_t n)
 			plat_panic("vmmem: reclaiming a frame the VM does not own");
 	frame_scrub(pa, n);
 	for (uint64_t i = 0; i < n; i++)
-		f[i] = frame_make(OWNER_HOST, 0, 0);
+		frame_set(&f[i], frame_make(OWNER_HOST, 0, 0));
 	vm->nframes -= n;
 }
 

@@ -17,11 +17,30 @@
  */
 #include "hcall_codec.h"
 
+#include <kcore_hosted/boot.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/*
+ * KCORE_FUZZ_FULL_EVERY=N: the full invariant walk every N checks (default
+ * HM_CHECK_FULL_EVERY) beside the incremental check after every operation;
+ * N = 1 is the full walk alone after every operation, as before the
+ * incremental checker (docs/FUZZING.md compares the two).
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *n = getenv("KCORE_FUZZ_FULL_EVERY");
+	if (n && *n)
+		hm_check_set_full_every((unsigned)strtoul(n, NULL, 10));
+	return 0;
+}
 
 static FILE *fz_trace_file(void)
 {
@@ -95,6 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_hcall: the operation: %s -> %s\n", line, res.text);
 			abort();
 		}
+	}
+	/* The full walk at the end, compared with the incremental checks that ran after every op. */
+	if (!rp_exec_final_check(ex, err, sizeof(err))) {
+		fprintf(stderr, "fuzz_hcall: the final full check failed: %s\n", err);
+		abort();
 	}
 	rp_exec_destroy(ex);
 	return 0;

@@ -218,6 +218,11 @@ static int kr_run_file(const char *path, bool quiet, bool check, bool comments)
 			break; /* kcore's state is not to be trusted any more */
 		}
 	}
+	char why[300];
+	if (check && !failed && !rp_exec_final_check(ex, why, sizeof(why))) {
+		fprintf(stderr, "%s: the final full check failed: %s\n", path, why);
+		failed++;
+	}
 	printf("== %s: %u operations, %u with expectations, %u failed\n", path, nops, expected,
 	       failed);
 	rp_exec_destroy(ex);

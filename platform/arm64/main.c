@@ -327,8 +327,12 @@ static _Noreturn void arm64_host_boot(uint64_t dtb, uint64_t host, uint64_t host
 	kc_printf("kcore: DTB for the host: kcore's image and pool reserved no-map\n");
 	if (arm64_layout.nsmmus)
 		kc_printf("kcore: DTB for the host: SMMU node(s) disabled, iommu-map removed\n");
-	if (KCORE_EL2_CHECK)
+	if (KCORE_EL2_CHECK == 1)
 		kc_printf("kcore: EL2 checker on: kcore_check after every host call and fault\n");
+	else if (KCORE_EL2_CHECK == 2)
+		kc_printf(
+			"kcore: EL2 checker on: kcore_check_incremental after every host call and "
+			"fault\n");
 	kc_printf("kcore: entering the host at 0x%llx at EL1, x0 = DTB 0x%llx\n",
 		  (unsigned long long)host, (unsigned long long)dtb);
 	arm64_host_enter(host, dtb, arm64_addr(el2_stack_top));

@@ -92,19 +92,23 @@ el2_host_sync:
 	stp	x16, x17, [sp, #128]
 	stp	x18, x30, [sp, #144]
 	mov	x0, sp
-#if !KCORE_EL2_CHECK
+#if KCORE_EL2_CHECK != 1
 	/*
 	 * The fast path for `hvc #0` (ESR_EL2 = EC 0x16, IL, ISS 0): the
 	 * frame's first seven words are x0..x6, exactly a struct kc_hcall,
 	 * so core reads its arguments from the frame and writes x0..x3 back
-	 * into it.  The checker configuration takes the C path (it locks and
-	 * checks around the call).
+	 * into it.  The incremental checker locks and checks around it
+	 * (arm64_check_host_call); the full checker takes the C path.
 	 */
 	mrs	x1, esr_el2
 	mov	x2, #0x5a000000
 	cmp	x1, x2
 	b.ne	1f
+#if KCORE_EL2_CHECK == 2
+	bl	arm64_check_host_call
+#else
 	bl	kcore_host_call
+#endif
 	b	2f
 #endif
 1:	bl	arm64_host_sync

@@ -89,16 +89,59 @@ struct kc_region hm_kcore_pool(struct hm_machine *m)
 	return hm_pool_region;
 }
 
-int hm_check(struct hm_machine *m, char *why, size_t size)
-{
-	int inv = kcore_check(why, size);
+static unsigned hm_checks; /* since the last full walk */
+static unsigned hm_full_every = HM_CHECK_FULL_EVERY;
 
+void hm_check_set_full_every(unsigned n)
+{
+	hm_full_every = n ? n : HM_CHECK_FULL_EVERY;
+}
+
+/*
+ * The incremental checker, and every HM_CHECK_FULL_EVERY checks (or when it
+ * finds a violation) the full walk on the same state: the two must agree.
+ */
+static int hm_check_kcore(char *why, size_t size, bool full)
+{
+	if (hm_full_every == 1)
+		return kcore_check(why, size); /* the full walk alone, every time (as before) */
+	int inv = kcore_check_incremental(why, size);
+
+	if (!inv && !full && ++hm_checks < hm_full_every)
+		return 0;
+	hm_checks = 0;
+	char whole[300];
+	int all = kcore_check(whole, sizeof(whole));
+	if (!inv == !all)
+		return inv ? inv : all;
 	if (inv)
-		return inv;
+		snprintf(whole, sizeof(whole), "%s", why);
+	snprintf(why, size,
+		 "checker disagreement: the incremental check says %d, the full walk %d: %s", inv,
+		 all, whole);
+	return inv ? inv : all;
+}
+
+static int hm_check_tlb(struct hm_machine *m, char *why, size_t size)
+{
 	char tlb[200];
 	if (!hm_tlb_coherent(m, tlb, sizeof(tlb))) {
 		snprintf(why, size, "invariant 7: %s", tlb);
 		return 7;
 	}
 	return 0;
+}
+
+int hm_check(struct hm_machine *m, char *why, size_t size)
+{
+	int inv = hm_check_kcore(why, size, false);
+
+	return inv ? inv : hm_check_tlb(m, why, size);
+}
+
+int hm_check_full(struct hm_machine *m, char *why, size_t size)
+{
+	int inv = hm_check_kcore(why, size, true);
+
+	return inv ? inv : hm_check_tlb(m, why, size);
 }

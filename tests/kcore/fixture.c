@@ -73,8 +73,11 @@ void kf_setup_smmu(struct kf *f, unsigned max_vms, unsigned nsmmus, unsigned max
 
 void kf_teardown(struct kf *f)
 {
-	char msg[200];
+	char msg[300];
 	assert_int_equal(hm_guest_failures(f->m, msg, sizeof(msg)), 0);
+	/* The full walk at the end: the incremental checks ran after every step. */
+	if (hm_check_full(f->m, msg, sizeof(msg)))
+		fail_msg("%s", msg);
 	hm_machine_destroy(f->m);
 }
 

@@ -105,23 +105,53 @@ static frame_t *frame_rw(uint64_t pfn)
 	return (frame_t *)frame_peek(pfn << 12);
 }
 
+/*
+ * Every corruption below goes through these, which record it in the touch
+ * log as kcore's own writers do (frame_set, desc_set), so the incremental
+ * checker is asked about it; a corruption of a VM's metadata or the claims
+ * marks the VM (kcore_touch_vm), as the call handlers do.
+ */
+static void set_desc(uint64_t *s, const struct pgt *t, uint64_t va, unsigned level, uint64_t v)
+{
+	kcore_touch_desc(t, va, level, *s);
+	*s = v;
+}
+
+static void set_frame(uint64_t pfn, frame_t v)
+{
+	frame_t *f = frame_rw(pfn);
+
+	kcore_touch_frame(pfn << 12, *f);
+	*f = v;
+}
+
 /* Holds before: the corruption, not the setup, is what the checker sees. */
 static void holds(struct world *w)
 {
 	kf_check(&w->f);
 }
 
+/*
+ * Both checkers must name it: first the incremental one (hm_check; on a
+ * violation it runs the full walk on the same state too and says "checker
+ * disagreement" if that one does not agree), then the full walk alone.
+ */
 static void expect_violation(struct world *w, int inv, const char *words)
 {
 	char why[300], head[32];
-	int got = hm_check(w->f.m, why, sizeof(why));
 
-	print_message("# invariant %d: %s\n", inv, why);
-	if (got != inv)
-		fail_msg("want invariant %d, checker says %d: %s", inv, got, why);
-	snprintf(head, sizeof(head), "invariant %d", inv);
-	if (!strstr(why, head) || !strstr(why, words))
-		fail_msg("invariant %d reported without naming it (\"%s\"): %s", inv, words, why);
+	for (int full = 0; full < 2; full++) {
+		int got = full ? hm_check_full(w->f.m, why, sizeof(why))
+			       : hm_check(w->f.m, why, sizeof(why));
+		print_message("# invariant %d (%s): %s\n", inv, full ? "full" : "incremental", why);
+		if (got != inv)
+			fail_msg("want invariant %d, the %s checker says %d: %s", inv,
+				 full ? "full" : "incremental", got, why);
+		snprintf(head, sizeof(head), "invariant %d", inv);
+		if (!strstr(why, head) || !strstr(why, words) || strstr(why, "disagreement"))
+			fail_msg("invariant %d reported without naming it (\"%s\"): %s", inv, words,
+				 why);
+	}
 }
 
 /* 1: a write-once window slot now maps another frame. */
@@ -132,7 +162,7 @@ static void test_inv1_window_slot_rewritten(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
-	*s = (*s & ~OA_MASK) | (w->host_free << 12);
+	set_desc(s, &kc.coremap, va, 3, (*s & ~OA_MASK) | (w->host_free << 12));
 	expect_violation(w, 1, "remap window slot");
 }
 
@@ -144,7 +174,7 @@ static void test_inv1_window_slot_removed(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
-	*s = 0;
+	set_desc(s, &kc.coremap, va, 3, 0);
 	expect_violation(w, 1, "window");
 }
 
@@ -158,7 +188,7 @@ static void test_inv1_window_above_bump(void **state)
 	uint64_t *s = slot_of(w, kc.coremap.root, va, 3);
 	uint64_t *beyond = s + (kc.remap_next - ((va - KC_REMAP_BASE) >> 12)); /* same L3 table */
 	assert_true(kc.remap_next < 512);
-	*beyond = *s;
+	set_desc(beyond, &kc.coremap, KC_REMAP_BASE + (kc.remap_next << 12), 3, *s);
 	expect_violation(w, 1, "above its bump pointer");
 }
 
@@ -179,7 +209,7 @@ static void test_inv1_core_page_changed_mid_run(void **state)
 	holds(w);
 	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
 	assert_int_equal(*s & OA_MASK, MID_RUN);
-	*s |= 1ull << 7; /* AP[2]: read-only */
+	set_desc(s, &kc.coremap, MID_RUN, 3, *s | 1ull << 7); /* AP[2]: read-only */
 	expect_violation(w, 1, "changed since boot");
 }
 
@@ -190,7 +220,7 @@ static void test_inv1_core_page_moved_mid_run(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
-	*s += 0x1000;
+	set_desc(s, &kc.coremap, MID_RUN, 3, *s + 0x1000);
 	expect_violation(w, 1, "changed since boot");
 }
 
@@ -201,7 +231,7 @@ static void test_inv6_core_page_bad_bit_mid_run(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.coremap.root, MID_RUN, 3);
-	*s |= 1ull << 11;
+	set_desc(s, &kc.coremap, MID_RUN, 3, *s | 1ull << 11);
 	expect_violation(w, 6, "core map");
 }
 
@@ -213,7 +243,7 @@ static void test_inv2_core_frame_count_mid_block(void **state)
 
 	holds(w);
 	assert_int_equal(frame_owner(*fr), OWNER_CORE);
-	*fr = frame_make(OWNER_CORE, 1, 0);
+	set_frame((MID_RUN >> 12) + 5, frame_make(OWNER_CORE, 1, 0));
 	expect_violation(w, 2, "has a count or gfn");
 }
 
@@ -223,7 +253,7 @@ static void test_inv2_host_maps_core(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_seen) = frame_make(OWNER_CORE, 0, 0);
+	set_frame(w->host_seen, frame_make(OWNER_CORE, 0, 0));
 	expect_violation(w, 2, "CORE frame");
 }
 
@@ -234,7 +264,7 @@ static void test_inv2_vm_maps_core(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3);
-	*s = (*s & ~OA_MASK) | (KF_RAM_BASE + 0x2000);
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, (*s & ~OA_MASK) | (KF_RAM_BASE + 0x2000));
 	expect_violation(w, 2, "CORE frame");
 }
 
@@ -244,7 +274,7 @@ static void test_inv2_core_count(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_free) = frame_make(OWNER_CORE, 0, 0);
+	set_frame(w->host_free, frame_make(OWNER_CORE, 0, 0));
 	expect_violation(w, 2, "CORE frames");
 }
 
@@ -254,7 +284,7 @@ static void test_inv3_host_maps_unshared_vm_frame(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_seen) = frame_make((unsigned)w->vm, 0, 0x12345);
+	set_frame(w->host_seen, frame_make((unsigned)w->vm, 0, 0x12345));
 	expect_violation(w, 3, "not shared");
 }
 
@@ -265,7 +295,7 @@ static void test_inv3_host_block_over_vm_frame(void **state)
 
 	assert_int_equal(kf_host_try_read(&w->f, w->host_free << 12), HM_FAULT_NONE);
 	holds(w);
-	*frame_rw(w->host_free + 1) = frame_make((unsigned)w->vm, 0, 0x12345);
+	set_frame(w->host_free + 1, frame_make((unsigned)w->vm, 0, 0x12345));
 	expect_violation(w, 3, "host block");
 }
 
@@ -276,7 +306,7 @@ static void test_inv3_host_not_identity(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kcore_host_s2_root(), w->host_seen << 12, 3);
-	*s = (*s & ~OA_MASK) | (w->host_free << 12);
+	set_desc(s, &kc.host_s2, w->host_seen << 12, 3, (*s & ~OA_MASK) | (w->host_free << 12));
 	expect_violation(w, 3, "identity");
 }
 
@@ -287,7 +317,7 @@ static void test_inv4_wrong_gfn(void **state)
 	frame_t *fr = frame_rw(w->data);
 
 	holds(w);
-	*fr = frame_make(frame_owner(*fr), frame_count(*fr), frame_gfn(*fr) + 5);
+	set_frame(w->data, frame_make(frame_owner(*fr), frame_count(*fr), frame_gfn(*fr) + 5));
 	expect_violation(w, 4, "recorded");
 }
 
@@ -298,7 +328,7 @@ static void test_inv4_other_owner(void **state)
 	frame_t *fr = frame_rw(w->data);
 
 	holds(w);
-	*fr = frame_make((unsigned)w->vm2, frame_count(*fr), frame_gfn(*fr));
+	set_frame(w->data, frame_make((unsigned)w->vm2, frame_count(*fr), frame_gfn(*fr)));
 	expect_violation(w, 4, "owned by");
 }
 
@@ -308,7 +338,7 @@ static void test_inv4_owner_not_a_vm(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_free) = frame_make(4, 0, 0); /* VM 4 is FREE */
+	set_frame(w->host_free, frame_make(4, 0, 0)); /* VM 4 is FREE */
 	expect_violation(w, 4, "does not exist");
 }
 
@@ -318,7 +348,7 @@ static void test_inv5_host_count(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_free) = frame_make(OWNER_HOST, 3, 0);
+	set_frame(w->host_free, frame_make(OWNER_HOST, 3, 0));
 	expect_violation(w, 5, "DMA");
 }
 
@@ -330,7 +360,7 @@ static void test_inv6_table_outside_pool(void **state)
 	holds(w);
 	uint64_t *l2 = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + (8ull << 21), 2);
 	assert_int_equal(*l2, 0);
-	*l2 = (w->host_free << 12) | 3;
+	set_desc(l2, &kc.vms[w->vm].s2, DATA_IPA + (8ull << 21), 2, (w->host_free << 12) | 3);
 	expect_violation(w, 6, "VM 1");
 }
 
@@ -342,7 +372,7 @@ static void test_inv6_reserved_l3(void **state)
 	holds(w);
 	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + 0x1000, 3);
 	assert_int_equal(*s, 0);
-	*s = (w->host_free << 12) | 1;
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA + 0x1000, 3, (w->host_free << 12) | 1);
 	expect_violation(w, 6, "VM 1");
 }
 
@@ -356,7 +386,8 @@ static void test_inv6_misaligned_block(void **state)
 	uint64_t *l2 = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA + (9ull << 21), 2);
 	assert_int_equal(*l2, 0);
 	/* A block with a leaf's attributes, at a frame that is not 2 MiB aligned. */
-	*l2 = ((*s & ~OA_MASK) & ~2ull) | ((w->host_free | 1) << 12);
+	set_desc(l2, &kc.vms[w->vm].s2, DATA_IPA + (9ull << 21), 2,
+		 ((*s & ~OA_MASK) & ~2ull) | ((w->host_free | 1) << 12));
 	expect_violation(w, 6, "VM 1");
 }
 
@@ -367,7 +398,7 @@ static void test_inv7_leaf_changed_without_tlbi(void **state)
 
 	holds(w);
 	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3);
-	*s &= ~(1ull << 7); /* S2AP[1]: write permission */
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, *s & ~(1ull << 7)); /* S2AP[1]: write */
 	expect_violation(w, 7, "TLB");
 }
 
@@ -380,9 +411,10 @@ static void test_inv7_leaf_removed_without_tlbi(void **state)
 	holds(w);
 	/* Everything 1-6 look at agrees: only the TLB still has the old entry. */
 	uint64_t *hs = slot_of(w, kcore_host_s2_root(), w->data << 12, 3);
-	*hs = 0; /* the host had it while shared: its leaf goes (also without a TLBI) */
-	*slot_of(w, vm->s2.root, DATA_IPA, 3) = 0;
-	*frame_rw(w->data) = frame_make(OWNER_HOST, 0, 0);
+	/* the host had it while shared: its leaf goes (also without a TLBI) */
+	set_desc(hs, &kc.host_s2, w->data << 12, 3, 0);
+	set_desc(slot_of(w, vm->s2.root, DATA_IPA, 3), &vm->s2, DATA_IPA, 3, 0);
+	set_frame(w->data, frame_make(OWNER_HOST, 0, 0));
 	vm->nframes--;
 	expect_violation(w, 7, "TLB");
 }
@@ -425,6 +457,7 @@ static void test_inv4_device_leaf_without_claim(void **state)
 
 	devices(w);
 	claim_rw(DEV_A)->gpa += 0x1000; /* the run now says another IPA */
+	kcore_touch_vm((unsigned)w->vm2);
 	expect_violation(w, 4, "without a claim");
 }
 
@@ -439,6 +472,7 @@ static void test_inv4_exclusive_claim_overlaps(void **state)
 							.npages = 1,
 							.vmid = (uint16_t)vm3,
 							.shared = true };
+	kcore_touch_vm((unsigned)vm3);
 	expect_violation(w, 4, "alone, yet VM 3 claims it too");
 }
 
@@ -449,6 +483,7 @@ static void test_inv3_host_maps_exclusive_device(void **state)
 
 	devices(w);
 	claim_rw(DEV_B)->shared = false;
+	kcore_touch_vm(3);
 	expect_violation(w, 3, "holds alone");
 }
 
@@ -459,6 +494,7 @@ static void test_inv4_device_outside_windows(void **state)
 	uint64_t vm3 = devices(w);
 
 	kc.vms[vm3].layout.win[0].base += 16ull << 20; /* the window moved away */
+	kcore_touch_vm((unsigned)vm3);
 	expect_violation(w, 4, "outside its windows");
 }
 
@@ -469,6 +505,7 @@ static void test_inv4_shared_claim_without_shared_window(void **state)
 
 	devices(w);
 	claim_rw(DEV_A)->shared = true;
+	kcore_touch_vm((unsigned)w->vm2);
 	expect_violation(w, 4, "not in a SHARED window");
 }
 
@@ -480,6 +517,7 @@ static void test_inv4_claim_of_a_free_vm(void **state)
 	devices(w);
 	ioclaims.runs[ioclaims.n++] =
 		(struct ioclaim){ .pa = DEV_A + 0x1000, .gpa = IO_IPA, .npages = 1, .vmid = 4 };
+	kcore_touch_vm(4);
 	expect_violation(w, 4, "VM 4, which does not exist");
 }
 
@@ -492,7 +530,67 @@ static void test_inv4_claims_count(void **state)
 	ioclaims.runs[ioclaims.n++] = (struct ioclaim){
 		.pa = DEV_A, .gpa = IO_IPA + 0x1000, .npages = 1, .vmid = (uint16_t)w->vm2
 	};
+	kcore_touch_vm((unsigned)w->vm2);
 	expect_violation(w, 4, "VM 2 maps 1 device pages, but claims 2");
+}
+
+/*
+ * A write no writer recorded (one that went around frame_set): the
+ * incremental checker cannot see it, the full walk does, and hm_check_full
+ * says the two disagree.  This is the cross-check the fuzzers run.
+ */
+static void test_unrecorded_write_is_a_disagreement(void **state)
+{
+	struct world *w = *state;
+	char why[300];
+
+	holds(w);
+	*frame_rw(w->host_free) = frame_make(OWNER_HOST, 3, 0); /* no touch */
+	assert_int_equal(hm_check(w->f.m, why, sizeof(why)), 0);
+	assert_int_equal(hm_check_full(w->f.m, why, sizeof(why)), 5);
+	print_message("# %s\n", why);
+	assert_non_null(strstr(why, "checker disagreement: the incremental check says 0"));
+}
+
+/* A log that overflowed: the next check is the full walk, counted, and still sees it. */
+static void test_log_overflow_walks_everything(void **state)
+{
+	struct world *w = *state;
+	struct kcore_check_stats before, after;
+
+	holds(w);
+	kcore_check_stats(&before);
+	for (unsigned i = 0; i <= 4096; i++)
+		kcore_touch_frame((w->host_free + 1) << 12, frame_make(OWNER_HOST, 0, 0));
+	set_frame(w->host_free, frame_make(OWNER_HOST, 3, 0));
+	expect_violation(w, 5, "DMA");
+	kcore_check_stats(&after);
+	assert_int_equal(after.overflows, before.overflows + 1);
+}
+
+/*
+ * The fuzzers' error atomicity from the log (kcore_touch_unchanged): a
+ * change since the mark is seen, the same change undone is not, nothing
+ * touched (the control) holds; and a descriptor the same way.
+ */
+static void test_touch_unchanged(void **state)
+{
+	struct world *w = *state;
+	frame_t before = *frame_rw(w->host_free);
+
+	holds(w);
+	unsigned mark = kcore_touch_mark();
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	set_frame(w->host_free, frame_make(OWNER_HOST, 3, 0));
+	assert_int_equal(kcore_touch_unchanged(mark), 0);
+	set_frame(w->host_free, before);
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	uint64_t *s = slot_of(w, kc.vms[w->vm].s2.root, DATA_IPA, 3), d = *s;
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, d & ~(1ull << 7));
+	assert_int_equal(kcore_touch_unchanged(mark), 0);
+	set_desc(s, &kc.vms[w->vm].s2, DATA_IPA, 3, d);
+	assert_int_equal(kcore_touch_unchanged(mark), 1);
+	holds(w);
 }
 
 /* The state digest covers the claims and the kept layouts (error atomicity sees them). */
@@ -576,7 +674,7 @@ static void test_inv5_count_off_by_one(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_free) += 1ull << FRAME_COUNT_SHIFT;
+	set_frame(w->host_free, *frame_rw(w->host_free) + (1ull << FRAME_COUNT_SHIFT));
 	expect_violation(w, 5, "DMA mappings");
 }
 
@@ -586,7 +684,7 @@ static void test_inv5_count_one_less(void **state)
 	struct world *w = *state;
 
 	holds(w);
-	*frame_rw(w->host_free) -= 1ull << FRAME_COUNT_SHIFT;
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
 	expect_violation(w, 5, "count is 0");
 }
 
@@ -604,8 +702,8 @@ static void test_inv5_counts_swapped(void **state)
 					  SMMU_IOVA + i * 0x1000, b << 12, 1, KC_IO_R, NULL),
 				 KC_OK);
 	holds(w);
-	*frame_rw(b) -= 1ull << FRAME_COUNT_SHIFT;
-	*frame_rw(w->host_free) += 1ull << FRAME_COUNT_SHIFT;
+	set_frame(b, *frame_rw(b) - (1ull << FRAME_COUNT_SHIFT));
+	set_frame(w->host_free, *frame_rw(w->host_free) + (1ull << FRAME_COUNT_SHIFT));
 	expect_violation(w, 5, "its IO domains map it");
 }
 
@@ -616,7 +714,8 @@ static void test_inv5_leaf_to_core(void **state)
 	uint64_t *s = io_leaf(w, the_io.host_dom, SMMU_IOVA);
 
 	holds(w);
-	*s = (*s & ~OA_MASK) | hm_kcore_pool(w->f.m).base;
+	set_desc(s, &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA, 3,
+		 (*s & ~OA_MASK) | hm_kcore_pool(w->f.m).base);
 	expect_violation(w, 5, "CORE frame");
 }
 
@@ -627,7 +726,8 @@ static void test_inv5_vm_leaf_wrong_gfn(void **state)
 	uint64_t *s = io_leaf(w, the_io.vm_dom, IMG_BASE);
 
 	holds(w);
-	*s = (*s & ~OA_MASK) | (the_io.img1 << 12);
+	set_desc(s, &kc.iodoms[the_io.vm_dom].pgt, IMG_BASE, 3,
+		 (*s & ~OA_MASK) | (the_io.img1 << 12));
 	expect_violation(w, 5, "gfn");
 }
 
@@ -638,8 +738,9 @@ static void test_inv5_host_leaf_to_vm_frame(void **state)
 	uint64_t *s = io_leaf(w, the_io.host_dom, SMMU_IOVA);
 
 	holds(w);
-	*s = (*s & ~OA_MASK) | (the_io.img1 << 12);
-	*frame_rw(w->host_free) -= 1ull << FRAME_COUNT_SHIFT;
+	set_desc(s, &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA, 3,
+		 (*s & ~OA_MASK) | (the_io.img1 << 12));
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
 	expect_violation(w, 5, "of VM");
 }
 
@@ -650,6 +751,7 @@ static void test_inv5_stream_to_free_domain(void **state)
 
 	holds(w);
 	kc.streams[0][SMMU_SID + 1] = 4;
+	kcore_touch_io();
 	expect_violation(w, 5, "not live");
 }
 
@@ -661,8 +763,9 @@ static void test_inv7_stale_iotlb(void **state)
 
 	assert_int_equal(hm_dma_write(w->f.m, 0, SMMU_SID, SMMU_IOVA, &b, 1), HM_DMA_OK);
 	holds(w);
-	*io_leaf(w, the_io.host_dom, SMMU_IOVA) = 0;
-	*frame_rw(w->host_free) -= 1ull << FRAME_COUNT_SHIFT;
+	set_desc(io_leaf(w, the_io.host_dom, SMMU_IOVA), &kc.iodoms[the_io.host_dom].pgt, SMMU_IOVA,
+		 3, 0);
+	set_frame(w->host_free, *frame_rw(w->host_free) - (1ull << FRAME_COUNT_SHIFT));
 	kc.iodoms[the_io.host_dom].mapped--;
 	expect_violation(w, 7, "IOTLB");
 }
@@ -731,6 +834,9 @@ int main(void)
 		T(test_inv4_claim_of_a_free_vm),
 		T(test_inv4_claims_count),
 		T(test_digest_covers_claims_and_layout),
+		T(test_unrecorded_write_is_a_disagreement),
+		T(test_log_overflow_walks_everything),
+		T(test_touch_unchanged),
 	};
 #undef T
 	return cmocka_run_group_tests_name("checker", tests, NULL, NULL);

@@ -45,7 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RP_NRECENT 8u
+#define RP_NRECENT     8u
+#define RP_TOUCHED_MAX 4096u /* frames of one operation the model compares by the touch log */
 
 struct rp_img_rec {
 	uint64_t base, pages;
@@ -90,6 +91,21 @@ struct rp_exec {
 	bool snap_valid;
 	uint8_t digest[KC_DIGEST_LEN];
 	frame_t *snap_frames;
+	/*
+	 * With fast_digest, once kcore records its touches (after the first
+	 * check): the frame table and the trees are not copied or hashed; a
+	 * failed call must leave every frame and descriptor it touched as it was
+	 * (kcore_touch_unchanged since touch_mark, taken before each call).
+	 */
+	bool snap_by_log;
+	unsigned touch_mark;
+	/*
+	 * The reference model, compared where something changed: the frames
+	 * kcore touched in this operation (from the log, before the check
+	 * empties it; ~0u: compare every frame) and those the model changed.
+	 */
+	uint64_t touched[RP_TOUCHED_MAX];
+	unsigned ntouched;
 	/* the confidentiality oracle */
 	struct rp_secrets secrets;
 };
@@ -372,12 +388,13 @@ static bool rp_mix_entry(void *arg, uint64_t va, uint64_t desc, unsigned level)
 	return true;
 }
 
-static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t)
+static uint64_t rp_mix_tree(uint64_t h, const struct pgt *t, bool entries)
 {
 	h = rp_mix(h, t->root);
 	h = rp_mix(h, t->pool->bump);
 	h = rp_mix(h, t->pool->nfree);
-	pgt_for_each_entry(t, rp_mix_entry, &h); /* one pass, not a walk per leaf */
+	if (entries) /* else the touch log answers for them (rp_exec.snap_by_log) */
+		pgt_for_each_entry(t, rp_mix_entry, &h); /* one pass, not a walk per leaf */
 	return h;
 }
 
@@ -398,8 +415,8 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 	uint64_t h = rp_mix(0, kc.up);
 	h = rp_mix(h, kc.total_frames);
 	h = rp_mix(rp_mix(rp_mix(h, kc.remap_next), kc.remap_filled), kc.remap_sum);
-	h = rp_mix_tree(h, &kc.coremap);
-	h = rp_mix_tree(h, &kc.host_s2);
+	h = rp_mix_tree(h, &kc.coremap, !ex->snap_by_log);
+	h = rp_mix_tree(h, &kc.host_s2, !ex->snap_by_log);
 	h = rp_mix(h, ioclaims.n);
 	for (unsigned i = 0; i < ioclaims.n && i < KC_IOCLAIMS_MAX; i++) {
 		const struct ioclaim *c = &ioclaims.runs[i];
@@ -413,7 +430,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		if (d->state == IODOM_FREE)
 			continue;
 		h = rp_mix(rp_mix(rp_mix(h, d->owner), d->attached), d->mapped);
-		h = rp_mix_tree(h, &d->pgt);
+		h = rp_mix_tree(h, &d->pgt, !ex->snap_by_log);
 	}
 	for (unsigned id = 1; id <= kc.cfg.max_vms; id++) {
 		const struct kc_vm *vm = &kc.vms[id];
@@ -430,7 +447,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 			h = rp_mix(rp_mix(h, v->fault_ipa), v->fault_esr);
 			h = rp_mix_mem(h, &v->regs, sizeof(v->regs));
 		}
-		h = rp_mix_tree(h, &vm->s2);
+		h = rp_mix_tree(h, &vm->s2, !ex->snap_by_log);
 		const struct kc_xfer *x = &vm->xfer;
 		h = rp_mix(h, x->sid);
 		h = rp_mix_mem(h, x->salt, sizeof(x->salt));
@@ -452,8 +469,10 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 /* Remember kcore's state as it is now, for rp_state_same. */
 static void rp_state_take(struct rp_exec *ex)
 {
+	ex->touch_mark = kcore_touch_mark();
+	ex->snap_by_log = ex->opts.fast_digest && kcore_touch_unchanged(ex->touch_mark) == 1;
 	rp_digest(ex, ex->digest);
-	if (ex->snap_frames)
+	if (ex->snap_frames && !ex->snap_by_log)
 		memcpy(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t));
 	ex->snap_valid = true;
 }
@@ -465,6 +484,8 @@ static bool rp_state_same(const struct rp_exec *ex)
 	rp_digest(ex, now);
 	if (memcmp(now, ex->digest, sizeof(now)))
 		return false;
+	if (ex->snap_by_log) /* -1: more touched than the log holds, for a call that failed */
+		return kcore_touch_unchanged(ex->touch_mark) == 1;
 	return !ex->snap_frames ||
 	       (kc.total_frames == ex->nframes &&
 		!memcmp(ex->snap_frames, kc.frames, ex->nframes * sizeof(frame_t)));
@@ -492,6 +513,8 @@ static int rp_hcall(struct rp_exec *ex, uint64_t x[7], struct rp_result *r)
 		rp_secret_host_supplied(&ex->secrets, in[i]);
 	if (ex->opts.check_every_op && !ex->snap_valid)
 		rp_state_take(ex);
+	else if (ex->snap_by_log)
+		ex->touch_mark = kcore_touch_mark(); /* a check emptied the log since */
 	if (hm_host_call(ex->m, ex->cpu, &h))
 		abort(); /* ex->cpu is checked when a `cpu` line is parsed */
 	memcpy(x, h.x, sizeof(h.x));
@@ -701,6 +724,8 @@ static void rp_do_dma(struct rp_exec *ex, const struct rp_op *op, struct rp_resu
 		rp_text(r, "EINVAL");
 		return;
 	}
+	/* The host's device picked the address: SMMU_EVENT may report it back. */
+	rp_secret_host_supplied(&ex->secrets, op->addr);
 	if (op->dma_write) {
 		for (unsigned i = 0; i < 8; i++)
 			buf[i] = (uint8_t)(op->value >> (8 * i));
@@ -1137,6 +1162,11 @@ static void rp_do_selftest(struct rp_exec *ex, struct rp_result *r)
 		rp_text(r, "ok");
 }
 
+bool rp_exec_final_check(struct rp_exec *ex, char *why, size_t size)
+{
+	return hm_check_full(ex->m, why, size) == 0;
+}
+
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -1184,10 +1214,14 @@ bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *r)
 	}
 	if (ex->opts.check_every_op) {
 		char why[300];
+		/* What kcore touched, before the check empties the log. */
+		ex->ntouched = ex->opts.fast_digest
+				       ? kcore_touch_frames(ex->touched, RP_TOUCHED_MAX)
+				       : ~0u;
 		if (!r->oracle_fail && hm_check(ex->m, why, sizeof(why)))
 			rp_oracle(r, "%s", why);
 		if (!r->oracle_fail)
-			rp_model_compare(&ex->model, r);
+			rp_model_compare_at(&ex->model, ex->touched, ex->ntouched, r);
 	}
 	r->mismatch = op->expect[0] && !rp_expect_match(op->expect, r->text);
 	return !r->oracle_fail;

@@ -74,6 +74,17 @@ void rp_model_free(struct rp_model *md)
 	md->iomaps = NULL;
 }
 
+/* The model changed frames [first, first + n) (indexes): compare them next. */
+static void rp_model_changed(struct rp_model *md, uint64_t first, uint64_t n)
+{
+	if (md->nchanged < RP_MODEL_CHANGED_MAX) {
+		md->changed[md->nchanged].first = first;
+		md->changed[md->nchanged].n = n;
+	}
+	if (md->nchanged <= RP_MODEL_CHANGED_MAX)
+		md->nchanged++;
+}
+
 /* `n` frames from `pfn` went from the host to VM `vm` (a call said OK). */
 static void rp_model_claim(struct rp_model *md, const char *call, uint64_t vm, uint64_t pfn,
 			   uint64_t n, struct rp_result *r)
@@ -107,6 +118,7 @@ static void rp_model_claim(struct rp_model *md, const char *call, uint64_t vm, u
 		}
 		*o = (uint16_t)vm;
 	}
+	rp_model_changed(md, pfn - md->ram_pfn, n);
 	if (vm <= KC_MAX_VMS && md->reclaimed[vm])
 		md->remain[vm] += n;
 }
@@ -157,8 +169,10 @@ const struct rp_iomap *rp_model_iova(const struct rp_model *md, unsigned smmu, u
 static void rp_iomap_drop(struct rp_model *md, struct rp_iomap *m)
 {
 	int64_t i = rp_frame_index(md, m->pa);
-	if (i >= 0 && md->dom_owner[m->dom] == 0)
+	if (i >= 0 && md->dom_owner[m->dom] == 0) {
 		md->dma[i]--;
+		rp_model_changed(md, (uint64_t)i, 1);
+	}
 	*m = md->iomaps[--md->niomaps];
 }
 
@@ -247,8 +261,10 @@ static void rp_model_iodom(struct rp_model *md, const uint64_t in[7], const uint
 			}
 			md->iomaps[md->niomaps++] = (struct rp_iomap){ (unsigned)dom, iova, pa,
 								       (in[5] & KC_IO_W) != 0 };
-			if (i >= 0 && owner == 0)
+			if (i >= 0 && owner == 0) {
 				md->dma[i]++;
+				rp_model_changed(md, (uint64_t)i, 1);
+			}
 		}
 	} else if (fn == KC_HC_IODOM_UNMAP) {
 		for (uint64_t p = 0; p < in[3]; p++) {
@@ -384,6 +400,27 @@ static bool rp_model_compare_frame(struct rp_model *md, uint64_t i, struct rp_re
 			 rp_owner_str(mo, b, sizeof(b)));
 }
 
+static void rp_model_settle(struct rp_model *md, struct rp_result *r);
+
+void rp_model_compare_at(struct rp_model *md, const uint64_t *touched, unsigned ntouched,
+			 struct rp_result *r)
+{
+	if (ntouched == ~0u || md->nchanged > RP_MODEL_CHANGED_MAX ||
+	    kc.total_frames != md->nframes) {
+		rp_model_compare(md, r);
+		return;
+	}
+	for (unsigned k = 0; k < ntouched; k++)
+		if (touched[k] < md->nframes && !rp_model_compare_frame(md, touched[k], r))
+			return;
+	for (unsigned k = 0; k < md->nchanged; k++)
+		for (uint64_t i = md->changed[k].first;
+		     i < md->changed[k].first + md->changed[k].n && i < md->nframes; i++)
+			if (!rp_model_compare_frame(md, i, r))
+				return;
+	rp_model_settle(md, r);
+}
+
 void rp_model_compare(struct rp_model *md, struct rp_result *r)
 {
 	uint64_t n = md->nframes;
@@ -413,6 +450,13 @@ void rp_model_compare(struct rp_model *md, struct rp_result *r)
 			if (!rp_model_compare_frame(md, j, r))
 				return;
 	}
+	rp_model_settle(md, r);
+}
+
+/* VM_RECLAIMs since the last compare: what each said remains, against the model. */
+static void rp_model_settle(struct rp_model *md, struct rp_result *r)
+{
+	md->nchanged = 0;
 	for (unsigned id = 1; id <= md->vms; id++) {
 		if (!md->reclaimed[id])
 			continue;

@@ -35,7 +35,8 @@ struct rp_iomap {
 	uint64_t iova, pa; /* pages */
 	bool w;
 };
-#define RP_DOM_FREE (-1)
+#define RP_DOM_FREE	     (-1)
+#define RP_MODEL_CHANGED_MAX 16u
 
 struct rp_model {
 	struct hm_machine *m;
@@ -71,6 +72,16 @@ struct rp_model {
 	struct rp_iomap *iomaps;
 	size_t niomaps, iomaps_cap;
 	uint16_t *dma;
+	/*
+	 * The frames (indexes) whose owner or DMA count the model changed since
+	 * the last compare, as runs, so rp_model_compare_at can look only where
+	 * kcore or the model changed something; nchanged past
+	 * RP_MODEL_CHANGED_MAX: more than fit, compare every frame.
+	 */
+	struct {
+		uint64_t first, n;
+	} changed[RP_MODEL_CHANGED_MAX];
+	unsigned nchanged;
 };
 
 /* After kcore booted on `m` with max_vms `vms`: CORE and HOST as the boot left them. */
@@ -83,6 +94,15 @@ void rp_model_call(struct rp_model *md, const uint64_t in[7], const uint64_t out
 		   struct rp_result *r);
 /* kcore's frame owners against the model's (an oracle failure in r if not). */
 void rp_model_compare(struct rp_model *md, struct rp_result *r);
+/*
+ * rp_model_compare over the frames kcore changed in this operation
+ * (`touched`: frame indexes from its touch log, `ntouched` of them; ~0u:
+ * unknown, compare every frame) and those the model changed: the same
+ * verdict as the whole compare when kcore's log is complete, which the
+ * incremental checker's cross-check keeps honest (docs/FUZZING.md).
+ */
+void rp_model_compare_at(struct rp_model *md, const uint64_t *touched, unsigned ntouched,
+			 struct rp_result *r);
 /* A host access to [pa, pa + len) that succeeded: the host may touch each page. */
 void rp_model_host_access(const struct rp_model *md, uint64_t pa, uint64_t len,
 			  struct rp_result *r);

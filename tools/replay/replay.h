@@ -203,6 +203,13 @@ bool rp_oracle(struct rp_result *r, const char *fmt, ...) __attribute__((format(
 bool rp_exec_op(struct rp_exec *ex, const struct rp_op *op, struct rp_result *res);
 
 /*
+ * After the last operation of a check_every_op run: the full invariant walk
+ * (hm_check_full; every operation had the incremental one), compared with
+ * the incremental verdict.  False, with words in why, if either fails.
+ */
+bool rp_exec_final_check(struct rp_exec *ex, char *why, size_t size);
+
+/*
  * What the fuzzers bias their arguments with: live VM ids (per the
  * reference model), the IPA and vCPU of the last stage-2 fault exit,
  * frames handed out recently, fresh host frames.

@@ -125,6 +125,8 @@ const struct pgt *kcore_coremap(void);
 
 /* The host's stage-2 root (VTTBR_EL2 of the host, VMID 0). */
 kc_paddr_t kcore_host_s2_root(void);
+/* The host's stage-2 tree itself (for kcore_touch_desc in checker self-tests). */
+const struct pgt *kcore_host_s2(void);
 
 /* Registers of a host call: x0..x6 in; x0 (status) and x1..x3 out. */
 struct kc_hcall {
@@ -159,6 +161,65 @@ bool kcore_psci_known(uint32_t fn);
  * For quiescent points only: it takes no locks.
  */
 int kcore_check(char *why, size_t size);
+
+/*
+ * The same verdict over what changed since the last check (the touch log,
+ * core/touch.h): every touched frame against the host's stage 2 at its PA
+ * and its VM's at its gfn, every touched descriptor against its tree's leaf
+ * rules, every VM whose frames, tables or metadata changed against the
+ * checker's own counts.  Falls back to the full walk (kcore_check) when
+ * there is no baseline yet (the first check after kcore_init, which turns
+ * recording on) or the log overflowed.  kcore_check that passes is a new
+ * baseline too.  Quiescent points only, like kcore_check.
+ */
+int kcore_check_incremental(char *why, size_t size);
+
+/*
+ * The incremental check's verdict when nothing was recorded since the last
+ * check (a null call): true, counted as an incremental check, if a baseline
+ * holds and the log is empty; false if kcore_check_incremental must run.
+ * A few instructions, for an always-on checker's fast path (arm64).
+ */
+bool kcore_check_idle(void);
+
+struct kcore_check_stats {
+	uint64_t full;	      /* full walks (kcore_check, and incremental fallbacks) */
+	uint64_t incremental; /* checks over the touch log alone */
+	uint64_t overflows;   /* incremental checks that fell back: the log was full */
+	uint64_t touches;     /* log entries checked */
+};
+void kcore_check_stats(struct kcore_check_stats *out);
+
+/*
+ * For tests that corrupt state by hand, so the incremental checker sees it
+ * as kcore's own writers would record it: a frame-table entry of `pa` and
+ * its value before, a descriptor of `tree` at (va, level) and its value
+ * before, a VM's metadata (state, images, layout, device claims).
+ */
+void kcore_touch_frame(kc_paddr_t pa, uint64_t old);
+void kcore_touch_desc(const struct pgt *tree, uint64_t va, unsigned level, uint64_t old);
+void kcore_touch_vm(unsigned id);
+/* ... and an IO domain's state or the stream table (core/iodom.c). */
+void kcore_touch_io(void);
+
+/*
+ * For oracles that run between operations (the fuzzers' error atomicity and
+ * reference model), from the same log, before the next check empties it:
+ *   kcore_touch_mark       where the log stands now (before a call);
+ *   kcore_touch_unchanged  1 if every frame and descriptor recorded since
+ *                          `mark` holds its value from before again (a
+ *                          failed call changed nothing there), 0 if one does
+ *                          not, -1 if the log cannot say (recording off,
+ *                          overflowed, or more than KC_TOUCH_UNCHANGED_MAX
+ *                          entries since `mark`);
+ *   kcore_touch_frames     the indices of the frames touched since the last
+ *                          check into idx[0, max), how many, or ~0u if the
+ *                          log cannot say or they do not fit.
+ */
+#define KC_TOUCH_UNCHANGED_MAX 1024u
+unsigned kcore_touch_mark(void);
+int kcore_touch_unchanged(unsigned mark);
+unsigned kcore_touch_frames(uint64_t *idx, unsigned max);
 
 /* SHA-256 of every piece of kcore state a call may change (not the locks). */
 #define KC_DIGEST_LEN 32

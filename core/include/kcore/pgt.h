@@ -276,6 +276,22 @@ bool pgt_next_entry(const struct pgt *pgt, uint64_t from, uint64_t *va, uint64_t
  * (so none is linked twice or lost).  Returns NULL, or what is wrong.
  */
 const char *pgt_check(const struct pgt *pgt, uint64_t *tables);
+/*
+ * For the incremental checker: why descriptor `d` at `level` is nothing this
+ * tree may hold (pgt_check's words: a malformed table link, one outside the
+ * pool, a mark where none may be, a bad leaf), or NULL.  0 is fine.
+ */
+const char *pgt_check_entry(const struct pgt *pgt, uint64_t d, unsigned level);
+/*
+ * The descriptor at (va, level), following only table links into the
+ * tree's pool: false if the walk stops above `level` (no table there).
+ */
+bool pgt_entry_at(const struct pgt *pgt, uint64_t va, unsigned level, uint64_t *desc);
+/*
+ * The non-zero entry at the end of the walk for va (a leaf, or anything
+ * non-zero at level 3, marks included): its descriptor and level.
+ */
+bool pgt_leaf_at(const struct pgt *pgt, uint64_t va, uint64_t *desc, unsigned *level);
 
 /* Free every table page of the tree back to its pool (after the last use). */
 void pgt_destroy(struct pgt *pgt);

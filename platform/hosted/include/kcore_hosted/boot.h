@@ -40,9 +40,23 @@ int hm_kcore_boot_devices(struct hm_machine *m, const struct kc_config *cfg,
 struct kc_region hm_kcore_pool(struct hm_machine *m);
 
 /*
- * Invariants 1-7: kcore_check, then the TLB model's coherence with the
- * tables (7).  Returns 0 or the number of the first violated, with words.
+ * Invariants 1-7: kcore_check_incremental (what changed since the last
+ * check), then the TLB model's coherence with the tables (7).  Every
+ * HM_CHECK_FULL_EVERY checks, and whenever the incremental check finds a
+ * violation, the full walk (kcore_check) runs on the same state too, and
+ * the two verdicts must agree: if one says violated and the other not,
+ * `why` starts "checker disagreement" (a finding in itself).  Returns 0
+ * or the number of the first violated, with words.
  */
+#define HM_CHECK_FULL_EVERY 64
 int hm_check(struct hm_machine *m, char *why, size_t size);
+/*
+ * The full walk every n checks instead (0: HM_CHECK_FULL_EVERY); n = 1 is
+ * the full walk alone after every step, no incremental check (for
+ * measuring what the incremental one saves).  Process-wide.
+ */
+void hm_check_set_full_every(unsigned n);
+/* The same with the full walk (and the comparison) now: at the end of a run. */
+int hm_check_full(struct hm_machine *m, char *why, size_t size);
 
 #endif /* KCORE_HOSTED_BOOT_H */
