@@ -91,7 +91,19 @@ HC_CALL(hc_import_page, 5)
 HC_CALL(hc_import_vcpu, 5)
 HC_CALL(hc_import_end, 5)
 
-/* Indexed by function number: the null call is a bounds check, a load and a jump. */
+/* A number kcore keeps free for a later call: what an unknown id gets. */
+static void hc_reserved_call(struct kc_hcall *r)
+{
+	r->x[0] = (uint64_t)(int64_t)KC_ENOTSUP;
+	r->x[1] = 0;
+	r->x[2] = 0;
+	r->x[3] = 0;
+}
+
+/*
+ * Indexed by function number, one dense table for every call: the null
+ * call is a bounds check, a load and a jump.
+ */
 static const hc_call hc_table[] = {
 	[KC_FN_NUM(KC_HC_VERSION)] = hc_version_call,
 	[KC_FN_NUM(KC_HC_VM_CREATE)] = hc_vm_create_call,
@@ -114,29 +126,22 @@ static const hc_call hc_table[] = {
 	[KC_FN_NUM(KC_HC_IODOM_UNMAP)] = hc_iodom_unmap_call,
 	[KC_FN_NUM(KC_HC_IODOM_LOOKUP)] = hc_iodom_lookup_call,
 	[KC_FN_NUM(KC_HC_SMMU_EVENT)] = hc_smmu_event_call,
+	/* Spare numbers between the SMMU's calls and export's: not (yet) calls. */
+	[KC_FN_NUM(KC_HC_SMMU_EVENT) + 1] = hc_reserved_call,
+	[KC_FN_NUM(KC_HC_SMMU_EVENT) + 2] = hc_reserved_call,
+	[KC_FN_NUM(KC_HC_SMMU_EVENT) + 3] = hc_reserved_call,
+	[KC_FN_NUM(KC_HC_EXPORT_BEGIN)] = hc_export_begin_call,
+	[KC_FN_NUM(KC_HC_EXPORT_PAGE)] = hc_export_page_call,
+	[KC_FN_NUM(KC_HC_EXPORT_VCPU)] = hc_export_vcpu_call,
+	[KC_FN_NUM(KC_HC_EXPORT_END)] = hc_export_end_call,
+	[KC_FN_NUM(KC_HC_EXPORT_ABORT)] = hc_export_abort_call,
+	[KC_FN_NUM(KC_HC_IMPORT_BEGIN)] = hc_import_begin_call,
+	[KC_FN_NUM(KC_HC_IMPORT_PAGE)] = hc_import_page_call,
+	[KC_FN_NUM(KC_HC_IMPORT_VCPU)] = hc_import_vcpu_call,
+	[KC_FN_NUM(KC_HC_IMPORT_END)] = hc_import_end_call,
 };
-
-/*
- * Export and import (docs/EXPORT.md), numbered from KC_HC_EXPORT_BEGIN: a
- * table of their own, so the main one stays dense while the numbers
- * between (the SMMU's, and spares) are filled in elsewhere.  Off the hot
- * path: only ids past the main table get here.
- */
-#define HC_XFER_FIRST KC_FN_NUM(KC_HC_EXPORT_BEGIN)
-static const hc_call hc_xfer_table[] = {
-	[KC_FN_NUM(KC_HC_EXPORT_BEGIN) - HC_XFER_FIRST] = hc_export_begin_call,
-	[KC_FN_NUM(KC_HC_EXPORT_PAGE) - HC_XFER_FIRST] = hc_export_page_call,
-	[KC_FN_NUM(KC_HC_EXPORT_VCPU) - HC_XFER_FIRST] = hc_export_vcpu_call,
-	[KC_FN_NUM(KC_HC_EXPORT_END) - HC_XFER_FIRST] = hc_export_end_call,
-	[KC_FN_NUM(KC_HC_EXPORT_ABORT) - HC_XFER_FIRST] = hc_export_abort_call,
-	[KC_FN_NUM(KC_HC_IMPORT_BEGIN) - HC_XFER_FIRST] = hc_import_begin_call,
-	[KC_FN_NUM(KC_HC_IMPORT_PAGE) - HC_XFER_FIRST] = hc_import_page_call,
-	[KC_FN_NUM(KC_HC_IMPORT_VCPU) - HC_XFER_FIRST] = hc_import_vcpu_call,
-	[KC_FN_NUM(KC_HC_IMPORT_END) - HC_XFER_FIRST] = hc_import_end_call,
-};
-#define HC_XFER_COUNT (sizeof(hc_xfer_table) / sizeof(hc_xfer_table[0]))
-_Static_assert(HC_XFER_FIRST >= sizeof(hc_table) / sizeof(hc_table[0]),
-	       "the export calls come after the main table");
+_Static_assert(KC_FN_NUM(KC_HC_EXPORT_BEGIN) == KC_FN_NUM(KC_HC_SMMU_EVENT) + 4,
+	       "the spare slots fill exactly the gap before the export calls");
 
 /*
  * SMCCC discovery from the host: true if `r` was one (results set as SMCCC
@@ -193,9 +198,6 @@ void hc_open_calls(void)
 	for (unsigned i = 0; i < sizeof(hc_table) / sizeof(hc_table[0]); i++)
 		if (!hc_table[i])
 			plat_panic("host-call table has a gap");
-	for (unsigned i = 0; i < HC_XFER_COUNT; i++)
-		if (!hc_xfer_table[i])
-			plat_panic("export-call table has a gap");
 	kc.hc_open = sizeof(hc_table) / sizeof(hc_table[0]);
 }
 
@@ -211,8 +213,6 @@ void kcore_host_call(struct kc_hcall *r)
 		hc_table[num](r);
 	else if (num < sizeof(hc_table) / sizeof(hc_table[0]))
 		hc_refuse(r, KC_ESTATE);
-	else if (num - HC_XFER_FIRST < HC_XFER_COUNT)
-		kc.hc_open ? hc_xfer_table[num - HC_XFER_FIRST](r) : hc_refuse(r, KC_ESTATE);
 	else if (!hc_smccc_discovery(r))
 		hc_refuse(r, KC_ENOTSUP);
 }

@@ -224,7 +224,9 @@ static void test_function_ids(void **state)
 	}
 	static const uint64_t unknown[] = {
 		0,
-		KC_FN(0x15), /* the first number after the last call */
+		KC_FN(0x15), /* the spare numbers between the SMMU and export calls */
+		KC_FN(0x17),
+		KC_FN(0x21), /* the first number after the last call */
 		KC_FN(0x7F),
 		KC_GC_SHARE, /* guest calls are not host calls */
 		KC_GC_UNSHARE,
