@@ -105,7 +105,7 @@ static bool arm64_layout_build(const struct arm64_fdt_info *fdt, struct kc_boot_
 	 * Each SMMU's registers are a kcore device the host does not share:
 	 * core maps them for the driver and keeps them out of the host's
 	 * stage 2, so a host access is refused with an abort
-	 * (docs/SMMU-arm64.md).  Probed here, MMU off, at their physical
+	 * (docs/SMMU.md, "On arm64").  Probed here, MMU off, at their physical
 	 * address: the layout must say how many streams and IOVA bits.
 	 */
 	l->nsmmus = 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The SMMUv3 driver (platform.h, "the SMMUs"; docs/SMMU-arm64.md): brings
+ * The SMMUv3 driver (platform.h, "the SMMUs"; docs/SMMU.md, "On arm64"): brings
  * up the SMMUs the boot layout lists and programs their stream table for
  * core.  Stage 2 only: core's IO tables are the CPU's stage-2 format, one
  * per IO domain, and an attached stream's STE points at its domain's root

@@ -58,7 +58,7 @@ int arm64_fdt_reserve(void *fdt, size_t bufsize, const struct kc_region *regions
 		      const char **why);
 
 /*
- * Take the SMMUs away from the host's view (docs/SMMU-arm64.md): every
+ * Take the SMMUs away from the host's view (docs/SMMU.md, "On arm64"): every
  * "arm,smmu-v3" node gets status = "disabled", and every iommu-map and
  * iommus property that names one of them is removed, so a host neither
  * probes the SMMU (its registers are kcore's) nor waits for it to set up

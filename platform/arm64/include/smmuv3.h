@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * kcore's SMMUv3 driver (docs/SMMU-arm64.md): stage 2 only, a linear stream
+ * kcore's SMMUv3 driver (docs/SMMU.md, "On arm64"): stage 2 only, a linear stream
  * table and the command and event queues in kcore's image (CORE frames the
  * host never maps), GBPA = abort.  The registers and in-memory formats are
  * the SMMUv3 architecture's (IHI 0070); only what kcore uses is named.

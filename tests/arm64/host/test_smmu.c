@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host DMA through kcore's SMMU (docs/SMMU-arm64.md), with a real DMA
+ * Host DMA through kcore's SMMU (docs/SMMU.md, "On arm64"), with a real DMA
  * engine: QEMU's edu device behind QEMU virt's SMMUv3 (tests/qemu
  * host-smmu).  Every refusal has its control in the same run: the same
  * DMA into a host frame mapped in the host's domain lands.  Runs only on
