@@ -928,7 +928,7 @@ static void op_vmdom(unsigned cpu, struct cpu_state *c, unsigned s)
 		return;
 	}
 	uint64_t i = vm_frame(c, s);
-	switch (below(&c->rng, 6)) {
+	switch (below(&c->rng, 7)) {
 	case 0: /* attach or detach its stream */
 		st = call(cpu, sl->attached ? KC_HC_IODOM_DETACH : KC_HC_IODOM_ATTACH, sl->dom,
 			  smmu, sid, 0, NULL);
@@ -937,7 +937,8 @@ static void op_vmdom(unsigned cpu, struct cpu_state *c, unsigned s)
 		sl->attached = !sl->attached;
 		break;
 	case 1:
-	case 2: /* map one of the VM's frames at its gfn */
+	case 2:
+	case 6: /* map one of the VM's frames at its gfn */
 		if (i == ~0ull)
 			break;
 		st = call5(cpu, KC_HC_IODOM_MAP, sl->dom, c->gfn[i] << 12, (c->first + i) << 12, 1,
@@ -999,8 +1000,11 @@ static void log_dma(unsigned cpu, unsigned smmu, uint32_t sid, uint64_t iova, bo
  */
 static void op_dma(unsigned cpu, struct cpu_state *c)
 {
-	unsigned s = below(&c->rng, SLOTS + 1), smmu;
+	/* Half through the host domain's streams, half through a VM slot's (mostly one with a domain). */
+	unsigned s = below(&c->rng, 2) ? SLOTS : below(&c->rng, SLOTS), smmu;
 	bool write = below(&c->rng, 2);
+	if (s < SLOTS && !c->slots[s].dom && below(&c->rng, 4))
+		s = (s + 1) % SLOTS;
 	uint32_t sid;
 	uint64_t iova, pfn, v = 0, owner;
 	bool mapped;
@@ -1104,7 +1108,7 @@ static void one_op(unsigned cpu, struct cpu_state *c)
 		op_host_store(cpu, c);
 	} else if (k < 78) {
 		op_foreign(cpu, c);
-	} else if (k < 85) {
+	} else if (k < 84) {
 		op_hostdom(cpu, c);
 	} else if (k < 89) {
 		op_vmdom(cpu, c, s);
