@@ -122,10 +122,34 @@ void hm_ram_copy(uint8_t *ram, void *buf, size_t len, bool write)
 		return;
 	}
 	default:
-		if (write)
-			memcpy(ram, buf, len);
-		else
-			memcpy(buf, ram, len);
+		/*
+		 * Longer (a page the host writes) or unaligned: a sequence of
+		 * single-copy atomic accesses, as on the hardware, not a memcpy
+		 * another CPU's load of the same word would race with in C
+		 * (test_stress: a host load anywhere met a host page store).
+		 */
+		for (size_t i = 0; i < len;) {
+			uint8_t *b = (uint8_t *)buf + i;
+			if (((uintptr_t)(ram + i) & 7) == 0 && len - i >= 8) {
+				uint64_t v;
+				if (write) {
+					memcpy(&v, b, 8);
+					__atomic_store_n((uint64_t *)(void *)(ram + i), v,
+							 __ATOMIC_RELAXED);
+				} else {
+					v = __atomic_load_n((uint64_t *)(void *)(ram + i),
+							    __ATOMIC_RELAXED);
+					memcpy(b, &v, 8);
+				}
+				i += 8;
+			} else {
+				if (write)
+					__atomic_store_n(ram + i, *b, __ATOMIC_RELAXED);
+				else
+					*b = __atomic_load_n(ram + i, __ATOMIC_RELAXED);
+				i++;
+			}
+		}
 	}
 }
 

@@ -12,7 +12,7 @@
  * VMs); and calls aimed at other CPUs' VMs: runs, interrupts, power-off,
  * verify, and attempts to map frames that are not the host's; device pages
  * claimed by VMs (VM_MAP_IO, exclusive) while the host and other VMs reach
- * for the same ones.  Every K
+ * for the same ones; IO domains and DMA (below).  Every K
  * operations all CPUs park at a barrier and one of them checks, with no CPU
  * inside kcore: invariants 1-7 and TLB coherence (hm_check), no guest
  * EXPECT failed, and the reference model of frame ownership
@@ -33,9 +33,24 @@
  * run), so with N > 1 a seed reproduces the mix, not the interleaving.
  * With --threads 1 a seed reproduces the run exactly.
  *
- * Not here yet: DMA through the SMMU (issue 13) would be one more kind of
- * operation (a device reading and writing through an IO domain while the
- * CPUs map and unmap), with the model fed IODOM_MAP/UNMAP.
+ * IO domains and DMA (docs/SMMU.md): the machine has two SMMUs; each CPU
+ * owns four streams (two for its host domain, one per VM slot), a host IO
+ * domain it allocates, attaches, maps its own host frames into (and tries
+ * VM frames, kcore's and the SMMUs' registers: refused), unmaps, looks up
+ * and frees, and an IO domain per VM that maps the VM's frames at IOVA =
+ * gfn (elsewhere, or a host frame: refused), freed before the VM is
+ * reclaimed (which kcore refuses before).  Only the CPU changes its
+ * domains, so its devices' DMA is checked exactly: it goes through iff the
+ * page is mapped with the rights, a write reaches that frame, and a read
+ * never sees another VM's (through a host domain: any guest's) private
+ * data; each DMA that went through is also logged, in ticket order with
+ * the IODOM calls, and the model must map the page to a frame of the
+ * domain's owner.  Before a donation, sometimes the same call with a frame
+ * the host domain maps: KC_EBUSY (the DMA count), never OK.  And devices
+ * behind other CPUs' host streams read and write while those CPUs unmap
+ * and donate: a read never sees a guest's data, and a write landing after
+ * a donation would show as a guest's data changing (an EXPECT failing).
+ * SMMU_EVENT drains the events the stopped DMA leaves.
  */
 #define _POSIX_C_SOURCE 200809L /* pthread barriers, clock_gettime */
 
@@ -178,6 +193,13 @@ static void fail_with(const char *fmt, ...)
 		return;                                                                            \
 	} while (0)
 
+/* An expected status, or the failure. */
+#define EXPECT_ST(st, want, ...)                                                                   \
+	do {                                                                                       \
+		if ((st) != (want))                                                                \
+			FAIL(__VA_ARGS__);                                                         \
+	} while (0)
+
 static bool failed(void)
 {
 	return __atomic_load_n(&S.failed, __ATOMIC_ACQUIRE);
@@ -218,12 +240,15 @@ static void log_entry(unsigned cpu, uint64_t t, const uint64_t in[7], const uint
 }
 
 /*
- * One host call as `cpu`, logged if it can change an owner.  The ticket
- * orders the log as kcore ordered the calls where it matters: a call that
- * gives something up (VM_DESTROY frees the id) takes its ticket before it
- * starts, a call that takes something (VM_CREATE, frames to a VM) after it
- * returns, so whoever gets an id or a frame another call gave up is
- * ordered after that call.
+ * One host call as `cpu`, logged (if `logged`) if it can change an owner or
+ * the model's IO domains.  The ticket orders the log as kcore ordered the
+ * calls where it matters: a call that gives something up (VM_DESTROY and
+ * IODOM_FREE free an id, IODOM_DETACH a stream, IODOM_UNMAP a DMA count)
+ * takes its ticket before it starts, a call that takes something (VM_CREATE,
+ * frames to a VM, IODOM_ALLOC, _ATTACH, _MAP) after it returns, so whoever
+ * gets an id, a stream or a frame another call gave up is ordered after
+ * that call.  A LOOKUP of another CPU's domain would not be (the owner's
+ * UNMAP may take its ticket first and still come later): none is logged.
  */
 static int call5(unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		 uint64_t a5, uint64_t r[3], bool logged)
@@ -530,11 +555,13 @@ static void op_teardown(unsigned cpu, struct cpu_state *c, unsigned s)
 	if (sl->dom && sl->phase == SLOT_OFF) {
 		/* Its device first: kcore refuses to reclaim a VM that owns a domain. */
 		if (below(&c->rng, 4) == 0) {
+			/* Off now (if it was not), and RECLAIM refused while its domain lives. */
+			call(cpu, KC_HC_VM_POWEROFF, sl->id, 0, 0, 0, NULL);
 			st = call(cpu, KC_HC_VM_RECLAIM, sl->id, 1, 0, 0, r);
-			if (st != KC_EBUSY)
+			if (st == KC_OK)
 				FAIL("CPU %u: VM_RECLAIM of %" PRIu64 " with IO domain %" PRIu64
-				     ": %d",
-				     cpu, sl->id, sl->dom, st);
+				     " went through",
+				     cpu, sl->id, sl->dom);
 		}
 		vmdom_free(cpu, c, s);
 		return;
@@ -618,10 +645,36 @@ static void op_host_store(unsigned cpu, struct cpu_state *c)
 static void op_foreign(unsigned cpu, struct cpu_state *c)
 {
 	uint64_t vm = 1 + below(&c->rng, S.f.cfg.max_vms), r[3];
-	unsigned what = below(&c->rng, 6);
+	unsigned what = below(&c->rng, 7);
 	int st = KC_OK;
 
 	switch (what) {
+	case 6: { /* any CPU's IO domain: look up (not logged: see call5), or misuse */
+		uint64_t dom = 1 + below(&c->rng, S.f.cfg.max_iodoms);
+		switch (below(&c->rng, 3)) {
+		case 0:
+			st = call5(cpu, KC_HC_IODOM_LOOKUP, dom,
+				   HOST_IOVA + below(&c->rng, NIOVA) * 4096ull, 0, 0, 0, r, false);
+			if (st != KC_OK && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_LOOKUP of domain %" PRIu64 ": %d", cpu, dom,
+				     st);
+			break;
+		case 1: /* a stream no SMMU has */
+			st = call(cpu, KC_HC_IODOM_ATTACH, dom, below(&c->rng, 2) ? NSMMUS : 0,
+				  SIDS_PER_CPU * MAX_THREADS, 0, NULL);
+			/* EINVAL, or ENOENT for a free domain: which first is kcore's choice */
+			if (st != KC_EINVAL && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_ATTACH of a missing stream: %d", cpu, st);
+			break;
+		default: /* for a VM id out of range */
+			st = call(cpu, KC_HC_IODOM_ALLOC, S.f.cfg.max_vms + 1, 0, 0, 0, r);
+			if (st != KC_EINVAL && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_ALLOC for VM %u: %d", cpu, S.f.cfg.max_vms + 1,
+				     st);
+			break;
+		}
+		break;
+	}
 	case 0: /* run it (a fault it reports is left to its owner) */
 		st = call(cpu, KC_HC_VCPU_RUN, vm, below(&c->rng, 2), KC_RUN_RESUME, 0, r);
 		break;
@@ -680,13 +733,6 @@ static void vm_stream(unsigned cpu, unsigned s, unsigned *smmu, uint32_t *sid)
 	*smmu = s % NSMMUS;
 	*sid = cpu * SIDS_PER_CPU + 2 + s;
 }
-
-/* An expected status, or the failure. */
-#define EXPECT_ST(st, want, ...)                                                                   \
-	do {                                                                                       \
-		if ((st) != (want))                                                                \
-			FAIL(__VA_ARGS__);                                                         \
-	} while (0)
 
 /* Detach the VM slot's stream and free its domain: both must succeed. */
 static void vmdom_free(unsigned cpu, struct cpu_state *c, unsigned s)
