@@ -895,6 +895,14 @@ static void op_hostdom(unsigned cpu, struct cpu_state *c)
 		if (hd->pfn[k]) {
 			c->dmacnt[hd->pfn[k] - c->first]--;
 			hd->pfn[k] = 0;
+			/* The device stops there at once: no IOTLB entry outlives the call. */
+			uint64_t v;
+			host_stream(cpu, j, &smmu, &sid);
+			enum hm_dma_fault e = hm_dma_read(S.f.m, smmu, sid, iova, &v, 8);
+			if (e == HM_DMA_OK)
+				FAIL("CPU %u: DMA read at 0x%" PRIx64 " through SMMU %u stream %u "
+				     "went through after IODOM_UNMAP returned",
+				     cpu, iova, smmu, sid);
 		}
 		break;
 	case 9: { /* look up */
