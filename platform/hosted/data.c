@@ -162,8 +162,12 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 	if (len == 0 || (addr & (HM_PAGE_SIZE - 1)) + len > HM_PAGE_SIZE)
 		hm_bug("hm_data_access: %zu bytes at 0x%llx leave the page", len,
 		       (unsigned long long)addr);
-	if (hm_access(m, cpu, ctx, addr, write ? HM_WRITE : HM_READ, out) != HM_FAULT_NONE)
+	/* In flight from translation to the end of the copy: hm_tlbi waits for it. */
+	pthread_mutex_lock(&m->tlbs[cpu].inflight);
+	if (hm_access(m, cpu, ctx, addr, write ? HM_WRITE : HM_READ, out) != HM_FAULT_NONE) {
+		pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 		return out->fault;
+	}
 	ram = hm_phys(m, out->pa, len);
 	if (ram) {
 		/* The arena is the cached view: only stores and uncached accesses may differ. */
@@ -171,8 +175,10 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 			hm_ram_copy(ram, buf, len, write);
 		else
 			hm_cache_access(m, out->pa, ram, buf, len, write, cacheable);
+		pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 		return HM_FAULT_NONE;
 	}
+	pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 	if (hm_is_device(m, out->pa, len)) {
 		struct hm_dev_access r = {
 			.cpu = cpu,
