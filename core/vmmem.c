@@ -254,9 +254,20 @@ static void vm_frames_return_locked(struct kc_vm *vm, kc_paddr_t pa, uint64_t n)
 
 	if (!f)
 		plat_panic("vmmem: reclaiming a run that is not RAM of one region");
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i++) {
 		if (frame_owner(f[i]) != vm->id)
 			plat_panic("vmmem: reclaiming a frame the VM does not own");
+		/*
+		 * Shared with the host (the VM was powered off before it
+		 * unshared): the host loses it for the scrub, as UNSHARE would
+		 * take it, so it neither reads it half scrubbed nor writes into
+		 * it under the memset (which would come back not scrubbed); it
+		 * faults it in again once it is its own.  test_stress under TSan
+		 * saw a host load on another CPU race the memset.
+		 */
+		if (frame_count(f[i]))
+			host_unmap_locked(pa + (i << PGT_PAGE_SHIFT));
+	}
 	frame_scrub(pa, n);
 	for (uint64_t i = 0; i < n; i++)
 		frame_set(&f[i], frame_make(OWNER_HOST, 0, 0));

@@ -122,10 +122,34 @@ void hm_ram_copy(uint8_t *ram, void *buf, size_t len, bool write)
 		return;
 	}
 	default:
-		if (write)
-			memcpy(ram, buf, len);
-		else
-			memcpy(buf, ram, len);
+		/*
+		 * Longer (a page the host writes) or unaligned: a sequence of
+		 * single-copy atomic accesses, as on the hardware, not a memcpy
+		 * another CPU's load of the same word would race with in C
+		 * (test_stress: a host load anywhere met a host page store).
+		 */
+		for (size_t i = 0; i < len;) {
+			uint8_t *b = (uint8_t *)buf + i;
+			if (((uintptr_t)(ram + i) & 7) == 0 && len - i >= 8) {
+				uint64_t v;
+				if (write) {
+					memcpy(&v, b, 8);
+					__atomic_store_n((uint64_t *)(void *)(ram + i), v,
+							 __ATOMIC_RELAXED);
+				} else {
+					v = __atomic_load_n((uint64_t *)(void *)(ram + i),
+							    __ATOMIC_RELAXED);
+					memcpy(b, &v, 8);
+				}
+				i += 8;
+			} else {
+				if (write)
+					__atomic_store_n(ram + i, *b, __ATOMIC_RELAXED);
+				else
+					*b = __atomic_load_n(ram + i, __ATOMIC_RELAXED);
+				i++;
+			}
+		}
 	}
 }
 
@@ -138,8 +162,12 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 	if (len == 0 || (addr & (HM_PAGE_SIZE - 1)) + len > HM_PAGE_SIZE)
 		hm_bug("hm_data_access: %zu bytes at 0x%llx leave the page", len,
 		       (unsigned long long)addr);
-	if (hm_access(m, cpu, ctx, addr, write ? HM_WRITE : HM_READ, out) != HM_FAULT_NONE)
+	/* In flight from translation to the end of the copy: hm_tlbi waits for it. */
+	pthread_mutex_lock(&m->tlbs[cpu].inflight);
+	if (hm_access(m, cpu, ctx, addr, write ? HM_WRITE : HM_READ, out) != HM_FAULT_NONE) {
+		pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 		return out->fault;
+	}
 	ram = hm_phys(m, out->pa, len);
 	if (ram) {
 		/* The arena is the cached view: only stores and uncached accesses may differ. */
@@ -147,8 +175,10 @@ enum hm_fault hm_data_access(struct hm_machine *m, unsigned cpu, const struct hm
 			hm_ram_copy(ram, buf, len, write);
 		else
 			hm_cache_access(m, out->pa, ram, buf, len, write, cacheable);
+		pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 		return HM_FAULT_NONE;
 	}
+	pthread_mutex_unlock(&m->tlbs[cpu].inflight);
 	if (hm_is_device(m, out->pa, len)) {
 		struct hm_dev_access r = {
 			.cpu = cpu,

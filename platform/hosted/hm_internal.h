@@ -33,6 +33,7 @@ struct hm_tlb_entry {
  */
 struct hm_tlb {
 	pthread_mutex_t lock;
+	pthread_mutex_t inflight; /* held by a data access of this CPU (data.c); hm_tlbi waits */
 	struct hm_tlb_entry e[HM_TLB_ENTRIES];
 	unsigned next_victim;
 	unsigned long guest_flushes; /* plat_guest_flush_local on this CPU */

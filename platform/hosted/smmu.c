@@ -212,16 +212,22 @@ static enum hm_dma_fault dma(struct hm_machine *m, unsigned smmu, uint32_t sid, 
 		uint64_t pa;
 		if (chunk > len)
 			chunk = len;
+		/*
+		 * Translation and access under smmu_lock: an invalidation
+		 * (plat_smmu_tlbi_*, stream_set) completes only after every
+		 * transaction that used the old entry, as CMD_SYNC does, so a
+		 * DMA that translated before an UNMAP cannot land after it.
+		 */
 		pthread_mutex_lock(&m->smmu_lock);
 		enum hm_dma_fault f = dma_translate(m, smmu, sid, iova, write, &pa);
+		uint8_t *ram = f ? NULL : hm_phys(m, pa, chunk);
+		if (ram) /* IO-coherent: the view the CPUs' caches give */
+			hm_ram_copy(ram, p, chunk, write);
+		else if (!f && !write)
+			memset(p, 0, chunk); /* IO (peer to peer): reads zeros, drops writes */
 		pthread_mutex_unlock(&m->smmu_lock);
 		if (f)
 			return f;
-		uint8_t *ram = hm_phys(m, pa, chunk);
-		if (ram) /* IO-coherent: the view the CPUs' caches give */
-			hm_ram_copy(ram, p, chunk, write);
-		else if (!write)
-			memset(p, 0, chunk); /* IO (peer to peer): reads zeros, drops writes */
 		iova += chunk;
 		p += chunk;
 		len -= chunk;

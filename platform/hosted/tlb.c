@@ -33,16 +33,20 @@ int hm_tlb_init(struct hm_machine *m)
 	m->tlbs = calloc(m->cfg.ncpus, sizeof(*m->tlbs));
 	if (!m->tlbs)
 		return -ENOMEM;
-	for (unsigned i = 0; i < m->cfg.ncpus; i++)
+	for (unsigned i = 0; i < m->cfg.ncpus; i++) {
 		pthread_mutex_init(&m->tlbs[i].lock, NULL);
+		pthread_mutex_init(&m->tlbs[i].inflight, NULL);
+	}
 	pthread_mutex_init(&m->log_lock, NULL);
 	return 0;
 }
 
 void hm_tlb_fini(struct hm_machine *m)
 {
-	for (unsigned i = 0; i < m->cfg.ncpus; i++)
+	for (unsigned i = 0; i < m->cfg.ncpus; i++) {
 		pthread_mutex_destroy(&m->tlbs[i].lock);
+		pthread_mutex_destroy(&m->tlbs[i].inflight);
+	}
 	pthread_mutex_destroy(&m->log_lock);
 	free(m->tlbs);
 	free(m->log);
@@ -173,6 +177,18 @@ void hm_tlbi(struct hm_machine *m, enum hm_tlbi_kind kind, uint16_t vmid, uint64
 			}
 		}
 		pthread_mutex_unlock(&t->lock);
+	}
+	/*
+	 * The TLBI completes (as after DSB) only once every access that
+	 * translated through a dropped entry is done: wait out each other
+	 * CPU's data access in flight (hm_data_access holds `inflight` from
+	 * translation to the end of the copy).
+	 */
+	for (unsigned c = 0; c < m->cfg.ncpus; c++) {
+		if (c == r.cpu)
+			continue;
+		pthread_mutex_lock(&m->tlbs[c].inflight);
+		pthread_mutex_unlock(&m->tlbs[c].inflight);
 	}
 	log_append(m, &r);
 }

@@ -329,6 +329,38 @@ static void test_reclaim_running_vm(void **state)
 }
 
 /*
+ * A VM powered off while it still shares a page the host has mapped: the
+ * host must not keep reaching the frame while VM_RECLAIM scrubs it (on
+ * another CPU it could read it half scrubbed, or write under the memset so
+ * it comes back dirty).  RECLAIM takes the frame from the host's stage 2
+ * first; it comes back scrubbed and the host faults it in again.
+ */
+static void test_reclaim_shared_page(void **state)
+{
+	struct kf *f = *state;
+	struct kf_image img = { IMG_BASE, 1, 0x71 };
+	struct pgt_leaf leaf;
+	uint64_t r[3], v = 0;
+
+	uint64_t vmid = kf_vm_verified(f, &img, 1);
+	assert_int_equal(kf_run(f, vmid, 0, KC_RUN_RESUME, 0, r), KC_OK); /* no program: WFI */
+	assert_int_equal(kf_guest_call(f, vmid, 0, KC_GC_SHARE, IMG_BASE >> 12, 1), KC_OK);
+	uint64_t pa = kf_vm_lookup(vmid, IMG_BASE);
+	assert_int_equal(kf_host_try_write(f, pa), HM_FAULT_NONE); /* the host maps it now */
+	assert_true(pgt_lookup(&kc.host_s2, pa, &leaf));
+	assert_int_equal(kf_call(f, KC_HC_VM_POWEROFF, vmid, 0, 0, 0, NULL), KC_OK);
+	assert_int_equal(kf_call(f, KC_HC_VM_RECLAIM, vmid, 100, 0, 0, r), KC_OK);
+	assert_int_equal(r[0], 0);
+	assert_int_equal(kf_frame_owner(pa >> 12), KF_OWNER_HOST);
+	/* Unmapped for the scrub (the TLBI with it), ... */
+	assert_false(pgt_lookup(&kc.host_s2, pa, &leaf));
+	/* ... scrubbed, and the host's again on its next touch. */
+	assert_int_equal(hm_host_load(f->m, 0, pa, &v, sizeof(v), NULL), HM_FAULT_NONE);
+	assert_int_equal(v, 0);
+	kf_check(f);
+}
+
+/*
  * A stale TLB entry after VM id reuse: the host wants the new VM 1 to see
  * (or the old VM 1's leftovers to reach) a frame through a translation
  * cached for the old VM 1.  The old VM runs on CPU 1, so CPU 1's TLB holds
@@ -508,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_running_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_shared_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmid_reuse_stale_tlb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_shares_what_it_does_not_own, setup,
 						teardown),

@@ -12,7 +12,7 @@
  * VMs); and calls aimed at other CPUs' VMs: runs, interrupts, power-off,
  * verify, and attempts to map frames that are not the host's; device pages
  * claimed by VMs (VM_MAP_IO, exclusive) while the host and other VMs reach
- * for the same ones.  Every K
+ * for the same ones; IO domains and DMA (below).  Every K
  * operations all CPUs park at a barrier and one of them checks, with no CPU
  * inside kcore: invariants 1-7 and TLB coherence (hm_check), no guest
  * EXPECT failed, and the reference model of frame ownership
@@ -33,9 +33,24 @@
  * run), so with N > 1 a seed reproduces the mix, not the interleaving.
  * With --threads 1 a seed reproduces the run exactly.
  *
- * Not here yet: DMA through the SMMU (issue 13) would be one more kind of
- * operation (a device reading and writing through an IO domain while the
- * CPUs map and unmap), with the model fed IODOM_MAP/UNMAP.
+ * IO domains and DMA (docs/SMMU.md): the machine has two SMMUs; each CPU
+ * owns four streams (two for its host domain, one per VM slot), a host IO
+ * domain it allocates, attaches, maps its own host frames into (and tries
+ * VM frames, kcore's and the SMMUs' registers: refused), unmaps, looks up
+ * and frees, and an IO domain per VM that maps the VM's frames at IOVA =
+ * gfn (elsewhere, or a host frame: refused), freed before the VM is
+ * reclaimed (which kcore refuses before).  Only the CPU changes its
+ * domains, so its devices' DMA is checked exactly: it goes through iff the
+ * page is mapped with the rights, a write reaches that frame, and a read
+ * never sees another VM's (through a host domain: any guest's) private
+ * data; each DMA that went through is also logged, in ticket order with
+ * the IODOM calls, and the model must map the page to a frame of the
+ * domain's owner.  Before a donation, sometimes the same call with a frame
+ * the host domain maps: KC_EBUSY (the DMA count), never OK.  And devices
+ * behind other CPUs' host streams read and write while those CPUs unmap
+ * and donate: a read never sees a guest's data, and a write landing after
+ * a donation would show as a guest's data changing (an EXPECT failing).
+ * SMMU_EVENT drains the events the stopped DMA leaves.
  */
 #define _POSIX_C_SOURCE 200809L /* pthread barriers, clock_gettime */
 
@@ -56,6 +71,9 @@
 #include "../../tools/replay/model.h"
 #include "fixture.h"
 
+#include <kcore/platform.h> /* enum kc_smmu_fault: what SMMU_EVENT reports */
+#include <kcore_hosted/smmu.h>
+
 #define IMG_BASE      0x80000000ull
 #define DATA_IPA      0x90000000ull
 #define DATA1_IPA     0x90100000ull	 /* vCPU 1's pages, in the same 2 MiB as vCPU 0's */
@@ -69,6 +87,15 @@
 #define STRESS_SECRET 0x5EC0000000000000ull /* private guest data: the host never sees it */
 #define STRESS_PUBLIC 0x9B1C000000000000ull /* what a guest writes to the page it shares */
 #define TAG_MASK      0xFFFF000000000000ull
+#define DMA_OWN	      0xD3A0000000000000ull /* a CPU's device writing through its own stream */
+#define DMA_WILD      0xD3A1000000000000ull /* a device writing through another CPU's stream */
+#define DMA_VM	      0xD3A2000000000000ull /* a VM's device, at offset 8 (the guests use 0) */
+#define NSMMUS	      2u
+#define SIDS_PER_CPU                                                                               \
+	4u	      /* host domain: (SMMU 0, 4t), (SMMU 1, 4t + 1); VM slot s: (s, 4t + 2 + s) */
+#define NIOVA	  16u /* IOVA pages of a CPU's host domain: HOST_IOVA + k * 4 KiB */
+#define HOST_IOVA 0x100000ull
+#define DMA_MARK  (~0ull) /* a log entry that is a DMA, not a call */
 
 /* ---- parameters --------------------------------------------------------- */
 
@@ -100,6 +127,16 @@ struct slot {
 	uint64_t id;
 	unsigned npages;
 	uint64_t page0; /* the pfn backing DATA_IPA (the page the guest shares), 0 if none */
+	uint64_t dom;	/* the VM's IO domain (0: none): mapped frames at IOVA = gfn */
+	bool attached;	/* its stream (SMMU s, 4t + 2 + s) translates through it */
+};
+
+/* The CPU's host IO domain: only this CPU changes it, so it knows exactly what it maps. */
+struct hostdom {
+	uint64_t id; /* 0: none */
+	bool attached[2];
+	uint64_t pfn[NIOVA]; /* by IOVA page: the frame mapped there, 0 if none */
+	bool w[NIOVA];
 };
 
 /* One ownership-changing call, for the model, in kcore's order (ticket). */
@@ -113,12 +150,17 @@ struct cpu_state {
 	uint64_t first, nframes; /* this CPU's host frames: [first, first + nframes) */
 	uint8_t *use;		 /* enum frame_use, by frame */
 	uint8_t *owner_slot;	 /* for FRAME_VM: which slot */
+	uint8_t *dmacnt;	 /* host-domain mappings of the frame (only this CPU makes them) */
+	uint8_t *iomapped;	 /* FRAME_VM: its VM's domain maps it at its gfn */
+	uint64_t *gfn;		 /* FRAME_VM: where its VM has it */
+	struct hostdom hd;
 	uint64_t cursor;
 	struct slot slots[SLOTS];
 	struct logged *log;
 	unsigned nlog, log_cap;
 	unsigned long ops_done, runs, faults, faults1, io_maps, vms_made, vms_destroyed, host_ok,
-		host_refused;
+		host_refused, iodom_ok, iodom_refused, dma_ok, dma_stopped, wild_ok, wild_stopped,
+		busy_donations, events;
 };
 
 static struct stress {
@@ -151,6 +193,13 @@ static void fail_with(const char *fmt, ...)
 		return;                                                                            \
 	} while (0)
 
+/* An expected status, or the failure. */
+#define EXPECT_ST(st, want, ...)                                                                   \
+	do {                                                                                       \
+		if ((st) != (want))                                                                \
+			FAIL(__VA_ARGS__);                                                         \
+	} while (0)
+
 static bool failed(void)
 {
 	return __atomic_load_n(&S.failed, __ATOMIC_ACQUIRE);
@@ -166,23 +215,46 @@ static uint64_t ticket(void)
 static bool changes_owners(uint64_t fn)
 {
 	return fn == KC_HC_VM_CREATE || fn == KC_HC_VM_LOAD_IMAGE_PAGE ||
-	       fn == KC_HC_VM_MAP_FAULT || fn == KC_HC_VM_RECLAIM || fn == KC_HC_VM_DESTROY;
+	       fn == KC_HC_VM_MAP_FAULT || fn == KC_HC_VM_RECLAIM || fn == KC_HC_VM_DESTROY ||
+	       (fn >= KC_HC_IODOM_ALLOC && fn <= KC_HC_IODOM_LOOKUP);
+}
+
+/* Calls that give something up (an id, a stream, a DMA count): ticket before they start. */
+static bool gives_up(uint64_t fn)
+{
+	return fn == KC_HC_VM_DESTROY || fn == KC_HC_IODOM_FREE || fn == KC_HC_IODOM_DETACH ||
+	       fn == KC_HC_IODOM_UNMAP;
+}
+
+static void log_entry(unsigned cpu, uint64_t t, const uint64_t in[7], const uint64_t out[7])
+{
+	struct cpu_state *c = &S.cpus[cpu];
+	if (c->nlog == c->log_cap) {
+		fail_with("CPU %u: model log full", cpu);
+		return;
+	}
+	c->log[c->nlog].ticket = t;
+	memcpy(c->log[c->nlog].in, in, sizeof(c->log[0].in));
+	memcpy(c->log[c->nlog].out, out, sizeof(c->log[0].out));
+	c->nlog++;
 }
 
 /*
- * One host call as `cpu`, logged if it can change an owner.  The ticket
- * orders the log as kcore ordered the calls where it matters: a call that
- * gives something up (VM_DESTROY frees the id) takes its ticket before it
- * starts, a call that takes something (VM_CREATE, frames to a VM) after it
- * returns, so whoever gets an id or a frame another call gave up is
- * ordered after that call.
+ * One host call as `cpu`, logged (if `logged`) if it can change an owner or
+ * the model's IO domains.  The ticket orders the log as kcore ordered the
+ * calls where it matters: a call that gives something up (VM_DESTROY and
+ * IODOM_FREE free an id, IODOM_DETACH a stream, IODOM_UNMAP a DMA count)
+ * takes its ticket before it starts, a call that takes something (VM_CREATE,
+ * frames to a VM, IODOM_ALLOC, _ATTACH, _MAP) after it returns, so whoever
+ * gets an id, a stream or a frame another call gave up is ordered after
+ * that call.  A LOOKUP of another CPU's domain would not be (the owner's
+ * UNMAP may take its ticket first and still come later): none is logged.
  */
-static int call(unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-		uint64_t r[3])
+static int call5(unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5, uint64_t r[3], bool logged)
 {
-	struct cpu_state *c = &S.cpus[cpu];
-	struct kc_hcall h = { { fn, a1, a2, a3, a4, 0, 0 } };
-	uint64_t in[7], t = fn == KC_HC_VM_DESTROY ? ticket() : 0;
+	struct kc_hcall h = { { fn, a1, a2, a3, a4, a5, 0 } };
+	uint64_t in[7], t = gives_up(fn) ? ticket() : 0;
 
 	memcpy(in, h.x, sizeof(in));
 	if (hm_host_call(S.f.m, cpu, &h))
@@ -190,19 +262,18 @@ static int call(unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3
 	if (r)
 		memcpy(r, &h.x[1], 3 * sizeof(uint64_t));
 	int st = (int)(int64_t)h.x[0];
-	if (changes_owners(fn) && (st == KC_OK || fn == KC_HC_VM_CREATE)) {
-		if (fn != KC_HC_VM_DESTROY)
+	if (logged && changes_owners(fn) && (st == KC_OK || fn == KC_HC_VM_CREATE)) {
+		if (!gives_up(fn))
 			t = ticket();
-		if (c->nlog == c->log_cap)
-			fail_with("CPU %u: model log full", cpu);
-		else
-			c->log[c->nlog++] = (struct logged){ t, { 0 }, { 0 } };
-		if (c->nlog <= c->log_cap) {
-			memcpy(c->log[c->nlog - 1].in, in, sizeof(in));
-			memcpy(c->log[c->nlog - 1].out, h.x, sizeof(h.x));
-		}
+		log_entry(cpu, t, in, h.x);
 	}
 	return st;
+}
+
+static int call(unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		uint64_t r[3])
+{
+	return call5(cpu, fn, a1, a2, a3, a4, 0, r, true);
 }
 
 static bool status_in(int st, const int *ok, unsigned n)
@@ -219,7 +290,7 @@ static uint64_t frame_take(struct cpu_state *c, unsigned slot)
 {
 	for (uint64_t k = 0; k < c->nframes; k++) {
 		uint64_t i = (c->cursor + k) % c->nframes;
-		if (c->use[i] == FRAME_FREE) {
+		if (c->use[i] == FRAME_FREE && !c->dmacnt[i]) {
 			c->cursor = i + 1;
 			c->use[i] = FRAME_VM;
 			c->owner_slot[i] = (uint8_t)slot;
@@ -232,6 +303,35 @@ static uint64_t frame_take(struct cpu_state *c, unsigned slot)
 static void frame_untake(struct cpu_state *c, uint64_t pfn)
 {
 	c->use[pfn - c->first] = FRAME_FREE;
+}
+
+/* One of this CPU's frames its host domain maps (a device may reach it), or 0. */
+static uint64_t frame_dma_mapped(struct cpu_state *c)
+{
+	unsigned k0 = below(&c->rng, NIOVA);
+	for (unsigned k = 0; k < NIOVA; k++)
+		if (c->hd.pfn[(k0 + k) % NIOVA])
+			return c->hd.pfn[(k0 + k) % NIOVA];
+	return 0;
+}
+
+/*
+ * Sometimes, before a donation: the same call with a frame a host domain
+ * maps, which the DMA count must refuse (KC_EBUSY) whatever else is going
+ * on; the state errors the real call would also meet are fine.
+ */
+static void try_donate_mapped(unsigned cpu, struct cpu_state *c, uint64_t fn, uint64_t vm,
+			      uint64_t a2, uint64_t a4)
+{
+	uint64_t pfn = below(&c->rng, 4) == 0 ? frame_dma_mapped(c) : 0;
+	if (!pfn)
+		return;
+	int st = call(cpu, fn, vm, a2, pfn, a4, NULL);
+	if (st == KC_OK)
+		FAIL("CPU %u: call 0x%" PRIx64 " gave VM %" PRIu64 " frame 0x%" PRIx64
+		     ", which its host IO domain maps",
+		     cpu, fn, vm, pfn);
+	c->busy_donations += st == KC_EBUSY;
 }
 
 /* Every frame of `slot`: now in `use` (FREE when all came back, UNKNOWN mid-reclaim). */
@@ -336,7 +436,7 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 		return; /* every id in use: other CPUs hold them */
 	if (st != KC_OK)
 		FAIL("CPU %u: VM_CREATE: %d", cpu, st);
-	*sl = (struct slot){ SLOT_OFF, r[0], 2 + below(&c->rng, MAX_PAGES - 1), 0 };
+	*sl = (struct slot){ SLOT_OFF, r[0], 2 + below(&c->rng, MAX_PAGES - 1), 0, 0, false };
 	/* Before anything else: another CPU may verify and run it as soon as its image is in. */
 	install_program(&c->rng, sl->id, sl->npages);
 	uint64_t pfn = frame_take(c, s);
@@ -374,6 +474,7 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 			FAIL("CPU %u: VM_MAP_IO of VM %" PRIu64 ": %d", cpu, sl->id, st);
 		}
 	}
+	try_donate_mapped(cpu, c, KC_HC_VM_LOAD_IMAGE_PAGE, sl->id, index, 0);
 	st = call(cpu, KC_HC_VM_LOAD_IMAGE_PAGE, sl->id, index, pfn, 0, NULL);
 	if (st == KC_ENOMEM || st == KC_ESTATE) {
 		frame_untake(c, pfn); /* the remap window is full, or powered off by another CPU */
@@ -383,6 +484,7 @@ static void op_vm_up(unsigned cpu, struct cpu_state *c, unsigned s)
 		frame_untake(c, pfn);
 		FAIL("CPU %u: VM %" PRIu64 " LOAD_IMAGE_PAGE: %d", cpu, sl->id, st);
 	}
+	c->gfn[pfn - c->first] = IMG_BASE >> 12;
 	st = call(cpu, KC_HC_VM_VERIFY, sl->id, S.manifest_pfn, 0, 0, NULL);
 	/* Another CPU may have powered it off (an attack on a VM not yet verified). */
 	if (st == KC_ESTATE)
@@ -416,6 +518,7 @@ static void op_run(unsigned cpu, struct cpu_state *c, unsigned s)
 	if (kind == KC_EXIT_POWEROFF) {
 		sl->phase = SLOT_OFF;
 	} else if (kind == KC_EXIT_FAULT) {
+		try_donate_mapped(cpu, c, KC_HC_VM_MAP_FAULT, sl->id, vcpu, 3);
 		uint64_t pfn = frame_take(c, s);
 		if (!pfn)
 			return;
@@ -424,6 +527,7 @@ static void op_run(unsigned cpu, struct cpu_state *c, unsigned s)
 		if (st != KC_OK)
 			frame_untake(c, pfn);
 		if (st == KC_OK) {
+			c->gfn[pfn - c->first] = r[1] >> 12;
 			c->faults++;
 			c->faults1 += vcpu;
 			if (vcpu == 0 && r[1] == DATA_IPA)
@@ -438,6 +542,8 @@ static void op_run(unsigned cpu, struct cpu_state *c, unsigned s)
 	}
 }
 
+static void vmdom_free(unsigned cpu, struct cpu_state *c, unsigned s);
+
 /* Power off (if live), reclaim a few frames, destroy when none are left. */
 static void op_teardown(unsigned cpu, struct cpu_state *c, unsigned s)
 {
@@ -445,6 +551,21 @@ static void op_teardown(unsigned cpu, struct cpu_state *c, unsigned s)
 	struct slot *sl = &c->slots[s];
 	uint64_t r[3];
 	int st;
+
+	if (sl->dom && sl->phase == SLOT_OFF) {
+		/* Its device first: kcore refuses to reclaim a VM that owns a domain. */
+		if (below(&c->rng, 4) == 0) {
+			/* Off now (if it was not), and RECLAIM refused while its domain lives. */
+			call(cpu, KC_HC_VM_POWEROFF, sl->id, 0, 0, 0, NULL);
+			st = call(cpu, KC_HC_VM_RECLAIM, sl->id, 1, 0, 0, r);
+			if (st == KC_OK)
+				FAIL("CPU %u: VM_RECLAIM of %" PRIu64 " with IO domain %" PRIu64
+				     " went through",
+				     cpu, sl->id, sl->dom);
+		}
+		vmdom_free(cpu, c, s);
+		return;
+	}
 
 	if (sl->phase == SLOT_LIVE) {
 		st = call(cpu, KC_HC_VM_POWEROFF, sl->id, 0, 0, 0, NULL);
@@ -471,7 +592,7 @@ static void op_teardown(unsigned cpu, struct cpu_state *c, unsigned s)
 		return;
 	if (st != KC_OK)
 		FAIL("CPU %u: VM_DESTROY of %" PRIu64 ": %d", cpu, sl->id, st);
-	*sl = (struct slot){ SLOT_EMPTY, 0, 0, 0 };
+	*sl = (struct slot){ SLOT_EMPTY, 0, 0, 0, 0, false };
 	c->vms_destroyed++;
 }
 
@@ -524,10 +645,36 @@ static void op_host_store(unsigned cpu, struct cpu_state *c)
 static void op_foreign(unsigned cpu, struct cpu_state *c)
 {
 	uint64_t vm = 1 + below(&c->rng, S.f.cfg.max_vms), r[3];
-	unsigned what = below(&c->rng, 6);
+	unsigned what = below(&c->rng, 7);
 	int st = KC_OK;
 
 	switch (what) {
+	case 6: { /* any CPU's IO domain: look up (not logged: see call5), or misuse */
+		uint64_t dom = 1 + below(&c->rng, S.f.cfg.max_iodoms);
+		switch (below(&c->rng, 3)) {
+		case 0:
+			st = call5(cpu, KC_HC_IODOM_LOOKUP, dom,
+				   HOST_IOVA + below(&c->rng, NIOVA) * 4096ull, 0, 0, 0, r, false);
+			if (st != KC_OK && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_LOOKUP of domain %" PRIu64 ": %d", cpu, dom,
+				     st);
+			break;
+		case 1: /* a stream no SMMU has */
+			st = call(cpu, KC_HC_IODOM_ATTACH, dom, below(&c->rng, 2) ? NSMMUS : 0,
+				  SIDS_PER_CPU * MAX_THREADS, 0, NULL);
+			/* EINVAL, or ENOENT for a free domain: which first is kcore's choice */
+			if (st != KC_EINVAL && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_ATTACH of a missing stream: %d", cpu, st);
+			break;
+		default: /* for a VM id out of range */
+			st = call(cpu, KC_HC_IODOM_ALLOC, S.f.cfg.max_vms + 1, 0, 0, 0, r);
+			if (st != KC_EINVAL && st != KC_ENOENT)
+				FAIL("CPU %u: IODOM_ALLOC for VM %u: %d", cpu, S.f.cfg.max_vms + 1,
+				     st);
+			break;
+		}
+		break;
+	}
 	case 0: /* run it (a fault it reports is left to its owner) */
 		st = call(cpu, KC_HC_VCPU_RUN, vm, below(&c->rng, 2), KC_RUN_RESUME, 0, r);
 		break;
@@ -567,6 +714,433 @@ static void op_foreign(unsigned cpu, struct cpu_state *c)
 		fail_with("CPU %u: a foreign call answered %d", cpu, st);
 }
 
+/* ---- IO domains and DMA (docs/SMMU.md) ------------------------------------ */
+
+static unsigned cpu_of(const struct cpu_state *c)
+{
+	return (unsigned)(c - S.cpus);
+}
+
+/* The streams: the host domain's j-th (0, 1), and VM slot s's. */
+static void host_stream(unsigned cpu, unsigned j, unsigned *smmu, uint32_t *sid)
+{
+	*smmu = j;
+	*sid = cpu * SIDS_PER_CPU + j;
+}
+
+static void vm_stream(unsigned cpu, unsigned s, unsigned *smmu, uint32_t *sid)
+{
+	*smmu = s % NSMMUS;
+	*sid = cpu * SIDS_PER_CPU + 2 + s;
+}
+
+/* Detach the VM slot's stream and free its domain: both must succeed. */
+static void vmdom_free(unsigned cpu, struct cpu_state *c, unsigned s)
+{
+	struct slot *sl = &c->slots[s];
+	unsigned smmu;
+	uint32_t sid;
+	int st;
+
+	vm_stream(cpu_of(c), s, &smmu, &sid); /* the teardown runs it on CPU 0 */
+	if (sl->attached) {
+		st = call(cpu, KC_HC_IODOM_DETACH, sl->dom, smmu, sid, 0, NULL);
+		EXPECT_ST(st, KC_OK, "CPU %u: IODOM_DETACH of VM domain %" PRIu64 ": %d", cpu,
+			  sl->dom, st);
+		sl->attached = false;
+	}
+	st = call(cpu, KC_HC_IODOM_FREE, sl->dom, 0, 0, 0, NULL);
+	EXPECT_ST(st, KC_OK, "CPU %u: IODOM_FREE of VM domain %" PRIu64 ": %d", cpu, sl->dom, st);
+	sl->dom = 0;
+	for (uint64_t i = 0; i < c->nframes; i++)
+		if (c->use[i] == FRAME_VM && c->owner_slot[i] == s)
+			c->iomapped[i] = 0;
+}
+
+/* Detach the host domain's streams and free it: its mappings go, the DMA counts drop. */
+static void hostdom_free(unsigned cpu, struct cpu_state *c)
+{
+	struct hostdom *hd = &c->hd;
+	unsigned smmu;
+	uint32_t sid;
+	int st;
+
+	for (unsigned j = 0; j < 2; j++) {
+		if (!hd->attached[j])
+			continue;
+		host_stream(cpu_of(c), j, &smmu, &sid);
+		st = call(cpu, KC_HC_IODOM_DETACH, hd->id, smmu, sid, 0, NULL);
+		EXPECT_ST(st, KC_OK, "CPU %u: IODOM_DETACH of host domain %" PRIu64 ": %d", cpu,
+			  hd->id, st);
+		hd->attached[j] = false;
+	}
+	st = call(cpu, KC_HC_IODOM_FREE, hd->id, 0, 0, 0, NULL);
+	EXPECT_ST(st, KC_OK, "CPU %u: IODOM_FREE of host domain %" PRIu64 ": %d", cpu, hd->id, st);
+	for (unsigned k = 0; k < NIOVA; k++) {
+		if (hd->pfn[k])
+			c->dmacnt[hd->pfn[k] - c->first]--;
+		hd->pfn[k] = 0;
+	}
+	hd->id = 0;
+}
+
+/* A frame the host does not own: kcore's (image, pool), one of this CPU's VMs', an SMMU's registers. */
+static uint64_t not_host_frame(struct cpu_state *c)
+{
+	switch (below(&c->rng, 4)) {
+	case 0:
+		return KF_RAM_BASE >> 12;
+	case 1:
+		return S.host_end +
+		       rnd(&c->rng) % (((KF_RAM_BASE + KF_RAM_SIZE) >> 12) - S.host_end);
+	case 2:
+		return (HM_SMMU_MMIO_BASE >> 12) + below(&c->rng, 2) * (HM_SMMU_MMIO_SIZE >> 12);
+	default:
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t i = rnd(&c->rng) % c->nframes;
+			if (c->use[i] == FRAME_VM)
+				return c->first + i;
+		}
+		return KF_RAM_BASE >> 12;
+	}
+}
+
+/* The CPU's host domain: allocate, attach/detach, map its own frames, unmap, look up, free. */
+static void op_hostdom(unsigned cpu, struct cpu_state *c)
+{
+	struct hostdom *hd = &c->hd;
+	uint64_t r[3];
+	unsigned smmu, k = below(&c->rng, NIOVA), j = below(&c->rng, 2);
+	uint32_t sid;
+	uint64_t iova = HOST_IOVA + k * 4096ull;
+	int st;
+
+	if (!hd->id) {
+		st = call(cpu, KC_HC_IODOM_ALLOC, 0, 0, 0, 0, r);
+		EXPECT_ST(st, KC_OK, "CPU %u: IODOM_ALLOC for the host: %d", cpu, st);
+		*hd = (struct hostdom){ .id = r[0] };
+		c->iodom_ok++;
+		for (j = 0; j < 2; j++) { /* both streams: most DMA should find its domain */
+			host_stream(cpu, j, &smmu, &sid);
+			st = call(cpu, KC_HC_IODOM_ATTACH, hd->id, smmu, sid, 0, NULL);
+			EXPECT_ST(st, KC_OK, "CPU %u: IODOM_ATTACH of a new host domain: %d", cpu,
+				  st);
+			hd->attached[j] = true;
+		}
+		return;
+	}
+	switch (below(&c->rng, 12)) {
+	case 0:
+	case 1: /* attach or detach stream j (attaching it again: EEXIST) */
+		host_stream(cpu, j, &smmu, &sid);
+		if (hd->attached[j] && below(&c->rng, 4) == 0) {
+			st = call(cpu, KC_HC_IODOM_ATTACH, hd->id, smmu, sid, 0, NULL);
+			EXPECT_ST(st, KC_EEXIST, "CPU %u: IODOM_ATTACH again: %d", cpu, st);
+			c->iodom_refused++;
+		} else {
+			st = call(cpu, hd->attached[j] ? KC_HC_IODOM_DETACH : KC_HC_IODOM_ATTACH,
+				  hd->id, smmu, sid, 0, NULL);
+			EXPECT_ST(st, KC_OK, "CPU %u: IODOM_%s of host domain %" PRIu64 ": %d", cpu,
+				  hd->attached[j] ? "DETACH" : "ATTACH", hd->id, st);
+			hd->attached[j] = !hd->attached[j];
+			c->iodom_ok++;
+		}
+		break;
+	case 2:
+	case 3:
+	case 4:
+	case 8: { /* map one of its frames: OK exactly while the host owns it */
+		uint64_t i = rnd(&c->rng) % c->nframes, pfn = c->first + i;
+		bool w = below(&c->rng, 3) != 0;
+		if (c->use[i] == FRAME_UNKNOWN)
+			break; /* mid-reclaim: the host's or still the VM's */
+		st = call5(cpu, KC_HC_IODOM_MAP, hd->id, iova, pfn << 12, 1,
+			   w ? KC_IO_R | KC_IO_W : KC_IO_R, NULL, true);
+		int want = hd->pfn[k] ? KC_EEXIST : c->use[i] == FRAME_FREE ? KC_OK : KC_EPERM;
+		/* EEXIST or EPERM: which is checked first is kcore's choice. */
+		if (hd->pfn[k] && c->use[i] != FRAME_FREE && st == KC_EPERM)
+			want = KC_EPERM;
+		EXPECT_ST(st, want,
+			  "CPU %u: IODOM_MAP of its %s frame 0x%" PRIx64 " at 0x%" PRIx64
+			  " (%s): %d, not %d",
+			  cpu, c->use[i] == FRAME_FREE ? "free" : "VM's", pfn, iova,
+			  hd->pfn[k] ? "mapped" : "unmapped", st, want);
+		if (st == KC_OK) {
+			hd->pfn[k] = pfn;
+			hd->w[k] = w;
+			c->dmacnt[i]++;
+			c->iodom_ok++;
+		} else {
+			c->iodom_refused++;
+		}
+		break;
+	}
+	case 5: { /* what the host does not own: refused */
+		uint64_t pfn = not_host_frame(c);
+		st = call5(cpu, KC_HC_IODOM_MAP, hd->id, iova, pfn << 12, 1, KC_IO_R | KC_IO_W,
+			   NULL, true);
+		if (st == KC_OK)
+			FAIL("CPU %u: IODOM_MAP gave host domain %" PRIu64 " frame 0x%" PRIx64
+			     ", which the host does not own",
+			     cpu, hd->id, pfn);
+		c->iodom_refused++;
+		break;
+	}
+	case 6:
+	case 7: /* unmap (what is not mapped: ENOENT) */
+		st = call(cpu, KC_HC_IODOM_UNMAP, hd->id, iova, 1, 0, NULL);
+		EXPECT_ST(st, hd->pfn[k] ? KC_OK : KC_ENOENT,
+			  "CPU %u: IODOM_UNMAP of 0x%" PRIx64 " (%s): %d", cpu, iova,
+			  hd->pfn[k] ? "mapped" : "unmapped", st);
+		if (hd->pfn[k]) {
+			c->dmacnt[hd->pfn[k] - c->first]--;
+			hd->pfn[k] = 0;
+			/* The device stops there at once: no IOTLB entry outlives the call. */
+			uint64_t v;
+			host_stream(cpu, j, &smmu, &sid);
+			enum hm_dma_fault e = hm_dma_read(S.f.m, smmu, sid, iova, &v, 8);
+			if (e == HM_DMA_OK)
+				FAIL("CPU %u: DMA read at 0x%" PRIx64 " through SMMU %u stream %u "
+				     "went through after IODOM_UNMAP returned",
+				     cpu, iova, smmu, sid);
+		}
+		break;
+	case 9: { /* look up */
+		uint64_t off = rnd(&c->rng) & 0xFFF;
+		st = call(cpu, KC_HC_IODOM_LOOKUP, hd->id, iova + off, 0, 0, r);
+		if (hd->pfn[k] ? st != KC_OK || r[0] != ((hd->pfn[k] << 12) | off) ||
+					 r[1] != (hd->w[k] ? KC_IO_R | KC_IO_W : KC_IO_R)
+			       : st != KC_ENOENT)
+			FAIL("CPU %u: IODOM_LOOKUP of 0x%" PRIx64 ": %d 0x%" PRIx64 " %" PRIu64
+			     ", it maps 0x%" PRIx64,
+			     cpu, iova + off, st, r[0], r[1], hd->pfn[k]);
+		break;
+	}
+	case 10: /* free: with a stream attached EBUSY, then detach and free */
+		if ((hd->attached[0] || hd->attached[1]) && below(&c->rng, 2)) {
+			st = call(cpu, KC_HC_IODOM_FREE, hd->id, 0, 0, 0, NULL);
+			EXPECT_ST(st, KC_EBUSY, "CPU %u: IODOM_FREE with a stream attached: %d",
+				  cpu, st);
+			c->iodom_refused++;
+			break;
+		}
+		if (below(&c->rng, 3) == 0)
+			hostdom_free(cpu, c);
+		break;
+	default: { /* the oldest stopped DMA (any CPU's) */
+		st = call(cpu, KC_HC_SMMU_EVENT, 0, 0, 0, 0, r);
+		if (st == KC_OK) {
+			c->events++;
+			if ((r[0] >> 32) >= NSMMUS || (uint32_t)r[0] >= SIDS_PER_CPU * nthreads ||
+			    (r[2] & 0xFF) < KC_SMMU_F_TRANSLATION ||
+			    (r[2] & 0xFF) > KC_SMMU_F_OTHER)
+				FAIL("CPU %u: SMMU_EVENT 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64,
+				     cpu, r[0], r[1], r[2]);
+		} else if (st != KC_ENOENT) {
+			FAIL("CPU %u: SMMU_EVENT: %d", cpu, st);
+		}
+		break;
+	}
+	}
+}
+
+/* A frame of VM slot s (FRAME_VM), its index, or ~0 if it has none. */
+static uint64_t vm_frame(struct cpu_state *c, unsigned s)
+{
+	uint64_t i0 = rnd(&c->rng) % c->nframes;
+	for (uint64_t k = 0; k < c->nframes; k++) {
+		uint64_t i = (i0 + k) % c->nframes;
+		if (c->use[i] == FRAME_VM && c->owner_slot[i] == s)
+			return i;
+	}
+	return ~0ull;
+}
+
+/* A VM's IO domain: its frames at IOVA = gfn, nothing else. */
+static void op_vmdom(unsigned cpu, struct cpu_state *c, unsigned s)
+{
+	struct slot *sl = &c->slots[s];
+	uint64_t r[3];
+	unsigned smmu;
+	uint32_t sid;
+	int st;
+
+	if (sl->phase == SLOT_EMPTY)
+		return;
+	vm_stream(cpu, s, &smmu, &sid);
+	if (!sl->dom) {
+		st = call(cpu, KC_HC_IODOM_ALLOC, sl->id, 0, 0, 0, r);
+		/* ESTATE: powered off (by anyone) */
+		if (st != KC_OK && st != KC_ESTATE)
+			FAIL("CPU %u: IODOM_ALLOC for VM %" PRIu64 ": %d", cpu, sl->id, st);
+		if (st != KC_OK)
+			return;
+		sl->dom = r[0], c->iodom_ok++;
+		st = call(cpu, KC_HC_IODOM_ATTACH, sl->dom, smmu, sid, 0, NULL);
+		EXPECT_ST(st, KC_OK, "CPU %u: IODOM_ATTACH of a new VM domain: %d", cpu, st);
+		sl->attached = true;
+		return;
+	}
+	uint64_t i = vm_frame(c, s);
+	switch (below(&c->rng, 7)) {
+	case 0: /* attach or detach its stream */
+		st = call(cpu, sl->attached ? KC_HC_IODOM_DETACH : KC_HC_IODOM_ATTACH, sl->dom,
+			  smmu, sid, 0, NULL);
+		EXPECT_ST(st, KC_OK, "CPU %u: IODOM_%s of VM domain %" PRIu64 ": %d", cpu,
+			  sl->attached ? "DETACH" : "ATTACH", sl->dom, st);
+		sl->attached = !sl->attached;
+		break;
+	case 1:
+	case 2:
+	case 6: /* map one of the VM's frames at its gfn */
+		if (i == ~0ull)
+			break;
+		st = call5(cpu, KC_HC_IODOM_MAP, sl->dom, c->gfn[i] << 12, (c->first + i) << 12, 1,
+			   KC_IO_R | KC_IO_W, NULL, true);
+		if (c->iomapped[i] ? st != KC_EEXIST : st != KC_OK && st != KC_ESTATE)
+			FAIL("CPU %u: IODOM_MAP of VM %" PRIu64 "'s frame 0x%" PRIx64
+			     " at its gfn 0x%" PRIx64 " (%s): %d",
+			     cpu, sl->id, c->first + i, c->gfn[i],
+			     c->iomapped[i] ? "mapped" : "unmapped", st);
+		if (st == KC_OK)
+			c->iomapped[i] = 1, c->iodom_ok++;
+		break;
+	case 3: { /* elsewhere than its gfn, or a host frame: refused */
+		uint64_t h = rnd(&c->rng) % c->nframes;
+		bool host = i == ~0ull || below(&c->rng, 2);
+		if (host && c->use[h] != FRAME_FREE)
+			break;
+		uint64_t iova = host ? (IMG_BASE >> 12) + 0x4000 + h : c->gfn[i] + 0x4000;
+		uint64_t pfn = host ? c->first + h : c->first + i;
+		st = call5(cpu, KC_HC_IODOM_MAP, sl->dom, iova << 12, pfn << 12, 1, KC_IO_R, NULL,
+			   true);
+		if (st == KC_OK)
+			FAIL("CPU %u: IODOM_MAP gave VM %" PRIu64 "'s domain %s frame 0x%" PRIx64
+			     " at 0x%" PRIx64,
+			     cpu, sl->id, host ? "host" : "its own", pfn, iova << 12);
+		c->iodom_refused++;
+		break;
+	}
+	case 4: /* unmap */
+		if (i == ~0ull)
+			break;
+		st = call(cpu, KC_HC_IODOM_UNMAP, sl->dom, c->gfn[i] << 12, 1, 0, NULL);
+		EXPECT_ST(st, c->iomapped[i] ? KC_OK : KC_ENOENT,
+			  "CPU %u: IODOM_UNMAP of VM %" PRIu64 "'s gfn 0x%" PRIx64 ": %d", cpu,
+			  sl->id, c->gfn[i], st);
+		c->iomapped[i] = 0;
+		break;
+	default:
+		if (below(&c->rng, 3) == 0)
+			vmdom_free(cpu, c, s);
+		break;
+	}
+}
+
+/* Log a DMA that went through, for the model's verdict at the next quiescent point. */
+static void log_dma(unsigned cpu, unsigned smmu, uint32_t sid, uint64_t iova, bool write,
+		    uint64_t owner)
+{
+	uint64_t in[7] = { DMA_MARK, smmu, sid, iova, write, owner, 0 }, out[7] = { 0 };
+	log_entry(cpu, ticket(), in, out);
+}
+
+/*
+ * A device behind one of this CPU's streams: it knows exactly what the
+ * stream's domain maps (only this CPU changes it), so a DMA goes through
+ * exactly when the page is mapped with the rights, reaches that frame, and
+ * never sees another VM's (or, through the host's domain, any guest's)
+ * private data.
+ */
+static void op_dma(unsigned cpu, struct cpu_state *c)
+{
+	/* Half through the host domain's streams, half through a VM slot's (mostly one with a domain). */
+	unsigned s = below(&c->rng, 2) ? SLOTS : below(&c->rng, SLOTS), smmu;
+	bool write = below(&c->rng, 2);
+	if (s < SLOTS && !c->slots[s].dom && below(&c->rng, 4))
+		s = (s + 1) % SLOTS;
+	uint32_t sid;
+	uint64_t iova, pfn, v = 0, owner;
+	bool mapped;
+
+	if (s == SLOTS) { /* the host domain's */
+		unsigned j = below(&c->rng, 2), k = below(&c->rng, NIOVA);
+		/* Mostly where it maps something. */
+		if (below(&c->rng, 4))
+			for (unsigned n = 0; n < NIOVA && !c->hd.pfn[k]; n++)
+				k = (k + 1) % NIOVA;
+		host_stream(cpu, j, &smmu, &sid);
+		iova = HOST_IOVA + k * 4096ull;
+		pfn = c->hd.pfn[k];
+		mapped = c->hd.id && c->hd.attached[j] && pfn && (!write || c->hd.w[k]);
+		owner = 0;
+	} else {
+		struct slot *sl = &c->slots[s];
+		uint64_t i = vm_frame(c, s);
+		for (unsigned n = 0; n < 4 && i != ~0ull && !c->iomapped[i]; n++)
+			i = vm_frame(c, s); /* mostly where its domain maps something */
+		if (sl->phase == SLOT_EMPTY || i == ~0ull)
+			return;
+		vm_stream(cpu, s, &smmu, &sid);
+		iova = (c->gfn[i] << 12) + (write ? 8 : 0); /* the guests use offset 0 */
+		pfn = c->first + i;
+		mapped = sl->dom && sl->attached && c->iomapped[i];
+		owner = sl->id;
+	}
+	uint64_t val =
+		(owner ? DMA_VM : DMA_OWN) | (uint64_t)cpu << 32 | (c->ops_done & 0xFFFFFFFF);
+	enum hm_dma_fault e = write ? hm_dma_write(S.f.m, smmu, sid, iova, &val, 8)
+				    : hm_dma_read(S.f.m, smmu, sid, iova, &v, 8);
+	if ((e == HM_DMA_OK) != mapped)
+		FAIL("CPU %u: DMA %s at 0x%" PRIx64 " through SMMU %u stream %u (%s domain): %d, "
+		     "but it is %smapped",
+		     cpu, write ? "write" : "read", iova, smmu, sid, owner ? "a VM's" : "the host",
+		     (int)e, mapped ? "" : "not ");
+	if (e != HM_DMA_OK) {
+		c->dma_stopped++;
+		return;
+	}
+	c->dma_ok++;
+	log_dma(cpu, smmu, sid, iova, write, owner);
+	if (!write && (v & TAG_MASK) == STRESS_SECRET && (!owner || ((v >> 16) & 0xFFFF) != owner))
+		FAIL("CPU %u: DMA through %s domain read secret 0x%" PRIx64 " at 0x%" PRIx64, cpu,
+		     owner ? "a VM's" : "the host's", v, iova);
+	/* The write reached that frame (a device on another CPU may have written it since). */
+	const uint64_t *p = hm_phys(S.f.m, (pfn << 12) + (iova & 0xFFF), 8);
+	uint64_t now = __atomic_load_n(p, __ATOMIC_RELAXED);
+	if (write && !owner && now != val && (now & TAG_MASK) != DMA_WILD)
+		FAIL("CPU %u: DMA write of 0x%" PRIx64 " at 0x%" PRIx64 " did not reach frame "
+		     "0x%" PRIx64 " (0x%" PRIx64 ")",
+		     cpu, val, iova, pfn, now);
+}
+
+/*
+ * A device behind another CPU's host-domain stream, while that CPU maps,
+ * unmaps, frees and donates: whatever it gets through to must not be a
+ * guest's; a write that lands in a frame after its donation shows as a
+ * guest's data changing under it (hm_guest_failures).
+ */
+static void op_dma_wild(unsigned cpu, struct cpu_state *c)
+{
+	unsigned u = below(&c->rng, nthreads), j = below(&c->rng, 2), smmu;
+	uint32_t sid;
+	uint64_t iova = HOST_IOVA + below(&c->rng, NIOVA) * 4096ull, v = 0,
+		 val = DMA_WILD | (uint64_t)cpu << 32 | (c->ops_done & 0xFFFFFFFF);
+	bool write = below(&c->rng, 2);
+
+	host_stream(u, j, &smmu, &sid);
+	enum hm_dma_fault e = write ? hm_dma_write(S.f.m, smmu, sid, iova, &val, 8)
+				    : hm_dma_read(S.f.m, smmu, sid, iova, &v, 8);
+	if (e == HM_DMA_OK && (v & TAG_MASK) == STRESS_SECRET)
+		FAIL("CPU %u: DMA through CPU %u's host domain read guest secret 0x%" PRIx64
+		     " at 0x%" PRIx64,
+		     cpu, u, v, iova);
+	if (e == HM_DMA_OK)
+		c->wild_ok++;
+	else
+		c->wild_stopped++;
+}
+
 static void one_op(unsigned cpu, struct cpu_state *c)
 {
 	unsigned s = below(&c->rng, SLOTS), k = below(&c->rng, 100);
@@ -582,12 +1156,20 @@ static void one_op(unsigned cpu, struct cpu_state *c)
 	} else if (k < 50) {
 		if (sl->phase != SLOT_EMPTY)
 			op_teardown(cpu, c, s);
-	} else if (k < 65) {
+	} else if (k < 60) {
 		op_host_load(cpu, c);
-	} else if (k < 80) {
+	} else if (k < 70) {
 		op_host_store(cpu, c);
-	} else {
+	} else if (k < 78) {
 		op_foreign(cpu, c);
+	} else if (k < 84) {
+		op_hostdom(cpu, c);
+	} else if (k < 89) {
+		op_vmdom(cpu, c, s);
+	} else if (k < 96) {
+		op_dma(cpu, c);
+	} else {
+		op_dma_wild(cpu, c);
 	}
 }
 
@@ -597,6 +1179,29 @@ static int by_ticket(const void *a, const void *b)
 {
 	const struct logged *x = a, *y = b;
 	return x->ticket < y->ticket ? -1 : x->ticket > y->ticket;
+}
+
+/*
+ * A DMA that went through (in: mark, smmu, sid, iova, write, the owner the
+ * CPU thought its domain had), in its place among the calls: the model's
+ * stream must translate through a domain of that owner that maps the page
+ * (writable for a write) to a frame of that owner.
+ */
+static void model_dma(const uint64_t in[7], struct rp_result *res)
+{
+	unsigned owner = ~0u;
+	bool ram;
+	const struct rp_iomap *m =
+		rp_model_iova(&S.model, (unsigned)in[1], (unsigned)in[2], in[3], &owner);
+	unsigned fo = m ? rp_model_owner_of(&S.model, m->pa, &ram) : ~0u;
+	if (!m || owner != in[5] || (in[4] && !m->w) || !ram || fo != owner) {
+		res->oracle_fail = true;
+		snprintf(res->note, sizeof(res->note),
+			 "model: a DMA %s at 0x%" PRIx64 " through SMMU %" PRIu64 " stream %" PRIu64
+			 " went through; the model %s (domain of %u, frame of %u)",
+			 in[4] ? "write" : "read", in[3], in[1], in[2],
+			 m ? "maps it otherwise" : "maps nothing there", owner, fo);
+	}
 }
 
 /* All CPUs parked: feed the model, compare, check invariants 1-7. */
@@ -616,8 +1221,12 @@ static void quiescent_check(const char *when)
 	}
 	qsort(all, n, sizeof(*all), by_ticket);
 	struct rp_result res = { 0 };
-	for (unsigned i = 0; i < n && !res.oracle_fail; i++)
-		rp_model_call(&S.model, all[i].in, all[i].out, &res);
+	for (unsigned i = 0; i < n && !res.oracle_fail; i++) {
+		if (all[i].in[0] == DMA_MARK)
+			model_dma(all[i].in, &res);
+		else
+			rp_model_call(&S.model, all[i].in, all[i].out, &res);
+	}
 	free(all);
 	if (!res.oracle_fail)
 		rp_model_compare(&S.model, &res);
@@ -658,6 +1267,8 @@ static void teardown_all(void)
 {
 	for (unsigned t = 0; t < nthreads; t++) {
 		struct cpu_state *c = &S.cpus[t];
+		if (c->hd.id && !failed())
+			hostdom_free(t, c); /* as its CPU: the streams are numbered by CPU */
 		for (unsigned s = 0; s < SLOTS && !failed(); s++) {
 			for (unsigned tries = 0; c->slots[s].phase != SLOT_EMPTY && !failed();
 			     tries++) {
@@ -680,6 +1291,8 @@ static void test_stress(void **state)
 		.ndevices = 1,
 		.ncpus = nthreads,
 		.rng_seed = seed,
+		.nsmmus = NSMMUS,
+		.smmu_streams = SIDS_PER_CPU * MAX_THREADS,
 	};
 	char err[200];
 
@@ -688,6 +1301,9 @@ static void test_stress(void **state)
 	hm_machine_destroy(S.f.m);
 	assert_int_equal(hm_machine_create(&mc, &S.f.m), 0);
 	S.f.cfg.remap_pages = 16384; /* one window slot per image page, never reused */
+	/* Enough that ALLOC never runs out: a host domain per CPU, one per VM slot. */
+	S.f.cfg.max_iodoms = nthreads * (1 + SLOTS);
+	S.f.cfg.iodom_pool_pages = KF_IODOM_POOL_PAGES;
 	assert_int_equal(hm_kcore_boot(S.f.m, &S.f.cfg), KC_OK);
 	kf_check(&S.f);
 	assert_true(rp_model_init(&S.model, S.f.m, KF_RAM_BASE, KF_RAM_SIZE, S.f.cfg.max_vms, err,
@@ -716,6 +1332,12 @@ static void test_stress(void **state)
 		c->nframes = per;
 		c->use = calloc(per, 1);
 		c->owner_slot = calloc(per, 1);
+		c->dmacnt = calloc(per, 1);
+		c->iomapped = calloc(per, 1);
+		c->gfn = calloc(per, sizeof(*c->gfn));
+		assert_non_null(c->dmacnt);
+		assert_non_null(c->iomapped);
+		assert_non_null(c->gfn);
 		c->log_cap = every * 8 + 16;
 		c->log = calloc(c->log_cap, sizeof(*c->log));
 		assert_non_null(c->use);
@@ -744,21 +1366,32 @@ static void test_stress(void **state)
 	}
 
 	unsigned long ops = 0, runs = 0, faults = 0, faults1 = 0, io = 0, made = 0, gone = 0,
-		      hok = 0, href = 0;
+		      hok = 0, href = 0, iok = 0, iref = 0, dok = 0, dstop = 0, wok = 0, wstop = 0,
+		      busy = 0, ev = 0;
 	for (unsigned t = 0; t < nthreads; t++) {
 		struct cpu_state *c = &S.cpus[t];
 		ops += c->ops_done, runs += c->runs, faults += c->faults, faults1 += c->faults1,
 			io += c->io_maps;
 		made += c->vms_made, gone += c->vms_destroyed;
 		hok += c->host_ok, href += c->host_refused;
+		iok += c->iodom_ok, iref += c->iodom_refused, dok += c->dma_ok,
+			dstop += c->dma_stopped, wok += c->wild_ok, wstop += c->wild_stopped;
+		busy += c->busy_donations, ev += c->events;
 		free(c->use);
 		free(c->owner_slot);
+		free(c->dmacnt);
+		free(c->iomapped);
+		free(c->gfn);
 		free(c->log);
 	}
 	printf("# stress: seed %" PRIu64 ", %u CPUs x %u operations, checked every %u: %lu ops, "
 	       "%lu VMs verified, %lu destroyed, %lu runs, %lu faults backed (%lu of vCPU 1), %lu "
 	       "device pages claimed, host loads %lu allowed / %lu refused\n",
 	       seed, nthreads, nops, every, ops, made, gone, runs, faults, faults1, io, hok, href);
+	printf("# stress: IO domain calls %lu done / %lu refused, DMA through own streams %lu "
+	       "went through / %lu stopped, through other CPUs' %lu / %lu, donations of "
+	       "DMA-mapped frames refused %lu, SMMU events taken %lu\n",
+	       iok, iref, dok, dstop, wok, wstop, busy, ev);
 	rp_model_free(&S.model);
 	if (failed())
 		fail_msg("seed %" PRIu64 ": %s", seed, S.why);

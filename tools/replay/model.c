@@ -244,6 +244,17 @@ static void rp_model_iodom(struct rp_model *md, const uint64_t in[7], const uint
 				return;
 			}
 			unsigned fo = i >= 0 ? md->owner[i] : RP_MODEL_HOST;
+			/*
+			 * A frame of a VM reclaimed since the last compare may be
+			 * the host's again (as rp_model_claim): a host domain
+			 * mapping it says it is.
+			 */
+			if (i >= 0 && owner == 0 && fo != RP_MODEL_HOST && fo != RP_MODEL_CORE &&
+			    md->reclaimed[fo]) {
+				md->owner[i] = RP_MODEL_HOST;
+				fo = RP_MODEL_HOST;
+				rp_model_changed(md, (uint64_t)i, 1);
+			}
 			if (i >= 0 ? fo != owner : owner != 0) {
 				rp_oracle(r,
 					  "model: IODOM_MAP gave domain %" PRIu64
