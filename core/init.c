@@ -73,6 +73,12 @@ uint64_t kcore_core_bytes(const struct kc_boot_layout *l, const struct kc_config
 	       << PGT_PAGE_SHIFT;
 }
 
+/* Whether r reaches into the window's VA space (a wrapping r is refused either way). */
+static bool init_in_window(const struct kc_region *r)
+{
+	return r->base >= KC_REMAP_BASE || r->base + r->size > KC_REMAP_BASE;
+}
+
 static bool config_valid(const struct kc_boot_layout *l, const struct kc_config *cfg)
 {
 	if (cfg->ncpus < 1 || cfg->ncpus > KC_MAX_CPUS || cfg->max_vms < 1 ||
@@ -86,14 +92,17 @@ static bool config_valid(const struct kc_boot_layout *l, const struct kc_config 
 	for (unsigned i = 0; i < cfg->ntrusted_keys; i++)
 		if (cfg->trusted_keys[i][0] != 0x04) /* uncompressed points only */
 			return false;
-	/* Nothing of the machine may sit where the window goes. */
-	uint64_t wend = KC_REMAP_BASE + (cfg->remap_pages << PGT_PAGE_SHIFT);
+	/*
+	 * Nothing of the machine may sit where the window goes: from
+	 * KC_REMAP_BASE up, EL2's VA space is the window's (the checker takes
+	 * every core-map entry there for a window slot), not only the part
+	 * remap_pages will use.
+	 */
 	for (unsigned i = 0; i < l->nram && i < KC_MAX_RAM_REGIONS; i++)
-		if (l->ram[i].base < wend && KC_REMAP_BASE < l->ram[i].base + l->ram[i].size)
+		if (init_in_window(&l->ram[i]))
 			return false;
 	for (unsigned i = 0; i < l->ndevices && i < KC_MAX_DEVICES; i++)
-		if (l->devices[i].base < wend &&
-		    KC_REMAP_BASE < l->devices[i].base + l->devices[i].size)
+		if (init_in_window(&l->devices[i]))
 			return false;
 	return true;
 }

@@ -10,14 +10,17 @@
 #   corpus/pgt/seed-*        fuzz_pgt operation streams (fuzz/fuzz_pgt.c's decoder):
 #                            maps at each level, ranges, ENOMEM, EEXIST over a
 #                            left-over table, unmap/unmap_range/take_next, EL2 S1
+#   corpus/layout/seed-*     fuzz_layout boot layouts and configs: good ones of
+#                            each shape (RAM regions, devices, SMMUs, pools) with
+#                            host actions, and one of each refusal
 # Files named unit-* were kept from fuzzing runs (minimised with -merge=1)
 # and are left alone.  BUILD_DIR defaults to build/d-gcc (any hosted build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/d-gcc}
 ninja -C "$build" fuzz/hcall-encode >/dev/null
-rm -f fuzz/corpus/hcall/trace-* fuzz/corpus/manifest/seed-* fuzz/corpus/pgt/seed-*
-mkdir -p fuzz/corpus/hcall fuzz/corpus/manifest fuzz/corpus/pgt
+rm -f fuzz/corpus/hcall/trace-* fuzz/corpus/manifest/seed-* fuzz/corpus/pgt/seed-* fuzz/corpus/layout/seed-*
+mkdir -p fuzz/corpus/hcall fuzz/corpus/manifest fuzz/corpus/pgt fuzz/corpus/layout
 for t in fuzz/traces/*.trace; do
   # A trace with an operation the fuzzer has no encoding for (host clean) is no seed.
   "$build/fuzz/hcall-encode" "$t" "fuzz/corpus/hcall/trace-$(basename "$t" .trace)" ||
@@ -133,4 +136,110 @@ seeds = {
 for name, b in seeds.items():
     open(f"fuzz/corpus/pgt/seed-{name}", "wb").write(b)
 PY
-echo "make-corpus: $(ls fuzz/corpus/hcall | wc -l) hcall, $(ls fuzz/corpus/manifest | wc -l) manifest, $(ls fuzz/corpus/pgt | wc -l) pgt seeds"
+python3 - <<'PY'
+# fuzz_layout's input (fuzz/fuzz_layout.c, fl_decode): counts (nram | ndevices << 4),
+# RAM regions, devices, host-shared bits, SMMUs, image, text, the config's picks,
+# keys, the pool ("auto" below 0x40), then host actions.  One good layout of each
+# shape and one of each refusal, each a change of a good one.
+import struct
+def lit(base, size): return bytes([0xFF]) + struct.pack("<QQ", base, size)
+def ram(off, n, unit=2, half=False, zero=False):  # unit 0 4K, 1 64K, 2 2M, 3 1M
+    return bytes([unit | (4 if half else 0) | (8 if zero else 0), off, n - 1 if n else 0])
+def pool(r): return bytes([r[0] | 0x40]) + r[1:]  # not "auto"
+def val(v): return bytes([0xFF]) + struct.pack("<Q", v)
+RAM64 = ram(0, 32)
+IMAGE, TEXT = ram(0, 16, 0), ram(0, 4, 0)
+UART, SPOT2, SMMU0, SMMU1, OVER_RAM_END, IN_WINDOW, LAST_PAGE, BLOCK = (bytes([i]) for i in range(8))
+def smmu(dev, streams=0, ia=0): return bytes([dev, streams, ia])
+def cfg(ncpus=0, vms=0, vmpool=0, remap=0, iodoms=0, iopool=0, keys=0):
+    return b"".join(x if isinstance(x, bytes) else bytes([x]) for x in (ncpus, vms, vmpool, remap, iodoms, iopool, keys))
+def layout(rams=(RAM64,), devs=(), shared=0, smmus=(), image=IMAGE, text=TEXT, config=None, pool=b"\x00", acts=b"", nram=None, ndev=None):
+    b = bytes([(len(rams) if nram is None else nram) | (len(devs) if ndev is None else ndev) << 4])
+    b += b"".join(rams) + b"".join(devs)
+    b += shared if isinstance(shared, bytes) else bytes([shared])
+    b += bytes([len(smmus)]) + b"".join(smmus) + image + text + (config or cfg()) + pool + acts
+    return b
+def addr(kind, i=0, last=False): return bytes([kind | i << 3 | (0x80 if last else 0)])
+def aval(pa): return bytes([5]) + struct.pack("<Q", pa)
+def call(i, a=0, pa=b""): return bytes([i, a]) + pa
+def load(a): return bytes([0x80]) + a
+def store(a): return bytes([0xC0]) + a
+ACTS = (call(0) + call(1) + call(1) + call(2, 1) + call(11) + load(addr(0)) + store(aval(0x40400000))
+        + load(addr(2)))
+IO = (call(3) + call(4, 1 | 1 << 3) + call(5, 1 | 0x80, aval(0x40400000)) + call(10, 1) + call(9)
+      + call(6, 1) + call(8, 1 | 1 << 3) + call(7, 1))
+DEVS = (UART, SMMU0, SMMU1)
+SMMUS = (smmu(1), smmu(2, 2, 1))
+good = layout(acts=ACTS)
+seeds = {
+    "good": good,
+    "good-smmus": layout(devs=DEVS, shared=1, smmus=SMMUS, config=cfg(iodoms=2), acts=IO + load(addr(1))),
+    "good-three-ram": layout(rams=(ram(0, 16, 3), ram(20, 12, 3), ram(40, 24, 3)), acts=ACTS + load(addr(0, 1, True))),
+    "good-eight-ram": layout(rams=tuple(ram(i * 8, 7, 3) for i in range(8)), acts=ACTS),
+    "good-unbacked-ram": layout(rams=(lit(0x100000000, 0x100000000), RAM64), acts=ACTS + load(addr(0))),
+    "good-text-mid": layout(image=ram(3, 8, 0), text=ram(5, 2, 0), acts=ACTS),
+    "good-text-2m": layout(image=ram(0, 2), text=ram(1, 1), acts=ACTS),
+    "good-devices-8": layout(devs=(UART, SPOT2, SMMU0, SMMU1, BLOCK, bytes([0x91]), bytes([0xA1]), bytes([0xB1])), shared=0x83, smmus=(smmu(2), smmu(3)), config=cfg(iodoms=3), acts=IO + load(addr(1, 1)) + store(addr(1, 0))),
+    "good-max-vms": layout(config=cfg(vms=3, vmpool=1), acts=ACTS),
+    "good-keys": layout(config=cfg(keys=4, remap=3, ncpus=3), acts=ACTS),
+    "good-pool-page-more": layout(pool=b"\x01", acts=ACTS),
+    "good-pool-literal": layout(pool=pool(ram(28, 4)), acts=ACTS),
+    "pool-literal-small": layout(pool=pool(ram(24, 1, 0))),
+    "good-no-remap": layout(config=cfg(remap=1), acts=ACTS),
+    # refusals: the layout
+    "no-ram": layout(nram=0),
+    "nine-ram": layout(rams=tuple(ram(i * 3, 2, 3) for i in range(9))),
+    "ram-misaligned": layout(rams=(ram(0, 32, half=True),)),
+    "ram-empty": layout(rams=(ram(0, 0, zero=True), RAM64)),
+    "ram-overlap": layout(rams=(ram(0, 16), ram(15, 16))),
+    "ram-wraps": layout(rams=(lit(0xFFFFFFFFFFFFF000, 0x2000), RAM64)),
+    "ram-beyond-48": layout(rams=(lit(0xFFFFFFFFF000, 0x2000), RAM64)),
+    "ram-in-window": layout(rams=(lit(0xC00000000000, 0x1000), RAM64)),
+    "ram-above-window": layout(rams=(lit(0xF00000000000, 0x1000), RAM64)),
+    "nine-devices": layout(ndev=9, devs=tuple(bytes([0x80 | i << 4]) for i in range(8)) + (SPOT2,)),
+    "device-over-ram": layout(devs=(OVER_RAM_END,)),
+    "device-misaligned": layout(devs=(lit(0x09000800, 0x1000),)),
+    "devices-overlap": layout(devs=(UART, UART)),
+    "device-in-window": layout(devs=(IN_WINDOW,)),
+    "device-last-page": layout(devs=(LAST_PAGE,), acts=ACTS),  # above the window: refused
+    "shared-beyond": layout(devs=(UART,), shared=2),
+    "shared-literal": layout(devs=(UART,), shared=val(1 << 31)),
+    "smmu-three": layout(devs=DEVS, smmus=SMMUS + (smmu(0),)),
+    "smmu-device-beyond": layout(devs=DEVS, smmus=(smmu(5),)),
+    "smmu-shared": layout(devs=DEVS, shared=2, smmus=(smmu(1),)),
+    "smmu-no-streams": layout(devs=DEVS, smmus=(smmu(1, 3),)),
+    "smmu-257-streams": layout(devs=DEVS, smmus=(smmu(1, 4),)),
+    "smmu-ia-31": layout(devs=DEVS, smmus=(smmu(1, 0, 3),)),
+    "smmu-ia-49": layout(devs=DEVS, smmus=(smmu(1, 0, 4),)),
+    "smmu-same-device": layout(devs=DEVS, smmus=(smmu(1), smmu(1))),
+    "text-outside-image": layout(text=ram(16, 1, 0)),
+    "text-misaligned": layout(text=ram(0, 4, 0, half=True)),
+    "image-outside-ram": layout(image=lit(0x80000000, 0x10000)),
+    "image-across-ram": layout(rams=(ram(0, 16), ram(16, 16)), image=ram(7, 2)),
+    "pool-over-text": layout(pool=b"\x03"),
+    "pool-outside-ram": layout(rams=(ram(0, 16),), pool=pool(ram(20, 2))),
+    "pool-misaligned": layout(pool=pool(ram(28, 4, half=True))),
+    "pool-wraps": layout(pool=pool(lit(0x43000000, 0xFFFFFFFFFFFFF000))),
+    "pool-empty": layout(pool=pool(ram(24, 0, zero=True))),
+    # refusals: the config, and a pool too small
+    "pool-page-short": layout(pool=b"\x02"),
+    "ncpus-0": layout(config=cfg(ncpus=4)),
+    "ncpus-65": layout(config=cfg(ncpus=5)),
+    "vms-0": layout(config=cfg(vms=4)),
+    "vms-256": layout(config=cfg(vms=5)),
+    "vm-pool-3": layout(config=cfg(vmpool=2)),
+    "vm-pool-huge": layout(config=cfg(vmpool=5), pool=pool(ram(16, 16))),
+    "vm-pool-max": layout(config=cfg(vmpool=4), pool=pool(ram(16, 16))),
+    "remap-beyond": layout(config=cfg(remap=5), pool=pool(ram(16, 16))),
+    "remap-max": layout(config=cfg(remap=4), pool=pool(ram(16, 16))),
+    "iodoms-65": layout(config=cfg(iodoms=4)),
+    "iodom-pool-3": layout(config=cfg(iodoms=1, iopool=2)),
+    "iodom-pool-huge": layout(config=cfg(iodoms=1, iopool=4), pool=pool(ram(16, 16))),
+    "keys-5": layout(config=cfg(keys=5)),
+    "key-compressed": layout(config=cfg(keys=0x81)),
+    "empty": b"",
+}
+for name, b in seeds.items():
+    open(f"fuzz/corpus/layout/seed-{name}", "wb").write(b)
+PY
+echo "make-corpus: $(ls fuzz/corpus/hcall | wc -l) hcall, $(ls fuzz/corpus/manifest | wc -l) manifest, $(ls fuzz/corpus/pgt | wc -l) pgt, $(ls fuzz/corpus/layout | wc -l) layout seeds"
