@@ -189,8 +189,14 @@ int hc_export_page(const uint64_t *args, uint64_t *res)
 			vm->xfer.guards++;
 		export_results(meta, tag, res);
 	}
-	/* Sealed, but a failed write means this ciphertext was never seen: no nonce spent. */
-	xfer_scrub(buf, len);
+	/*
+	 * On success buf holds exactly what the host frame now holds: nothing
+	 * to scrub.  A failed write means this ciphertext was never seen, so no
+	 * nonce was spent: it must not survive even on kcore's stack (a shared
+	 * page may differ by the retry, under the same nonce).
+	 */
+	if (rc)
+		xfer_scrub(buf, len);
 	lock_release(&vm->lock);
 	return rc;
 }
