@@ -791,6 +791,7 @@ void kcore_digest(uint8_t out[CRYPTO_SHA256_LEN])
 		}
 		/* IO domains and the stream table (core/iodom.c). */
 		crypto_sha256_update(&h, kc.streams, sizeof(kc.streams));
+		crypto_sha256_update(&h, &kc.smmu_evq, sizeof(kc.smmu_evq));
 		for (unsigned id = 1; id <= kc.cfg.max_iodoms && id <= KC_MAX_IODOMS; id++) {
 			const struct kc_iodom *d = &kc.iodoms[id];
 			digest_u64(&h, d->state);

@@ -188,6 +188,46 @@ int hc_iodom_attach(const uint64_t *args, uint64_t *res)
 	return rc;
 }
 
+/*
+ * What SMMU_EVENT may show of `ev`: its IOVA only if its stream is not in a
+ * VM's domain now (a VM's DMA addresses are its own).  smmu_lock held.
+ */
+static void iodom_event_hide_locked(struct kc_smmu_event *ev)
+{
+	if (ev->smmu < kc.layout.nsmmus && ev->sid < kc.layout.smmus[ev->smmu].nstreams) {
+		unsigned dom = kc.streams[ev->smmu][ev->sid];
+		if (!dom || kc.iodoms[dom].owner == OWNER_HOST)
+			return;
+	}
+	ev->iova = 0;
+}
+
+/*
+ * Take every event the SMMUs hold into kc.smmu_evq, each with what the host
+ * may see of it decided now.  A DETACH from a VM's domain calls it after the
+ * stream aborts (so no more of its events come) and before the stream
+ * forgets the domain: an event the VM's device caused cannot be read later,
+ * from a stream the host has since detached or given to itself, with its
+ * IOVA.  smmu_lock held.
+ */
+static void iodom_drain_events_locked(void)
+{
+	struct kc_smmu_evq *q = &kc.smmu_evq;
+	struct kc_smmu_event ev;
+
+	/* Zeroed whole, padding too: the queue is part of kcore_digest. */
+	for (memset(&ev, 0, sizeof(ev)); plat_smmu_event_next(&ev); memset(&ev, 0, sizeof(ev))) {
+		iodom_event_hide_locked(&ev);
+		if (q->n == KC_SMMU_EVQ) {
+			q->head = (q->head + 1) % KC_SMMU_EVQ;
+			q->n--;
+			q->lost++;
+		}
+		q->ev[(q->head + q->n) % KC_SMMU_EVQ] = ev;
+		q->n++;
+	}
+}
+
 int hc_iodom_detach(const uint64_t *args, uint64_t *res)
 {
 	uint64_t smmu = args[1], sid = args[2];
@@ -205,6 +245,8 @@ int hc_iodom_detach(const uint64_t *args, uint64_t *res)
 	} else {
 		/* Abort from now on; the SMMU drops the stream's config and the tag's IOTLB. */
 		plat_smmu_stream_set((unsigned)smmu, (uint32_t)sid, iodom_id(d), 0);
+		if (d->owner != OWNER_HOST)
+			iodom_drain_events_locked();
 		*s = 0;
 		d->attached--;
 		touch_io();
@@ -436,19 +478,20 @@ int hc_smmu_event(const uint64_t *args, uint64_t *res)
 	if (!iodom_enabled())
 		return KC_ENOTSUP;
 	lock_acquire(&kc.smmu_lock);
-	bool got = plat_smmu_event_next(&ev);
-	uint64_t iova = 0;
-	if (got && ev.smmu < kc.layout.nsmmus && ev.sid < kc.layout.smmus[ev.smmu].nstreams) {
-		unsigned dom = kc.streams[ev.smmu][ev.sid];
-		/* A VM's DMA addresses are its own business: only the host's show. */
-		if (!dom || kc.iodoms[dom].owner == OWNER_HOST)
-			iova = ev.iova;
+	/* What kcore drained at a DETACH comes first: it is older. */
+	bool got = kc.smmu_evq.n > 0;
+	if (got) {
+		ev = kc.smmu_evq.ev[kc.smmu_evq.head];
+		kc.smmu_evq.head = (kc.smmu_evq.head + 1) % KC_SMMU_EVQ;
+		kc.smmu_evq.n--;
+	} else if ((got = plat_smmu_event_next(&ev))) {
+		iodom_event_hide_locked(&ev);
 	}
 	lock_release(&kc.smmu_lock);
 	if (!got)
 		return KC_ENOENT;
 	res[0] = (uint64_t)ev.smmu << 32 | ev.sid;
-	res[1] = iova;
+	res[1] = ev.iova;
 	res[2] = (ev.fault & 0xffu) | (ev.write ? KC_IO_W << 8 : 0);
 	return KC_OK;
 }

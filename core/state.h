@@ -218,6 +218,9 @@ struct kc_ram {
 #define KC_HOST_IO_TABLES 64
 
 /* The write-once remap window for boot images sits high in EL2's VA space. */
+/* Events kcore holds for SMMU_EVENT (kc.smmu_evq), at most. */
+#define KC_SMMU_EVQ	  64
+
 #define KC_REMAP_BASE	  0x0000C00000000000ull
 
 /* Ended export sessions waiting for their import, at most (EXPORT_END: KC_ENOMEM beyond). */
@@ -273,6 +276,18 @@ struct kcore {
 	struct kc_iodom iodoms[KC_MAX_IODOMS + 1]; /* by id; [0] unused (no domain) */
 	/* Which domain each stream translates through (0: none, it aborts). */
 	uint8_t streams[KC_MAX_SMMUS][KC_SMMU_MAX_STREAMS];
+	/*
+	 * Events kcore took off the SMMUs itself, oldest first, for SMMU_EVENT
+	 * to report before the SMMUs' own queues: a DETACH from a VM's domain
+	 * drains the queues while the stream still names that domain, so the
+	 * VM's DMA addresses are hidden for good (core/iodom.c).  Full: the
+	 * oldest goes, counted in `lost`.
+	 */
+	struct kc_smmu_evq {
+		struct kc_smmu_event ev[KC_SMMU_EVQ];
+		unsigned head, n;
+		uint64_t lost;
+	} smmu_evq;
 
 	struct kc_vm vms[KC_MAX_VMS + 1]; /* by id; [0] unused (the host) */
 };

@@ -486,6 +486,44 @@ static void test_vm_domain(void **state)
 	ok(f, KC_HC_VM_RECLAIM, other, 1000, 0, 0, 0);
 }
 
+/*
+ * A VM's device faults, and the host detaches the stream before it reads the
+ * event (then attaches the stream to a domain of its own): the event still
+ * hides where the VM's device aimed.  Control: the same with the host's own
+ * device shows its IOVA, and events keep their order across the drain.
+ */
+static void test_event_after_detach(void **state)
+{
+	struct kf *f = *state;
+	uint64_t r[3], hostpfn = kf_frame(f);
+	uint8_t b = 0x42;
+
+	uint64_t vm = kf_vm_with_vcpus(f, IMG, 1);
+	uint64_t vmpa = kf_vm_lookup(vm, IMG);
+	uint64_t d = dom_alloc(f, vm);
+	ok(f, KC_HC_IODOM_MAP, d, IMG, vmpa, 1, RW);
+	ok(f, KC_HC_IODOM_ATTACH, d, 0, SID2, 0, 0);
+	uint64_t h = host_dom_with(f, hostpfn, RW);
+	/* The host's device faults first, then the VM's. */
+	assert_int_equal(hm_dma_write(f->m, 0, SID, IOVA + 0x3000, &b, 1), HM_DMA_TRANSLATION);
+	assert_int_equal(hm_dma_write(f->m, 0, SID2, IMG + 0x7000, &b, 1), HM_DMA_TRANSLATION);
+	ok(f, KC_HC_IODOM_DETACH, d, 0, SID2, 0, 0);
+	ok(f, KC_HC_IODOM_ATTACH, h, 0, SID2, 0, 0);
+	/* A fault after the drain, through the stream the host now owns. */
+	assert_int_equal(hm_dma_write(f->m, 0, SID2, IOVA + 0x9000, &b, 1), HM_DMA_TRANSLATION);
+	assert_int_equal(event(f, r), KC_OK);
+	assert_int_equal(r[0], SID);
+	assert_int_equal(r[1], IOVA + 0x3000); /* control: the host's device's address shows */
+	assert_int_equal(event(f, r), KC_OK);
+	assert_int_equal(r[0], SID2);
+	assert_int_equal(r[1], 0); /* the VM's device's address never does */
+	assert_int_equal(event(f, r), KC_OK);
+	assert_int_equal(r[0], SID2);
+	assert_int_equal(r[1], IOVA + 0x9000); /* the same stream, the host's now */
+	kf_call_refused(f, KC_ENOENT, KC_HC_SMMU_EVENT, 0, 0, 0, 0);
+	kf_check(f);
+}
+
 /* A VM with a device of its own is not exported: the device could write under it. */
 static void test_export_waits_for_domains(void **state)
 {
@@ -625,6 +663,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_stale_iotlb, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_dma_core_and_vm_frames, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_vm_domain, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_event_after_detach, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_export_waits_for_domains, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_free_unmaps, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_io_claims, setup, teardown),

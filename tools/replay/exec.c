@@ -424,6 +424,7 @@ static void rp_digest(const struct rp_exec *ex, uint8_t out[KC_DIGEST_LEN])
 		h = rp_mix(h, (uint64_t)c->npages << 32 | (uint64_t)c->vmid << 1 | c->shared);
 	}
 	h = rp_mix_mem(h, kc.streams, sizeof(kc.streams));
+	h = rp_mix_mem(h, &kc.smmu_evq, sizeof(kc.smmu_evq));
 	for (unsigned id = 1; id <= kc.cfg.max_iodoms && id <= KC_MAX_IODOMS; id++) {
 		const struct kc_iodom *d = &kc.iodoms[id];
 		h = rp_mix(h, d->state);
