@@ -155,26 +155,32 @@ int hc_iodom_free(const uint64_t *args, uint64_t *res)
 	return KC_OK;
 }
 
-/* An SMMU index and stream id of the layout, or KC_EINVAL. */
-static int iodom_stream_valid(uint64_t smmu, uint64_t sid)
+/*
+ * ATTACH's and DETACH's arguments: the live domain args[0], locked under
+ * smmu_lock, and the stream table's slot of (SMMU args[1], stream args[2]).
+ * KC_EINVAL for a stream the layout does not have, else as iodom_lock.
+ */
+static int iodom_stream_lock(const uint64_t *args, struct kc_iodom **d, uint8_t **slot)
 {
-	if (smmu >= kc.layout.nsmmus || sid >= kc.layout.smmus[smmu].nstreams)
+	uint64_t smmu = args[1], sid = args[2];
+
+	if (iodom_enabled() && (smmu >= kc.layout.nsmmus || sid >= kc.layout.smmus[smmu].nstreams))
 		return KC_EINVAL;
-	return KC_OK;
+	int rc = iodom_lock(args[0], d);
+	if (!rc)
+		*slot = &kc.streams[smmu][sid];
+	return rc;
 }
 
 int hc_iodom_attach(const uint64_t *args, uint64_t *res)
 {
-	uint64_t smmu = args[1], sid = args[2];
 	struct kc_iodom *d;
+	uint8_t *s;
 	(void)res;
 
-	if (iodom_enabled() && iodom_stream_valid(smmu, sid))
-		return KC_EINVAL;
-	int rc = iodom_lock(args[0], &d);
+	int rc = iodom_stream_lock(args, &d, &s);
 	if (rc)
 		return rc;
-	uint8_t *s = &kc.streams[smmu][sid];
 	if (*s) {
 		/* One domain per stream: DETACH first, so no stream ever switches unseen. */
 		rc = *s == iodom_id(d) ? KC_EEXIST : KC_EBUSY;
@@ -182,7 +188,8 @@ int hc_iodom_attach(const uint64_t *args, uint64_t *res)
 		*s = (uint8_t)iodom_id(d);
 		d->attached++;
 		touch_io();
-		plat_smmu_stream_set((unsigned)smmu, (uint32_t)sid, iodom_id(d), d->pgt.root);
+		plat_smmu_stream_set((unsigned)args[1], (uint32_t)args[2], iodom_id(d),
+				     d->pgt.root);
 	}
 	lock_release(&kc.smmu_lock);
 	return rc;
@@ -230,21 +237,18 @@ static void iodom_drain_events_locked(void)
 
 int hc_iodom_detach(const uint64_t *args, uint64_t *res)
 {
-	uint64_t smmu = args[1], sid = args[2];
 	struct kc_iodom *d;
+	uint8_t *s;
 	(void)res;
 
-	if (iodom_enabled() && iodom_stream_valid(smmu, sid))
-		return KC_EINVAL;
-	int rc = iodom_lock(args[0], &d);
+	int rc = iodom_stream_lock(args, &d, &s);
 	if (rc)
 		return rc;
-	uint8_t *s = &kc.streams[smmu][sid];
 	if (*s != iodom_id(d)) {
 		rc = KC_ENOENT;
 	} else {
 		/* Abort from now on; the SMMU drops the stream's config and the tag's IOTLB. */
-		plat_smmu_stream_set((unsigned)smmu, (uint32_t)sid, iodom_id(d), 0);
+		plat_smmu_stream_set((unsigned)args[1], (uint32_t)args[2], iodom_id(d), 0);
 		if (d->owner != OWNER_HOST)
 			iodom_drain_events_locked();
 		*s = 0;
